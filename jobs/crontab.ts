@@ -1,0 +1,17 @@
+// Periodic jobs. `backfillPeriod: 0`: a worker that was down does not replay the hours it missed.
+import { type ParsedCronItem, parseCronItems } from "graphile-worker";
+import type { TaskName } from "@/jobs/tasks";
+
+type CronEntry = { task: TaskName; match: string; maxAttempts: number };
+
+const entries: CronEntry[] = [{ task: "platform__prune", match: "17 * * * *", maxAttempts: 3 }];
+
+export function cronItems(): ParsedCronItem[] {
+  return parseCronItems(
+    entries.map((entry) => ({
+      task: entry.task,
+      match: entry.match,
+      options: { backfillPeriod: 0, maxAttempts: entry.maxAttempts },
+    })),
+  );
+}

@@ -1,0 +1,17 @@
+// Periodic housekeeping (crontab): forgets heartbeats of workers that stopped long ago.
+import { z } from "zod";
+import { defineTask } from "@/jobs/define";
+
+const HEARTBEAT_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+export const platformPrune = defineTask({
+  name: "platform__prune",
+  // Cron jobs carry graphile-worker's `_cron` descriptor and nothing else.
+  payload: z.object({ _cron: z.object({ ts: z.string(), backfilled: z.boolean().optional() }).optional() }),
+  maxAttempts: 3,
+  async run(_payload, { db, log }) {
+    const cutoff = new Date(Date.now() - HEARTBEAT_RETENTION_MS);
+    const removed = await db.workerHeartbeat.deleteMany({ where: { beatAt: { lt: cutoff } } });
+    if (removed.count > 0) log.info({ removed: removed.count }, "pruned stale worker heartbeats");
+  },
+});

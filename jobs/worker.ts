@@ -1,0 +1,58 @@
+// Worker process entry point (`npm run worker`, or started by `npm start`).
+import { startWorker } from "@/jobs/runner";
+import { disconnectDb, getDb } from "@/lib/db";
+import { loadEnvOrExit } from "@/lib/env";
+import { logger } from "@/lib/logger";
+
+const env = loadEnvOrExit();
+const log = logger({ component: "worker" });
+const connectionString = env.databaseDirectUrl;
+if (!connectionString) {
+  process.stderr.write("DATABASE_URL is not set. Start the whole platform with `npm start`, which provides it.\n");
+  process.exit(1);
+}
+
+const SHUTDOWN_GRACE_MS = 30_000;
+
+async function main(): Promise<void> {
+  const worker = await startWorker({
+    connectionString: connectionString as string,
+    db: getDb(),
+    log,
+    concurrency: env.workerConcurrency,
+  });
+
+  let shuttingDown = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, "stopping the worker: waiting for running jobs");
+    const force = setTimeout(() => {
+      log.error("running jobs did not finish in time; exiting");
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    worker
+      .stop()
+      .then(() => disconnectDb())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, "error while stopping the worker");
+          process.exit(1);
+        },
+      );
+  };
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+
+  worker.runner.promise.catch((error: unknown) => {
+    log.fatal({ err: error }, "the worker crashed");
+    process.exit(1);
+  });
+}
+
+main().catch((error: unknown) => {
+  log.fatal({ err: error }, "the worker could not start");
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+// An endpoint is declared once, as data: method, path, zod schemas for every input and answer. The route handler
+// and the OpenAPI document are both built from the declaration, so what is served is what is documented.
+import { z } from "zod";
+import { ERROR_CODES } from "@/lib/errors";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export type EndpointResponse = { description: string; schema?: z.ZodType; headers?: Record<string, string> };
+
+export type Endpoint<
+  Params extends z.ZodType = z.ZodType,
+  Query extends z.ZodType = z.ZodType,
+  Body extends z.ZodType = z.ZodType,
+  Responses extends Record<number, EndpointResponse> = Record<number, EndpointResponse>,
+> = {
+  id: string;
+  method: HttpMethod;
+  /** OpenAPI style: /api/v1/invitations/{id} */
+  path: string;
+  summary: string;
+  tags: string[];
+  /** "public": no credentials. Later: "token" with scopes. */
+  auth: "public";
+  params?: Params;
+  query?: Query;
+  body?: Body;
+  responses: Responses;
+};
+
+export function defineEndpoint<
+  Params extends z.ZodType,
+  Query extends z.ZodType,
+  Body extends z.ZodType,
+  Responses extends Record<number, EndpointResponse>,
+>(endpoint: Endpoint<Params, Query, Body, Responses>): Endpoint<Params, Query, Body, Responses> {
+  return endpoint;
+}
+
+export const errorBody = z.object({
+  error: z.object({
+    code: z.enum(ERROR_CODES),
+    message: z.string(),
+    details: z.unknown().optional(),
+    requestId: z.string(),
+  }),
+});

@@ -1,0 +1,7 @@
+// Every endpoint the platform serves. Registering here puts it in /api/v1/openapi.json; a test checks that every
+// route handler under app/api is registered.
+import type { Endpoint } from "@/lib/api/endpoint";
+import { getHealthEndpoint } from "@/lib/api/endpoints/health";
+import { getOpenApiEndpoint } from "@/lib/api/endpoints/openapi";
+
+export const endpoints: readonly Endpoint[] = [getHealthEndpoint, getOpenApiEndpoint];

@@ -1,0 +1,127 @@
+// The one wrapper around every route handler: request ID, input parsing, the error table, and no leaks.
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { z } from "zod";
+import type { Endpoint, EndpointResponse } from "@/lib/api/endpoint";
+import { AppError, ERROR_STATUS, type ErrorCode, isAppError } from "@/lib/errors";
+import { logger } from "@/lib/logger";
+
+export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+
+type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export type HandlerInput<E extends Endpoint> = {
+  params: Output<E["params"]>;
+  query: Output<E["query"]>;
+  body: Output<E["body"]>;
+  request: Request;
+  requestId: string;
+  log: Logger;
+};
+
+type ResponseFor<R extends Record<number, EndpointResponse>> = {
+  [Status in keyof R & number]: {
+    status: Status;
+    body: R[Status]["schema"] extends z.ZodType ? z.input<R[Status]["schema"]> : undefined;
+    headers?: Record<string, string>;
+  };
+}[keyof R & number];
+
+export type HandlerResult<E extends Endpoint> = ResponseFor<E["responses"]>;
+
+type RouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
+
+export function issuesOf(error: z.ZodError): { path: string; message: string; code: string }[] {
+  return error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message, code: issue.code }));
+}
+
+function json(status: number, body: unknown, requestId: string, headers: Record<string, string> = {}): Response {
+  return new Response(body === undefined ? null : JSON.stringify(body), {
+    status,
+    headers: {
+      ...(body === undefined ? {} : { "content-type": "application/json; charset=utf-8" }),
+      "cache-control": "no-store",
+      "x-request-id": requestId,
+      ...headers,
+    },
+  });
+}
+
+export function errorResponse(error: AppError, requestId: string): Response {
+  const body = {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details === undefined ? {} : { details: error.details }),
+      requestId,
+    },
+  };
+  const headers: Record<string, string> = error.retryAfter ? { "retry-after": String(error.retryAfter) } : {};
+  return json(ERROR_STATUS[error.code], body, requestId, headers);
+}
+
+function fail(code: ErrorCode, message: string, details?: unknown): never {
+  throw new AppError(code, message, { details });
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_JSON_BODY_BYTES)
+    fail("too_large", `The request body is larger than ${MAX_JSON_BODY_BYTES} bytes.`);
+  const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_JSON_BODY_BYTES) {
+    fail("too_large", `The request body is larger than ${MAX_JSON_BODY_BYTES} bytes.`);
+  }
+  if (text.trim() === "") fail("bad_request", "The request body must be a JSON document.");
+  try {
+    return JSON.parse(text);
+  } catch {
+    fail("bad_request", "The request body is not valid JSON.");
+  }
+}
+
+export function handle<E extends Endpoint>(
+  endpoint: E,
+  handler: (input: HandlerInput<E>) => Promise<HandlerResult<E>>,
+): (request: Request, context: RouteContext) => Promise<Response> {
+  return async (request, context) => {
+    const requestId = randomUUID();
+    const log = logger({ requestId }).child({ endpoint: endpoint.id });
+    try {
+      const rawParams = (await context?.params) ?? {};
+      let params: unknown;
+      if (endpoint.params) {
+        const parsed = endpoint.params.safeParse(rawParams);
+        // A malformed ID names nothing that exists.
+        if (!parsed.success) fail("not_found", "Not found.");
+        params = parsed.data;
+      }
+      let query: unknown;
+      if (endpoint.query) {
+        const url = new URL(request.url);
+        const parsed = endpoint.query.safeParse(Object.fromEntries(url.searchParams));
+        if (!parsed.success) fail("invalid", "The query string is invalid.", issuesOf(parsed.error));
+        query = parsed.data;
+      }
+      let body: unknown;
+      if (endpoint.body) {
+        const parsed = endpoint.body.safeParse(await readJson(request));
+        if (!parsed.success) fail("invalid", "The request body is invalid.", issuesOf(parsed.error));
+        body = parsed.data;
+      }
+      const result = await handler({ params, query, body, request, requestId, log } as HandlerInput<E>);
+      const declared = endpoint.responses[result.status];
+      if (!declared) throw new Error(`${endpoint.id} answered undeclared status ${result.status}`);
+      // Answers go through their schema too: unknown fields are stripped, so internals cannot leak by accident.
+      const output = declared.schema ? declared.schema.parse(result.body) : undefined;
+      return json(result.status, output, requestId, result.headers);
+    } catch (error) {
+      if (isAppError(error)) {
+        if (error.status >= 500) log.error({ err: error }, "request failed");
+        return errorResponse(error, requestId);
+      }
+      log.error({ err: error }, "unexpected error");
+      return errorResponse(new AppError("internal", "Something went wrong on our side."), requestId);
+    }
+  };
+}

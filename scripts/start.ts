@@ -1,0 +1,179 @@
+// `npm start` / `npm run dev`: one supervised process tree.
+//   1. the embedded PostgreSQL when no DATABASE_URL is set, 2. migrations, 3. a production build when the sources
+//   changed since the last one, 4. `next start` (or `next dev`) and 5. the worker.
+// Ctrl-C or SIGTERM stops everything in order; a child that dies is reported and the supervisor exits 1.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import readline from "node:readline";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "pino";
+import { migrateAll } from "@/lib/database/migrate";
+import { loadEnvOrExit } from "@/lib/env";
+import { logger } from "@/lib/logger";
+import { openPlatformDatabase } from "@/lib/platform/database";
+
+const env = loadEnvOrExit();
+const dev = process.argv.includes("--dev");
+const root = fileURLToPath(new URL("..", import.meta.url));
+const require = createRequire(import.meta.url);
+const log = logger({ component: "supervisor" });
+const STOP_GRACE_MS = 25_000;
+
+type Prettifier = (line: string) => string;
+
+async function prettifier(): Promise<Prettifier | null> {
+  if (!dev) return null;
+  const { prettyFactory } = await import("pino-pretty");
+  const pretty = prettyFactory({ colorize: process.stdout.isTTY, translateTime: "HH:MM:ss", ignore: "pid,hostname" });
+  return (line) => {
+    if (!line.startsWith("{")) return `${line}\n`;
+    try {
+      return pretty(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      return `${line}\n`;
+    }
+  };
+}
+
+function forwardLines(stream: NodeJS.ReadableStream | null, out: NodeJS.WritableStream, pretty: Prettifier | null) {
+  if (!stream) return;
+  const lines = readline.createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+  lines.on("line", (line) => out.write(pretty ? pretty(line) : `${line}\n`));
+}
+
+/** A hash of everything the production build depends on, to rebuild only when something changed. */
+async function sourceHash(): Promise<string> {
+  const hash = createHash("sha256");
+  const inputs = ["app", "components", "lib", "prisma/schema.prisma", "next.config.ts", "package-lock.json"];
+  const visit = async (relative: string): Promise<void> => {
+    const absolute = path.join(root, relative);
+    const stat = await fs.stat(absolute).catch(() => null);
+    if (!stat) return;
+    if (stat.isDirectory()) {
+      if (relative === path.join("lib", "generated")) return;
+      const entries = (await fs.readdir(absolute)).sort();
+      for (const entry of entries) await visit(path.join(relative, entry));
+      return;
+    }
+    hash.update(relative);
+    hash.update(await fs.readFile(absolute));
+  };
+  for (const input of inputs) await visit(input);
+  hash.update("postcss.config.mjs");
+  hash.update(await fs.readFile(path.join(root, "postcss.config.mjs")).catch(() => Buffer.alloc(0)));
+  return hash.digest("hex");
+}
+
+function run(name: string, args: string[], childEnv: NodeJS.ProcessEnv, pretty: Prettifier | null): ChildProcess {
+  const child = spawn(process.execPath, args, { cwd: root, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+  forwardLines(child.stdout, process.stdout, pretty);
+  forwardLines(child.stderr, process.stderr, pretty);
+  log.info({ process: name, pid: child.pid }, "started");
+  return child;
+}
+
+async function buildIfNeeded(childEnv: NodeJS.ProcessEnv, pretty: Prettifier | null): Promise<void> {
+  const stampFile = path.join(root, ".next", "tussilago-source-hash");
+  const wanted = await sourceHash();
+  const existing = await fs.readFile(stampFile, "utf8").catch(() => null);
+  const hasBuild = await fs
+    .stat(path.join(root, ".next", "BUILD_ID"))
+    .then(() => true)
+    .catch(() => false);
+  if (hasBuild && existing === wanted) return;
+  log.info("building the portal (first start, or the sources changed); this takes a minute");
+  const build = run("build", [require.resolve("next/dist/bin/next"), "build"], childEnv, pretty);
+  const code = await new Promise<number | null>((resolve) => build.on("exit", (exitCode) => resolve(exitCode)));
+  if (code !== 0) throw new Error(`next build failed with exit code ${code}`);
+  await fs.writeFile(stampFile, wanted);
+}
+
+function stopChild(child: ChildProcess, name: string, childLog: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const force = setTimeout(() => {
+      childLog.warn({ process: name }, "did not stop in time; killing it");
+      child.kill("SIGKILL");
+    }, STOP_GRACE_MS);
+    child.once("exit", () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+async function main(): Promise<void> {
+  const pretty = await prettifier();
+  log.info({ dataDir: env.dataDir, mode: dev ? "development" : "production" }, "starting Tussilago");
+  const database = await openPlatformDatabase(env, log, { attachIfRunning: false });
+  const children = new Map<string, ChildProcess>();
+  let stopping = false;
+
+  const shutdown = async (exitCode: number, reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ reason }, "stopping Tussilago");
+    await Promise.all([...children].map(([name, child]) => stopChild(child, name, log)));
+    await database.stop().catch((error: unknown) => log.error({ err: error }, "PostgreSQL did not stop cleanly"));
+    log.info("stopped");
+    process.exit(exitCode);
+  };
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, () => void shutdown(0, signal));
+  }
+
+  try {
+    const { applied } = await migrateAll(database.directUrl, log);
+    log.info({ applied: applied.length }, applied.length ? "migrations applied" : "database schema up to date");
+
+    const childEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: dev ? "development" : "production",
+      DATABASE_URL: database.url,
+      DATABASE_DIRECT_URL: database.directUrl,
+      TUSSILAGO_DATA_DIR: env.dataDir,
+      NEXT_TELEMETRY_DISABLED: "1",
+    };
+    if (!dev) await buildIfNeeded(childEnv, pretty);
+    if (stopping) return;
+
+    const nextBin = require.resolve("next/dist/bin/next");
+    const port = String(env.port);
+    const web = run(
+      "web",
+      [nextBin, dev ? "dev" : "start", "--port", port, "--hostname", env.bindAddress],
+      childEnv,
+      pretty,
+    );
+    const workerArgs = dev
+      ? [require.resolve("tsx/cli"), "watch", "--clear-screen=false", "jobs/worker.ts"]
+      : ["--import", "tsx", "jobs/worker.ts"];
+    const worker = run("worker", workerArgs, childEnv, pretty);
+    children.set("web", web);
+    children.set("worker", worker);
+    for (const [name, child] of children) {
+      child.on("exit", (code, signal) => {
+        children.delete(name);
+        if (stopping) return;
+        log.error({ process: name, code, signal }, `${name} exited unexpectedly; stopping the platform`);
+        void shutdown(1, `${name} exited`);
+      });
+    }
+    log.info(
+      { url: env.publicUrl, bind: `${env.bindAddress}:${port}` },
+      "Tussilago is starting; the portal will answer shortly",
+    );
+  } catch (error) {
+    log.fatal({ err: error }, "Tussilago could not start");
+    await shutdown(1, "startup failed");
+  }
+}
+
+main().catch((error: unknown) => {
+  log.fatal({ err: error }, "Tussilago could not start");
+  process.exit(1);
+});
