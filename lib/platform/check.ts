@@ -1,0 +1,158 @@
+// `npm run manage -- check`: is this installation ready? Sections for configuration, the database, the worker and
+// the host; later issues add host checks (podman, the sandbox runtime, Caddy) to HOST_CHECKS.
+import fs from "node:fs/promises";
+import { enqueue } from "@/jobs/enqueue";
+import { migrationStatus } from "@/lib/database/migrate";
+import type { Db } from "@/lib/db";
+import { createOperation } from "@/lib/domain/operations";
+import type { Env } from "@/lib/env";
+import { WORKER_STALE_AFTER_MS } from "@/lib/health";
+
+export type CheckStatus = "ok" | "warn" | "error";
+export type CheckResult = { name: string; status: CheckStatus; message: string };
+export type CheckSection = { name: string; checks: CheckResult[] };
+export type CheckReport = { ok: boolean; sections: CheckSection[] };
+
+export type CheckDeps = {
+  env: Env;
+  db: Db;
+  /** The direct database URL the platform uses. */
+  databaseUrl: string;
+  /** Whether to prove the worker by sending it a job and waiting for the answer. */
+  pingWorker: boolean;
+  pingTimeoutMs?: number;
+};
+
+const MIN_SECRET_LENGTH = 32;
+const MIN_FREE_BYTES = 2 * 1024 ** 3;
+
+async function configurationSection(env: Env): Promise<CheckSection> {
+  const checks: CheckResult[] = [
+    env.secretKey.length >= MIN_SECRET_LENGTH
+      ? { name: "secret key", status: "ok", message: "TUSSILAGO_SECRET_KEY is set" }
+      : {
+          name: "secret key",
+          status: "warn",
+          message: `TUSSILAGO_SECRET_KEY is shorter than ${MIN_SECRET_LENGTH} characters; use 32 random bytes`,
+        },
+  ];
+  try {
+    await fs.access(env.dataDir, fs.constants.W_OK);
+    checks.push({ name: "data directory", status: "ok", message: `${env.dataDir} is writable` });
+  } catch {
+    checks.push({ name: "data directory", status: "error", message: `${env.dataDir} is missing or not writable` });
+  }
+  checks.push({ name: "public URL", status: "ok", message: env.publicUrl });
+  return { name: "configuration", checks };
+}
+
+async function databaseSection(db: Db, databaseUrl: string): Promise<CheckSection> {
+  const checks: CheckResult[] = [];
+  try {
+    const [row] = await db.$queryRaw<{ version: string }[]>`SELECT current_setting('server_version') AS version`;
+    checks.push({ name: "connection", status: "ok", message: `PostgreSQL ${row?.version ?? "?"} answers` });
+  } catch (error) {
+    checks.push({ name: "connection", status: "error", message: `cannot connect: ${(error as Error).message}` });
+    return { name: "database", checks };
+  }
+  const status = await migrationStatus(databaseUrl);
+  if (status.pending.length > 0) {
+    checks.push({
+      name: "migrations",
+      status: "error",
+      message: `${status.pending.length} pending (${status.pending.join(", ")}); run \`npm run manage -- migrate\``,
+    });
+  } else if (status.modified.length > 0) {
+    checks.push({
+      name: "migrations",
+      status: "warn",
+      message: `edited after being applied: ${status.modified.join(", ")}`,
+    });
+  } else {
+    checks.push({ name: "migrations", status: "ok", message: `${status.applied.length} applied, none pending` });
+  }
+  if (status.unknown.length > 0) {
+    checks.push({
+      name: "migration history",
+      status: "warn",
+      message: `applied but not in this release: ${status.unknown.join(", ")} (is this an older release?)`,
+    });
+  }
+  const [queue] = await db.$queryRaw<
+    { present: boolean }[]
+  >`SELECT to_regnamespace('graphile_worker') IS NOT NULL AS present`;
+  checks.push(
+    queue?.present
+      ? { name: "job queue", status: "ok", message: "graphile-worker schema installed" }
+      : {
+          name: "job queue",
+          status: "error",
+          message: "graphile-worker schema missing; run `npm run manage -- migrate`",
+        },
+  );
+  return { name: "database", checks };
+}
+
+async function workerSection(deps: CheckDeps): Promise<CheckSection> {
+  const { db } = deps;
+  const checks: CheckResult[] = [];
+  const latest = await db.workerHeartbeat.findFirst({ orderBy: { beatAt: "desc" } });
+  const ageMs = latest ? Date.now() - latest.beatAt.getTime() : null;
+  if (ageMs === null || ageMs > WORKER_STALE_AFTER_MS) {
+    checks.push({
+      name: "heartbeat",
+      status: "error",
+      message:
+        ageMs === null
+          ? "no worker has ever reported; start the platform with `npm start`"
+          : `the newest heartbeat is ${Math.round(ageMs / 1000)}s old; is the worker running?`,
+    });
+    return { name: "worker", checks };
+  }
+  checks.push({ name: "heartbeat", status: "ok", message: `last heartbeat ${Math.round(ageMs / 100) / 10}s ago` });
+  if (!deps.pingWorker) return { name: "worker", checks };
+
+  const started = Date.now();
+  const operation = await db.$transaction(async (tx) => {
+    const created = await createOperation(tx, { kind: "platform.ping" });
+    await enqueue(tx, "platform__ping", { operationId: created.id });
+    return created;
+  });
+  const deadline = started + (deps.pingTimeoutMs ?? 15_000);
+  let delay = 25;
+  while (Date.now() < deadline) {
+    const current = await db.operation.findUnique({ where: { id: operation.id }, select: { status: true } });
+    if (current?.status === "succeeded") {
+      checks.push({ name: "job round trip", status: "ok", message: `a job ran in ${Date.now() - started} ms` });
+      return { name: "worker", checks };
+    }
+    if (current?.status === "failed") break;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 1_000);
+  }
+  checks.push({ name: "job round trip", status: "error", message: "the worker did not run a test job in time" });
+  return { name: "worker", checks };
+}
+
+type HostCheck = (env: Env) => Promise<CheckResult>;
+
+/** Host readiness. The container runtime, sandbox and Caddy checks join this list with their issues. */
+export const HOST_CHECKS: HostCheck[] = [
+  async (env) => {
+    const stats = await fs.statfs(env.dataDir);
+    const free = stats.bavail * stats.bsize;
+    const gib = (free / 1024 ** 3).toFixed(1);
+    return free >= MIN_FREE_BYTES
+      ? { name: "disk space", status: "ok", message: `${gib} GiB free for platform data` }
+      : { name: "disk space", status: "warn", message: `only ${gib} GiB free in ${env.dataDir}` };
+  },
+];
+
+export async function runChecks(deps: CheckDeps): Promise<CheckReport> {
+  const sections = [await configurationSection(deps.env), await databaseSection(deps.db, deps.databaseUrl)];
+  const databaseOk = sections[1]?.checks.every((check) => check.status !== "error") ?? false;
+  if (databaseOk) sections.push(await workerSection(deps));
+  sections.push({ name: "host", checks: await Promise.all(HOST_CHECKS.map((check) => check(deps.env))) });
+  const ok = sections.every((section) => section.checks.every((check) => check.status !== "error"));
+  return { ok, sections };
+}
