@@ -11,7 +11,10 @@ function runTs(args: string[], env: Record<string, string | undefined>): Promise
     execFile(
       process.execPath,
       ["--import", "tsx", ...args],
-      { env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "silent", ...env }, timeout: 60_000 },
+      {
+        env: { NODE_ENV: "test", PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "silent", ...env },
+        timeout: 60_000,
+      },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr });
       },
