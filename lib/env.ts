@@ -41,6 +41,16 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   TUSSILAGO_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   TUSSILAGO_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  SMTP_URL: optionalString.refine(
+    (value) => value === undefined || /^smtps?:\/\//.test(value),
+    "must be an smtp:// or smtps:// URL",
+  ),
+  SMTP_FROM: z.string().default("Tussilago <no-reply@localhost>"),
+  OIDC_ISSUER: optionalString.refine((value) => value === undefined || /^https?:\/\//.test(value), "must be a URL"),
+  OIDC_CLIENT_ID: optionalString,
+  OIDC_CLIENT_SECRET: optionalString,
+  OIDC_NAME: z.string().default("Single sign-on"),
+  TUSSILAGO_TRUSTED_PROXIES: z.coerce.number().int().min(0).max(5).default(0),
 });
 
 export type Env = {
@@ -57,6 +67,11 @@ export type Env = {
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   workerConcurrency: number;
   dbPoolSize: number;
+  /** Outgoing mail (sign-in links, password resets, invitations); features that need it are off without it. */
+  smtp: { url: string; from: string } | null;
+  oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | null;
+  /** Reverse proxies in front of the web server whose X-Forwarded-For entries are trusted. */
+  trustedProxies: number;
 };
 
 export class ConfigError extends Error {
@@ -80,6 +95,10 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const raw = result.data;
+  const oidcParts = [raw.OIDC_ISSUER, raw.OIDC_CLIENT_ID, raw.OIDC_CLIENT_SECRET].filter(Boolean).length;
+  if (oidcParts !== 0 && oidcParts !== 3) {
+    throw new ConfigError("OIDC sign-in needs all of OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, or none.");
+  }
   const dataDir = path.resolve(/*turbopackIgnore: true*/ raw.TUSSILAGO_DATA_DIR ?? defaultDataDir());
   const publicHost = raw.TUSSILAGO_BIND === "0.0.0.0" || raw.TUSSILAGO_BIND === "::" ? os.hostname() : "localhost";
   return {
@@ -94,6 +113,17 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     logLevel: raw.LOG_LEVEL,
     workerConcurrency: raw.TUSSILAGO_WORKER_CONCURRENCY,
     dbPoolSize: raw.TUSSILAGO_DB_POOL_SIZE,
+    trustedProxies: raw.TUSSILAGO_TRUSTED_PROXIES,
+    smtp: raw.SMTP_URL ? { url: raw.SMTP_URL, from: raw.SMTP_FROM } : null,
+    oidc:
+      raw.OIDC_ISSUER && raw.OIDC_CLIENT_ID && raw.OIDC_CLIENT_SECRET
+        ? {
+            issuer: raw.OIDC_ISSUER,
+            clientId: raw.OIDC_CLIENT_ID,
+            clientSecret: raw.OIDC_CLIENT_SECRET,
+            name: raw.OIDC_NAME,
+          }
+        : null,
   };
 }
 

@@ -1,4 +1,4 @@
-// Periodic housekeeping (crontab): forgets heartbeats of workers that stopped long ago.
+// Periodic housekeeping (crontab): forgets old heartbeats, expired rate-limit windows and sign-in tokens, sent mail.
 import { z } from "zod";
 import { defineTask } from "@/jobs/define";
 
@@ -13,5 +13,9 @@ export const platformPrune = defineTask({
     const cutoff = new Date(Date.now() - HEARTBEAT_RETENTION_MS);
     const removed = await db.workerHeartbeat.deleteMany({ where: { beatAt: { lt: cutoff } } });
     if (removed.count > 0) log.info({ removed: removed.count }, "pruned stale worker heartbeats");
+    const now = new Date();
+    await db.rateLimitBucket.deleteMany({ where: { resetAt: { lt: now } } });
+    await db.verificationToken.deleteMany({ where: { expiresAt: { lt: now } } });
+    await db.outboundEmail.deleteMany({ where: { sentAt: { lt: cutoff } } });
   },
 });

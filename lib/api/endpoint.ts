@@ -19,8 +19,8 @@ export type Endpoint<
   path: string;
   summary: string;
   tags: string[];
-  /** "public": no credentials. Later: "token" with scopes. */
-  auth: "public";
+  /** "public": no credentials; otherwise a team API token with at least this scope. */
+  auth: "public" | { scope: "read" | "write" };
   params?: Params;
   query?: Query;
   body?: Body;

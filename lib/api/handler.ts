@@ -3,6 +3,10 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Endpoint, EndpointResponse } from "@/lib/api/endpoint";
+import { requestMetaFrom } from "@/lib/auth/request-meta";
+import { getDb } from "@/lib/db";
+import { authenticateApiToken } from "@/lib/domain/api-tokens";
+import type { Ctx } from "@/lib/domain/context";
 import { AppError, ERROR_STATUS, type ErrorCode, isAppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
 
@@ -15,6 +19,8 @@ type Output<S> = [Exclude<S, undefined>] extends [never]
     : undefined;
 
 export type HandlerInput<E extends Endpoint> = {
+  /** The API token's team context; present on every endpoint that is not public. */
+  ctx: E["auth"] extends "public" ? undefined : Ctx;
   params: Output<E["params"]>;
   query: Output<E["query"]>;
   body: Output<E["body"]>;
@@ -51,7 +57,7 @@ function json(status: number, body: unknown, requestId: string, headers: Record<
   });
 }
 
-export function errorResponse(error: AppError, requestId: string): Response {
+export function errorResponse(error: AppError, requestId: string, extraHeaders: Record<string, string> = {}): Response {
   const body = {
     error: {
       code: error.code,
@@ -60,7 +66,10 @@ export function errorResponse(error: AppError, requestId: string): Response {
       requestId,
     },
   };
-  const headers: Record<string, string> = error.retryAfter ? { "retry-after": String(error.retryAfter) } : {};
+  const headers: Record<string, string> = {
+    ...(error.retryAfter ? { "retry-after": String(error.retryAfter) } : {}),
+    ...extraHeaders,
+  };
   return json(ERROR_STATUS[error.code], body, requestId, headers);
 }
 
@@ -92,6 +101,16 @@ export function handle<E extends Endpoint>(
     const requestId = randomUUID();
     const log = logger({ requestId }).child({ endpoint: endpoint.id });
     try {
+      let ctx: Ctx | undefined;
+      if (endpoint.auth !== "public") {
+        const header = request.headers.get("authorization") ?? "";
+        const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? null;
+        ctx = await authenticateApiToken(getDb(), bearer, requestMetaFrom(request.headers, requestId));
+        if (endpoint.auth.scope === "write" && ctx.actor.type === "token" && !ctx.actor.scopes.includes("write")) {
+          fail("forbidden", "This API token has read access only; this endpoint needs the write scope.");
+        }
+        log.setBindings({ teamId: ctx.teamId });
+      }
       const rawParams = (await context?.params) ?? {};
       let params: unknown;
       if (endpoint.params) {
@@ -113,7 +132,7 @@ export function handle<E extends Endpoint>(
         if (!parsed.success) fail("invalid", "The request body is invalid.", issuesOf(parsed.error));
         body = parsed.data;
       }
-      const result = await handler({ params, query, body, request, requestId, log } as HandlerInput<E>);
+      const result = await handler({ ctx, params, query, body, request, requestId, log } as HandlerInput<E>);
       const declared = endpoint.responses[result.status];
       if (!declared) throw new Error(`${endpoint.id} answered undeclared status ${result.status}`);
       // Answers go through their schema too: unknown fields are stripped, so internals cannot leak by accident.
@@ -122,6 +141,9 @@ export function handle<E extends Endpoint>(
     } catch (error) {
       if (isAppError(error)) {
         if (error.status >= 500) log.error({ err: error }, "request failed");
+        if (error.code === "unauthenticated") {
+          return errorResponse(error, requestId, { "www-authenticate": 'Bearer realm="tussilago"' });
+        }
         return errorResponse(error, requestId);
       }
       log.error({ err: error }, "unexpected error");

@@ -45,7 +45,10 @@ describe("OpenAPI document", () => {
   });
 
   it("registers every route handler under app/api", async () => {
-    const files = await routeFiles(path.join("app", "api"));
+    // next-auth's own endpoints (app/api/auth) are not part of the REST API.
+    const files = (await routeFiles(path.join("app", "api"))).filter(
+      (file) => !file.startsWith(path.join("app", "api", "auth")),
+    );
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) {
       const source = await fs.readFile(file, "utf8");

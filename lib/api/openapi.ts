@@ -37,6 +37,8 @@ function parametersOf(endpoint: Endpoint): JsonSchema[] {
 
 const ERROR_DESCRIPTIONS: Partial<Record<number, string>> = {
   400: "Malformed JSON",
+  401: "Missing, invalid, expired or revoked API token",
+  403: "The token lacks the scope, or its role lacks the permission",
   404: "Not found (also for another team's IDs)",
   413: "Body too large",
   422: "Invalid input; the zod issues are in details",
@@ -56,6 +58,7 @@ export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
       };
     }
     const errorStatuses: number[] = [ERROR_STATUS.internal, ...(endpoint.params ? [ERROR_STATUS.not_found] : [])];
+    if (endpoint.auth !== "public") errorStatuses.push(ERROR_STATUS.unauthenticated, ERROR_STATUS.forbidden);
     if (endpoint.query || endpoint.body) errorStatuses.push(ERROR_STATUS.invalid);
     if (endpoint.body) errorStatuses.push(ERROR_STATUS.bad_request, ERROR_STATUS.too_large);
     for (const status of errorStatuses) {
@@ -70,7 +73,7 @@ export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
       tags: endpoint.tags,
       parameters: parametersOf(endpoint),
       responses,
-      ...(endpoint.auth === "public" ? { security: [] } : {}),
+      ...(endpoint.auth === "public" ? { security: [] } : { "x-required-scope": endpoint.auth.scope }),
     };
     if (endpoint.body) {
       operation.requestBody = {
