@@ -1,0 +1,92 @@
+// The one wrapper around every server action: signed-in user, zod-validated form input (unknown fields rejected),
+// the team context from a membership check, and AppErrors turned into a state the form can show.
+import { isRedirectError } from "next/dist/client/components/redirect-error";
+import type { z } from "zod";
+import { currentRequestMeta, currentUser } from "@/lib/auth/session";
+import { type Db, getDb } from "@/lib/db";
+import { type Ctx, type RequestMeta, userContext } from "@/lib/domain/context";
+import type { PublicUser } from "@/lib/domain/users";
+import { AppError, isAppError } from "@/lib/errors";
+import { logger } from "@/lib/logger";
+
+export type ActionState<T = undefined> = {
+  status: "idle" | "success" | "error";
+  message?: string;
+  fieldErrors?: Record<string, string>;
+  data?: T;
+};
+
+export const idle: ActionState<never> = { status: "idle" };
+
+/** FormData → plain object. Framework fields ($ACTION_...) are dropped; repeated keys become arrays. */
+export function formToObject(formData: FormData): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of formData.entries()) {
+    if (key.startsWith("$ACTION")) continue;
+    const text = typeof value === "string" ? value : value.name;
+    const existing = result[key];
+    if (existing === undefined) result[key] = text;
+    else result[key] = Array.isArray(existing) ? [...existing, text] : [existing, text];
+  }
+  return result;
+}
+
+function fieldErrorsOf(error: z.ZodError): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.join(".") || "_form";
+    errors[key] ??= issue.message;
+  }
+  return errors;
+}
+
+function failure(error: unknown, requestId: string): ActionState<never> {
+  if (isAppError(error)) {
+    const details = Array.isArray(error.details) ? (error.details as { path?: string; message?: string }[]) : [];
+    const fieldErrors = Object.fromEntries(details.filter((d) => d.path && d.message).map((d) => [d.path, d.message]));
+    return { status: "error", message: error.message, ...(details.length ? { fieldErrors } : {}) };
+  }
+  logger({ requestId }).error({ err: error }, "server action failed");
+  return { status: "error", message: `Something went wrong on our side (reference ${requestId}).` };
+}
+
+type UserActionDeps = { db: Db; user: PublicUser; meta: RequestMeta };
+
+/** An action for a signed-in user outside any team (create a team, change the password...). */
+export function userAction<S extends z.ZodType, T = undefined>(
+  schema: S,
+  run: (input: z.output<S>, deps: UserActionDeps) => Promise<ActionState<T> | undefined>,
+): (previous: ActionState<T>, formData: FormData) => Promise<ActionState<T>> {
+  return async (_previous, formData) => {
+    const meta = await currentRequestMeta();
+    try {
+      const user = await currentUser();
+      if (!user) throw new AppError("unauthenticated", "Your session has ended. Sign in again.");
+      const parsed = schema.safeParse(formToObject(formData));
+      if (!parsed.success)
+        return { status: "error", message: "Check the highlighted fields.", fieldErrors: fieldErrorsOf(parsed.error) };
+      return (await run(parsed.data, { db: getDb(), user, meta })) ?? { status: "success" };
+    } catch (error) {
+      if (isRedirectError(error)) throw error;
+      return failure(error, meta.requestId);
+    }
+  };
+}
+
+type TeamActionDeps = UserActionDeps & { ctx: Ctx };
+
+/**
+ * An action inside a team. The form carries `teamId`; membership is checked here and the domain function checks
+ * the role, so another team's ID answers "not found" like an ID that does not exist.
+ */
+export function teamAction<S extends z.ZodObject, T = undefined>(
+  schema: S,
+  run: (input: z.output<S>, deps: TeamActionDeps) => Promise<ActionState<T> | undefined>,
+): (previous: ActionState<T>, formData: FormData) => Promise<ActionState<T>> {
+  return userAction(schema, async (input, deps) => {
+    const teamId = (input as { teamId?: unknown }).teamId;
+    if (typeof teamId !== "string") throw new AppError("not_found", "Team not found.");
+    const ctx = await userContext(deps.db, deps.user.id, teamId, deps.meta);
+    return await run(input, { ...deps, ctx });
+  });
+}
