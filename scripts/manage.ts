@@ -2,6 +2,7 @@
 // output on stdout; human-readable text otherwise. Exit code 0 on success.
 import { parseArgs } from "node:util";
 import { runPlanCommand } from "@/lib/build/plan-command";
+import { identityCommands } from "@/lib/cli/identity-commands";
 import { migrateAll, migrationStatus } from "@/lib/database/migrate";
 import { createPrismaClient } from "@/lib/db";
 import { ConfigError, defaultPythonVersion, loadEnvOrExit } from "@/lib/env";
@@ -102,6 +103,7 @@ const commands: Record<string, Command> = {
       return result.exitCode;
     },
   },
+  ...identityCommands,
 };
 
 function help(): string {

@@ -4,9 +4,10 @@ import type { RequestMeta } from "@/lib/domain/context";
 import { getEnv } from "@/lib/env";
 
 /**
- * The client's address. Next.js appends the peer address of each connection to X-Forwarded-For, so the last entry
- * is the one this server saw; with TUSSILAGO_TRUSTED_PROXIES = n reverse proxies in front, the n-th from the end.
- * Anything further left was written by the client and is not trusted.
+ * The client's address, from X-Forwarded-For. Next.js fills that header with the connection's peer address only
+ * when the request does not carry one, so without a reverse proxy a client can choose what this returns: per-IP
+ * limits are then best effort and the per-account limits carry the weight. Behind n reverse proxies that append
+ * the address they saw (Caddy does), set TUSSILAGO_TRUSTED_PROXIES=n and the n-th entry from the end is used.
  */
 export function clientIpFrom(headers: Headers): string | null {
   const forwarded = (headers.get("x-forwarded-for") ?? "")
@@ -14,7 +15,7 @@ export function clientIpFrom(headers: Headers): string | null {
     .map((part) => part.trim())
     .filter(Boolean);
   const hops = getEnv().trustedProxies;
-  const ip = forwarded.at(-1 - hops) ?? forwarded[0] ?? null;
+  const ip = (hops === 0 ? forwarded.at(-1) : forwarded.at(-hops)) ?? null;
   return ip && /^[0-9a-fA-F:.]{2,45}$/.test(ip) ? ip : null;
 }
 

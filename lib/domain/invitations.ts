@@ -58,7 +58,7 @@ async function deliver(tx: Tx, ctx: Ctx, invitation: Invitation, token: string):
   await queueEmail(tx, {
     to: invitation.email,
     subject: `You are invited to ${team.name} on Tussilago`,
-    text: `${ctx.actor.label} invited you to join the team "${team.name}" on Tussilago as ${invitation.role}.\n\nAccept the invitation here (valid for 72 hours):\n${link}\n`,
+    text: `${ctx.actor.type === "user" ? ctx.actor.label : "An administrator"} invited you to join the team "${team.name}" on Tussilago as ${invitation.role}.\n\nAccept the invitation here (valid for 72 hours):\n${link}\n`,
   });
   return { invitation: invitationView(invitation), link: null, emailed: true };
 }
@@ -72,6 +72,8 @@ export async function createInvitation(
   if (input.role === "owner")
     throw new AppError("invalid", "Invite as admin, member or viewer; transfer ownership later.");
   return await db.$transaction(async (tx) => {
+    // Serialises invitations per team, so two concurrent requests cannot both pass the "already pending" check.
+    await tx.$queryRaw`SELECT id FROM "Team" WHERE id = ${ctx.teamId}::uuid FOR UPDATE`;
     const member = await tx.membership.findFirst({ where: { teamId: ctx.teamId, user: { email: input.email } } });
     if (member) throw new AppError("conflict", "This person is already a member of the team.");
     const pending = await tx.invitation.findFirst({

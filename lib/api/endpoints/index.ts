@@ -2,6 +2,25 @@
 // route handler under app/api is registered.
 import type { Endpoint } from "@/lib/api/endpoint";
 import { getHealthEndpoint } from "@/lib/api/endpoints/health";
+import {
+  createInvitationEndpoint,
+  getOperationEndpoint,
+  getTeamEndpoint,
+  listAuditEventsEndpoint,
+  listInvitationsEndpoint,
+  listMembersEndpoint,
+  revokeInvitationEndpoint,
+} from "@/lib/api/endpoints/identity";
 import { getOpenApiEndpoint } from "@/lib/api/endpoints/openapi";
 
-export const endpoints: readonly Endpoint[] = [getHealthEndpoint, getOpenApiEndpoint];
+export const endpoints: readonly Endpoint[] = [
+  getHealthEndpoint,
+  getOpenApiEndpoint,
+  getTeamEndpoint,
+  listMembersEndpoint,
+  listInvitationsEndpoint,
+  createInvitationEndpoint,
+  revokeInvitationEndpoint,
+  listAuditEventsEndpoint,
+  getOperationEndpoint,
+];

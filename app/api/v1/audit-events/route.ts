@@ -1,0 +1,12 @@
+import { auditEventJson, listAuditEventsEndpoint } from "@/lib/api/endpoints/identity";
+import { handle } from "@/lib/api/handler";
+import { getDb } from "@/lib/db";
+import { listAuditEvents } from "@/lib/domain/audit";
+
+export const dynamic = "force-dynamic";
+
+export const GET = handle(listAuditEventsEndpoint, async ({ ctx, query }) => {
+  const { limit, cursor, ...filters } = query;
+  const page = await listAuditEvents(getDb(), ctx, filters, { limit, cursor });
+  return { status: 200 as const, body: { items: page.items.map(auditEventJson), nextCursor: page.nextCursor } };
+});

@@ -1,0 +1,232 @@
+// The identity endpoints: the token's team, its members, invitations, audit log, and async operations. Output
+// schemas describe dates as ISO strings, so the serializers below convert the domain views before they are parsed.
+import { z } from "zod";
+import { defineEndpoint, errorBody } from "@/lib/api/endpoint";
+import type { AuditEventView } from "@/lib/domain/audit";
+import { auditFilters } from "@/lib/domain/audit";
+import type { InvitationView } from "@/lib/domain/invitations";
+import type { MemberView } from "@/lib/domain/members";
+import type { OperationView } from "@/lib/domain/operations-read";
+import { pageQuery } from "@/lib/domain/pagination";
+import { anyRole, assignableRole, emailInput } from "@/lib/domain/schemas";
+import type { TeamView } from "@/lib/domain/teams";
+
+const isoDate = z.iso.datetime();
+const idParams = z.strictObject({ id: z.uuid() });
+
+function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    nextCursor: z.string().nullable().describe("Pass as ?cursor= for the next page; null on the last page"),
+  });
+}
+
+// Team
+
+export const teamSchema = z.object({ id: z.uuid(), name: z.string(), slug: z.string(), createdAt: isoDate });
+
+export function teamJson(team: TeamView): z.input<typeof teamSchema> {
+  return { id: team.id, name: team.name, slug: team.slug, createdAt: team.createdAt.toISOString() };
+}
+
+export const getTeamEndpoint = defineEndpoint({
+  id: "getTeam",
+  method: "GET",
+  path: "/api/v1/team",
+  summary: "The team the API token belongs to",
+  tags: ["team"],
+  auth: { scope: "read" },
+  responses: { 200: { description: "The team", schema: z.object({ team: teamSchema }) } },
+});
+
+// Members
+
+export const memberSchema = z.object({
+  id: z.uuid().describe("The membership ID"),
+  role: anyRole,
+  user: z.object({ id: z.uuid(), email: z.string(), name: z.string().nullable() }),
+  createdAt: isoDate,
+});
+
+export function memberJson(member: MemberView): z.input<typeof memberSchema> {
+  return {
+    id: member.id,
+    role: member.role,
+    user: { id: member.user.id, email: member.user.email, name: member.user.name },
+    createdAt: member.createdAt.toISOString(),
+  };
+}
+
+export const listMembersEndpoint = defineEndpoint({
+  id: "listMembers",
+  method: "GET",
+  path: "/api/v1/members",
+  summary: "The team's members, newest first",
+  tags: ["team"],
+  auth: { scope: "read" },
+  query: pageQuery,
+  responses: { 200: { description: "A page of members", schema: pageOf(memberSchema) } },
+});
+
+// Invitations
+
+export const invitationSchema = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  role: anyRole,
+  status: z.enum(["pending", "accepted", "revoked", "expired"]),
+  expiresAt: isoDate,
+  createdAt: isoDate,
+  lastSentAt: isoDate,
+});
+
+export function invitationJson(invitation: InvitationView): z.input<typeof invitationSchema> {
+  return {
+    id: invitation.id,
+    email: invitation.email,
+    role: invitation.role,
+    status: invitation.status,
+    expiresAt: invitation.expiresAt.toISOString(),
+    createdAt: invitation.createdAt.toISOString(),
+    lastSentAt: invitation.lastSentAt.toISOString(),
+  };
+}
+
+export const listInvitationsEndpoint = defineEndpoint({
+  id: "listInvitations",
+  method: "GET",
+  path: "/api/v1/invitations",
+  // The domain keeps invitations (email addresses of non-members) to admins; a read token acts as a viewer.
+  summary:
+    "The team's invitations, newest first. Needs an admin-level role: a read-only token acts as a viewer and is " +
+    "answered 403, so use a token with the write scope",
+  tags: ["team"],
+  auth: { scope: "read" },
+  query: pageQuery,
+  responses: { 200: { description: "A page of invitations", schema: pageOf(invitationSchema) } },
+});
+
+export const createInvitationBody = z.strictObject({ email: emailInput, role: assignableRole });
+
+export const createInvitationEndpoint = defineEndpoint({
+  id: "createInvitation",
+  method: "POST",
+  path: "/api/v1/invitations",
+  summary: "Invite someone by email as admin, member or viewer; the invitation is valid for 72 hours",
+  tags: ["team"],
+  auth: { scope: "write" },
+  body: createInvitationBody,
+  responses: {
+    201: {
+      description: "Invited. `link` is the accept link, shown once, when no mail is configured; otherwise null",
+      schema: z.object({ invitation: invitationSchema, link: z.url().nullable() }),
+    },
+    409: { description: "Already a member, or a pending invitation exists", schema: errorBody },
+  },
+});
+
+export const revokeInvitationEndpoint = defineEndpoint({
+  id: "revokeInvitation",
+  method: "DELETE",
+  path: "/api/v1/invitations/{id}",
+  summary: "Revoke a pending invitation; its link stops working",
+  tags: ["team"],
+  auth: { scope: "write" },
+  params: idParams,
+  responses: {
+    200: { description: "Revoked", schema: z.object({ invitation: invitationSchema }) },
+    409: { description: "The invitation was already accepted or revoked", schema: errorBody },
+  },
+});
+
+// Audit events
+
+export const auditEventSchema = z.object({
+  id: z.uuid(),
+  action: z.string(),
+  actor: z.object({ type: z.enum(["user", "token", "system"]), id: z.uuid().nullable(), label: z.string() }),
+  target: z.object({ type: z.string(), id: z.uuid().nullable() }),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  requestId: z.string().nullable(),
+  metadata: z.unknown().describe("Action-specific details; never a secret"),
+  createdAt: isoDate,
+});
+
+export function auditEventJson(event: AuditEventView): z.input<typeof auditEventSchema> {
+  return {
+    id: event.id,
+    action: event.action,
+    actor: { type: event.actor.type, id: event.actor.id, label: event.actor.label },
+    target: { type: event.target.type, id: event.target.id },
+    ip: event.ip,
+    userAgent: event.userAgent,
+    requestId: event.requestId,
+    metadata: event.metadata,
+    createdAt: event.createdAt.toISOString(),
+  };
+}
+
+// Timestamps are taken as ISO 8601 strings rather than the domain's coerced dates, so that the OpenAPI document
+// can describe them and `since=1` is not read as 1970.
+const timestamp = z.iso
+  .datetime({ offset: true })
+  .transform((value) => new Date(value))
+  .optional();
+
+export const auditEventsQuery = z.strictObject({
+  ...pageQuery.shape,
+  action: auditFilters.shape.action.describe("Exact action, for example invitation.created"),
+  actorId: auditFilters.shape.actorId,
+  targetId: auditFilters.shape.targetId,
+  since: timestamp.describe("Events at or after this time"),
+  until: timestamp.describe("Events before this time"),
+});
+
+export const listAuditEventsEndpoint = defineEndpoint({
+  id: "listAuditEvents",
+  method: "GET",
+  path: "/api/v1/audit-events",
+  summary: "The team's audit log, newest first, optionally filtered",
+  tags: ["team"],
+  auth: { scope: "read" },
+  query: auditEventsQuery,
+  responses: { 200: { description: "A page of audit events", schema: pageOf(auditEventSchema) } },
+});
+
+// Operations
+
+export const operationSchema = z.object({
+  id: z.uuid(),
+  kind: z.string(),
+  status: z.enum(["queued", "running", "succeeded", "failed"]),
+  error: z.string().nullable().describe("Why it failed, readable by people"),
+  targetId: z.uuid().nullable(),
+  createdAt: isoDate,
+  startedAt: isoDate.nullable(),
+  finishedAt: isoDate.nullable(),
+});
+
+export function operationJson(operation: OperationView): z.input<typeof operationSchema> {
+  return {
+    id: operation.id,
+    kind: operation.kind,
+    status: operation.status,
+    error: operation.error,
+    targetId: operation.targetId,
+    createdAt: operation.createdAt.toISOString(),
+    startedAt: operation.startedAt?.toISOString() ?? null,
+    finishedAt: operation.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export const getOperationEndpoint = defineEndpoint({
+  id: "getOperation",
+  method: "GET",
+  path: "/api/v1/operations/{id}",
+  summary: "The status of an asynchronous operation of the team",
+  tags: ["operations"],
+  auth: { scope: "read" },
+  params: idParams,
+  responses: { 200: { description: "The operation", schema: z.object({ operation: operationSchema }) } },
+});
