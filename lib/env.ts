@@ -51,6 +51,24 @@ const envSchema = z.object({
   OIDC_CLIENT_SECRET: optionalString,
   OIDC_NAME: z.string().default("Single sign-on"),
   TUSSILAGO_TRUSTED_PROXIES: z.coerce.number().int().min(0).max(5).default(0),
+  TUSSILAGO_APPS_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9.-]{0,200}[a-z0-9])?$/, "must be a lower-case DNS name")
+    .default("localhost"),
+  TUSSILAGO_PODMAN_PATH: z.string().default("podman"),
+  TUSSILAGO_GIT_PATH: z.string().default("git"),
+  TUSSILAGO_OCI_RUNTIME: z
+    .string()
+    .regex(/^[A-Za-z0-9_./-]+$/, "must be a runtime name or path")
+    .default("runsc"),
+  TUSSILAGO_OCI_RUNTIME_FLAGS: z.string().default(""),
+  TUSSILAGO_PYTHON_IMAGE: z.string().default("docker.io/library/python:{version}-slim"),
+  TUSSILAGO_BUILD_TIMEOUT_S: z.coerce.number().int().min(30).max(7200).default(900),
+  TUSSILAGO_BUILD_MEMORY_MB: z.coerce.number().int().min(256).max(65_536).default(2048),
+  TUSSILAGO_BUILD_CPUS: z.coerce.number().min(0.25).max(64).default(1),
+  TUSSILAGO_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(2048).default(100),
+  TUSSILAGO_SOURCE_MAX_MB: z.coerce.number().int().min(1).max(8192).default(500),
+  TUSSILAGO_GIT_ALLOW_PRIVATE_HOSTS: z.enum(["0", "1", "true", "false"]).default("0"),
 });
 
 export type Env = {
@@ -72,6 +90,21 @@ export type Env = {
   oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | null;
   /** Reverse proxies in front of the web server whose X-Forwarded-For entries are trusted. */
   trustedProxies: number;
+  appsDomain: string;
+  infra: {
+    podmanPath: string;
+    gitPath: string;
+    ociRuntime: string;
+    ociRuntimeFlags: string[];
+    /** With a `{version}` placeholder for the Python version. */
+    pythonImage: string;
+    buildTimeoutMs: number;
+    buildMemoryMb: number;
+    buildCpus: number;
+    uploadMaxBytes: number;
+    sourceMaxBytes: number;
+    gitAllowPrivateHosts: boolean;
+  };
 };
 
 export class ConfigError extends Error {
@@ -114,6 +147,21 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     workerConcurrency: raw.TUSSILAGO_WORKER_CONCURRENCY,
     dbPoolSize: raw.TUSSILAGO_DB_POOL_SIZE,
     trustedProxies: raw.TUSSILAGO_TRUSTED_PROXIES,
+    appsDomain: raw.TUSSILAGO_APPS_DOMAIN,
+    infra: {
+      podmanPath: raw.TUSSILAGO_PODMAN_PATH,
+      gitPath: raw.TUSSILAGO_GIT_PATH,
+      ociRuntime: raw.TUSSILAGO_OCI_RUNTIME,
+      ociRuntimeFlags: raw.TUSSILAGO_OCI_RUNTIME_FLAGS.split(/\s+/).filter(Boolean),
+      pythonImage: raw.TUSSILAGO_PYTHON_IMAGE,
+      buildTimeoutMs: raw.TUSSILAGO_BUILD_TIMEOUT_S * 1000,
+      buildMemoryMb: raw.TUSSILAGO_BUILD_MEMORY_MB,
+      buildCpus: raw.TUSSILAGO_BUILD_CPUS,
+      uploadMaxBytes: raw.TUSSILAGO_UPLOAD_MAX_MB * 1024 * 1024,
+      sourceMaxBytes: raw.TUSSILAGO_SOURCE_MAX_MB * 1024 * 1024,
+      gitAllowPrivateHosts:
+        raw.TUSSILAGO_GIT_ALLOW_PRIVATE_HOSTS === "1" || raw.TUSSILAGO_GIT_ALLOW_PRIVATE_HOSTS === "true",
+    },
     smtp: raw.SMTP_URL ? { url: raw.SMTP_URL, from: raw.SMTP_FROM } : null,
     oidc:
       raw.OIDC_ISSUER && raw.OIDC_CLIENT_ID && raw.OIDC_CLIENT_SECRET

@@ -15,7 +15,10 @@ export function teamView(team: Team): TeamView {
   return { id: team.id, name: team.name, slug: team.slug, createdAt: team.createdAt };
 }
 
-/** A DNS-label-safe slug from the name, with a random suffix: slugs appear in app hostnames. */
+/**
+ * A DNS-label-safe slug from the name, with a random suffix. App hostnames are `<app>-<slug>.<domain>` and one DNS
+ * label holds 63 characters: 16 + 7 for the slug leaves 39 for the app name.
+ */
 export function slugFor(name: string): string {
   const base = name
     .normalize("NFKD")
@@ -23,7 +26,7 @@ export function slugFor(name: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "")
-    .slice(0, 40)
+    .slice(0, 16)
     .replace(/-+$/g, "");
   return `${base || "team"}-${randomBytes(3).toString("hex")}`;
 }

@@ -2,6 +2,7 @@
 // schemas describe dates as ISO strings, so the serializers below convert the domain views before they are parsed.
 import { z } from "zod";
 import { defineEndpoint, errorBody } from "@/lib/api/endpoint";
+import { idParams, isoDate, pageOf } from "@/lib/api/endpoints/common";
 import type { AuditEventView } from "@/lib/domain/audit";
 import { auditFilters } from "@/lib/domain/audit";
 import type { InvitationView } from "@/lib/domain/invitations";
@@ -10,16 +11,6 @@ import type { OperationView } from "@/lib/domain/operations-read";
 import { pageQuery } from "@/lib/domain/pagination";
 import { anyRole, assignableRole, emailInput } from "@/lib/domain/schemas";
 import type { TeamView } from "@/lib/domain/teams";
-
-const isoDate = z.iso.datetime();
-const idParams = z.strictObject({ id: z.uuid() });
-
-function pageOf<T extends z.ZodType>(item: T) {
-  return z.object({
-    items: z.array(item),
-    nextCursor: z.string().nullable().describe("Pass as ?cursor= for the next page; null on the last page"),
-  });
-}
 
 // Team
 

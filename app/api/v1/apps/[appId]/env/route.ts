@@ -1,0 +1,14 @@
+import { envJson, getEnvEndpoint, putEnvEndpoint } from "@/lib/api/endpoints/apps";
+import { handle } from "@/lib/api/handler";
+import { getDb } from "@/lib/db";
+import { listEnvVars, setEnvVars } from "@/lib/domain/env-vars";
+
+export const dynamic = "force-dynamic";
+
+export const GET = handle(getEnvEndpoint, async ({ ctx, params }) => {
+  return { status: 200 as const, body: envJson(await listEnvVars(getDb(), ctx, params.appId)) };
+});
+
+export const PUT = handle(putEnvEndpoint, async ({ ctx, params, body }) => {
+  return { status: 200 as const, body: envJson(await setEnvVars(getDb(), ctx, params.appId, body.env)) };
+});

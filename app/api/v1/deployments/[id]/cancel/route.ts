@@ -1,0 +1,13 @@
+import { cancelDeploymentEndpoint, deploymentJson } from "@/lib/api/endpoints/apps";
+import { handle } from "@/lib/api/handler";
+import { getDb } from "@/lib/db";
+import { cancelDeployment } from "@/lib/domain/deployments";
+
+export const dynamic = "force-dynamic";
+
+export const POST = handle(cancelDeploymentEndpoint, async ({ ctx, params }) => {
+  return {
+    status: 200 as const,
+    body: { deployment: deploymentJson(await cancelDeployment(getDb(), ctx, params.id)) },
+  };
+});

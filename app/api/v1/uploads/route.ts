@@ -1,0 +1,20 @@
+import { Readable } from "node:stream";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import { createUploadEndpoint, uploadJson } from "@/lib/api/endpoints/apps";
+import { handle } from "@/lib/api/handler";
+import { getDb } from "@/lib/db";
+import { createUpload } from "@/lib/domain/uploads";
+import { AppError } from "@/lib/errors";
+
+export const dynamic = "force-dynamic";
+
+export const POST = handle(createUploadEndpoint, async ({ ctx, request }) => {
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/(gzip|x-gzip|x-tar\+gzip|octet-stream)\b/.test(type)) {
+    throw new AppError("invalid", "Send the tarball with Content-Type: application/gzip.");
+  }
+  const declared = request.headers.get("content-length");
+  const body = request.body ? Readable.fromWeb(request.body as NodeReadableStream<Uint8Array>) : null;
+  const upload = await createUpload(getDb(), ctx, body, { declaredBytes: declared ? Number(declared) : null });
+  return { status: 201 as const, body: { upload: uploadJson(upload) } };
+});

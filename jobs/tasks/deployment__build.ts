@@ -1,0 +1,263 @@
+// Builds a deployment's image: fetch the source (git or an uploaded tarball), detect the build plan, render the
+// Containerfile, `podman build` under the build limits, streaming the build log to the data directory.
+//
+// Idempotent: a retry after a crash at any point starts the build over in a fresh workspace, truncates the log
+// (one log), rebuilds the same tag (one image) and only ever updates this deployment's row (no duplicates).
+import { createWriteStream, type WriteStream } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { defineTask, type TaskContext } from "@/jobs/define";
+import { baseImageFor, renderContainerfile } from "@/lib/build/containerfile";
+import { type BuildPlan, detectPlan, fsSourceTree, planToJson } from "@/lib/build/plan";
+import { fetchGitSource } from "@/lib/build/source-git";
+import { extractTarball } from "@/lib/build/source-tarball";
+import { endPhases, enterPhase, type PhaseName, parsePhases } from "@/lib/domain/deployment-phases";
+import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
+import { defaultPythonVersion, getEnv } from "@/lib/env";
+import type { Deployment } from "@/lib/generated/prisma/client";
+import { toResourceName } from "@/lib/infra/podman";
+import { getInfra } from "@/lib/platform/infra";
+import { buildWorkspace, deploymentLogPath, uploadPath } from "@/lib/platform/paths";
+
+const CANCEL_POLL_MS = 2_000;
+const LOG_TAIL_LINES = 25;
+const MAX_TARBALL_ENTRIES = 50_000;
+
+/** A failure the user caused or can fix (bad source, no plan, failing build step): no retry, say why. */
+export class BuildFailure extends Error {
+  override name = "BuildFailure";
+}
+
+class Cancelled extends Error {
+  override name = "Cancelled";
+}
+
+function userFacing(error: unknown): string | null {
+  if (error instanceof BuildFailure) return error.message;
+  if (error instanceof Error && ["PlanError", "SourcePathError", "SourceError"].includes(error.name))
+    return error.message;
+  if (
+    error instanceof Error &&
+    "code" in error &&
+    ["no_plan", "invalid_python_version", "invalid_override"].includes(String(error.code))
+  ) {
+    return error.message;
+  }
+  return null;
+}
+
+async function tailOfFile(file: string, lines: number): Promise<string> {
+  const text = await fs.readFile(file, "utf8").catch(() => "");
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+export function imageTagFor(deployment: Pick<Deployment, "appId" | "number">): string {
+  return `localhost/${toResourceName(deployment.appId)}:${deployment.number}`;
+}
+
+async function setPhase(ctx: TaskContext, deploymentId: string, name: PhaseName): Promise<void> {
+  const row = await ctx.db.deployment.findUniqueOrThrow({ where: { id: deploymentId }, select: { phases: true } });
+  await ctx.db.deployment.update({
+    where: { id: deploymentId },
+    data: { phases: enterPhase(parsePhases(row.phases), name, new Date()) },
+  });
+}
+
+async function finish(
+  ctx: TaskContext,
+  deployment: Deployment,
+  outcome: { status: "built" | "failed" | "cancelled"; error?: string },
+): Promise<void> {
+  const now = new Date();
+  const row = await ctx.db.deployment.findUniqueOrThrow({ where: { id: deployment.id }, select: { phases: true } });
+  const phaseStatus = outcome.status === "built" ? "succeeded" : outcome.status;
+  await ctx.db.deployment.update({
+    where: { id: deployment.id },
+    data: {
+      status: outcome.status,
+      error: outcome.error ?? null,
+      phases: endPhases(parsePhases(row.phases), phaseStatus, now),
+      finishedAt: outcome.status === "built" ? null : now,
+    },
+  });
+  // Until a release pipeline takes the image further, an app whose only deployments are builds is not running.
+  await ctx.db.app.updateMany({
+    where: { id: deployment.appId, status: "deploying" },
+    data: { status: outcome.status === "failed" ? "failed" : "created" },
+  });
+}
+
+function writeLine(stream: WriteStream, line: string): void {
+  stream.write(`${line}\n`);
+}
+
+export const deploymentBuild = defineTask({
+  name: "deployment__build",
+  payload: z.strictObject({ deploymentId: z.uuid(), operationId: z.uuid() }),
+  maxAttempts: 3,
+  async run({ deploymentId, operationId }, ctx) {
+    const { db, log } = ctx;
+    const deployment = await db.deployment.findUnique({ where: { id: deploymentId }, include: { app: true } });
+    if (!deployment || !["queued", "building"].includes(deployment.status)) return;
+    if (!(await claimOperation(db, operationId))) return;
+    const env = getEnv();
+    const jobLog = log.child({ deploymentId, appId: deployment.appId, teamId: deployment.teamId, operationId });
+    if (deployment.cancelRequestedAt) {
+      await finish(ctx, deployment, { status: "cancelled", error: "The deployment was cancelled." });
+      await failOperation(db, operationId, "The deployment was cancelled.");
+      return;
+    }
+
+    await db.deployment.update({ where: { id: deploymentId }, data: { status: "building", error: null } });
+    const workspace = buildWorkspace(env.dataDir, deploymentId);
+    const sourceDir = path.join(workspace, "source");
+    const logFile = deploymentLogPath(env.dataDir, deploymentId);
+    await fs.rm(workspace, { recursive: true, force: true });
+    await fs.mkdir(sourceDir, { recursive: true, mode: 0o700 });
+    await fs.mkdir(path.dirname(logFile), { recursive: true, mode: 0o700 });
+    const buildLog = createWriteStream(logFile, { flags: "w", mode: 0o600 });
+
+    const abort = new AbortController();
+    const cancelWatch = setInterval(() => {
+      db.deployment
+        .findUnique({ where: { id: deploymentId }, select: { cancelRequestedAt: true } })
+        .then((row) => {
+          if (!row || row.cancelRequestedAt) abort.abort(new Cancelled("cancelled"));
+        })
+        .catch(() => undefined);
+    }, CANCEL_POLL_MS);
+    cancelWatch.unref();
+    const checkCancelled = () => {
+      if (abort.signal.aborted) throw new Cancelled("cancelled");
+    };
+
+    try {
+      await setPhase(ctx, deploymentId, "fetching");
+      let commitSha: string | null = null;
+      if (deployment.sourceType === "git" && deployment.gitUrl) {
+        writeLine(buildLog, `==> Fetching ${deployment.gitUrl} (${deployment.gitRef ?? "main"})`);
+        const fetched = await fetchGitSource(getInfra().exec, {
+          url: deployment.gitUrl,
+          ref: deployment.gitRef ?? "main",
+          dest: sourceDir,
+          gitPath: getInfra().gitPath(),
+          timeoutMs: 5 * 60_000,
+          maxBytes: env.infra.sourceMaxBytes,
+          allowPrivateHosts: env.infra.gitAllowPrivateHosts,
+        });
+        commitSha = fetched.commitSha;
+        writeLine(buildLog, `    commit ${commitSha}`);
+      } else if (deployment.sourceType === "upload" && deployment.uploadId) {
+        writeLine(buildLog, "==> Unpacking the uploaded tarball");
+        await extractTarball({ file: uploadPath(env.dataDir, deployment.uploadId) }, sourceDir, {
+          maxCompressedBytes: env.infra.uploadMaxBytes,
+          maxExtractedBytes: env.infra.sourceMaxBytes,
+          maxEntries: MAX_TARBALL_ENTRIES,
+        });
+      } else {
+        throw new BuildFailure("This deployment has no source (its upload may have expired). Deploy again.");
+      }
+      checkCancelled();
+
+      await setPhase(ctx, deploymentId, "planning");
+      const app = deployment.app;
+      const contextDir = app.subdirectory ? path.join(sourceDir, app.subdirectory) : sourceDir;
+      const realContext = await fs.realpath(contextDir).catch(() => null);
+      const realSource = await fs.realpath(sourceDir);
+      if (!realContext || !(realContext === realSource || realContext.startsWith(`${realSource}${path.sep}`))) {
+        throw new BuildFailure(`The subdirectory "${app.subdirectory}" does not exist in the source.`);
+      }
+      const plan: BuildPlan = await detectPlan(fsSourceTree(realContext), {
+        defaultPythonVersion: defaultPythonVersion(),
+        overrides: {
+          ...(app.pythonVersion ? { pythonVersion: app.pythonVersion } : {}),
+          ...(app.installCommand ? { install: app.installCommand } : {}),
+          ...(app.webCommand ? { web: app.webCommand } : {}),
+          ...(app.releaseCommand ? { release: app.releaseCommand } : {}),
+        },
+      });
+      await db.deployment.update({ where: { id: deploymentId }, data: { plan: planToJson(plan), commitSha } });
+      writeLine(buildLog, "==> Build plan");
+      for (const reason of plan.reasons) writeLine(buildLog, `    ${reason}`);
+      checkCancelled();
+
+      await setPhase(ctx, deploymentId, "building");
+      let containerfile: string;
+      if (plan.builder === "containerfile" && plan.containerfile) {
+        containerfile = path.join(realContext, plan.containerfile);
+      } else {
+        containerfile = path.join(workspace, "Containerfile");
+        const baseImage = baseImageFor(env.infra.pythonImage, plan.pythonVersion);
+        const pyprojectOnly = plan.installCommand?.endsWith(" .") ?? false;
+        await fs.writeFile(containerfile, renderContainerfile(plan, { baseImage, pyprojectOnly }), { mode: 0o600 });
+      }
+      const tag = imageTagFor(deployment);
+      writeLine(
+        buildLog,
+        `==> Building the image (${plan.builder === "containerfile" ? plan.containerfile : `Python ${plan.pythonVersion}`})`,
+      );
+      try {
+        await getInfra()
+          .podman()
+          .build({
+            contextDir: realContext,
+            containerfile,
+            tag,
+            labels: { team: deployment.teamId, app: deployment.appId, deployment: deployment.id },
+            memoryMiB: env.infra.buildMemoryMb,
+            cpus: env.infra.buildCpus,
+            timeoutMs: env.infra.buildTimeoutMs,
+            signal: abort.signal,
+            onStdout: (chunk) => buildLog.write(chunk),
+            onStderr: (chunk) => buildLog.write(chunk),
+          });
+      } catch (error) {
+        checkCancelled();
+        if (
+          error instanceof Error &&
+          error.name === "PodmanError" &&
+          "kind" in error &&
+          error.kind === "command_failed"
+        ) {
+          await new Promise((resolve) => buildLog.write("", resolve));
+          const tail = await tailOfFile(logFile, LOG_TAIL_LINES);
+          throw new BuildFailure(`The image build failed. The end of the build log:\n${tail}`);
+        }
+        throw error;
+      }
+      await db.deployment.update({ where: { id: deploymentId }, data: { imageRef: tag } });
+      writeLine(buildLog, `==> Built ${tag.split("/").pop()}`);
+      await finish(ctx, deployment, { status: "built" });
+      await succeedOperation(db, operationId);
+      jobLog.info({ tag }, "image built");
+    } catch (error) {
+      if (error instanceof Cancelled || abort.signal.aborted) {
+        writeLine(buildLog, "==> Cancelled");
+        await finish(ctx, deployment, { status: "cancelled", error: "The deployment was cancelled." });
+        await failOperation(db, operationId, "The deployment was cancelled.");
+        jobLog.info("build cancelled");
+        return;
+      }
+      const message = userFacing(error);
+      if (message) {
+        writeLine(buildLog, `==> Failed: ${message}`);
+        await finish(ctx, deployment, { status: "failed", error: message });
+        await failOperation(db, operationId, message);
+        jobLog.info({ reason: message.split("\n")[0] }, "build failed");
+        return;
+      }
+      writeLine(buildLog, "==> The build hit an internal error; retrying.");
+      throw error;
+    } finally {
+      clearInterval(cancelWatch);
+      await new Promise((resolve) => buildLog.end(resolve));
+      await fs.rm(workspace, { recursive: true, force: true }).catch(() => undefined);
+    }
+  },
+  async onGiveUp({ deploymentId, operationId }, reason, ctx) {
+    const deployment = await ctx.db.deployment.findUnique({ where: { id: deploymentId } });
+    if (deployment) await finish(ctx, deployment, { status: "failed", error: reason });
+    await failOperation(ctx.db, operationId, reason);
+  },
+});

@@ -1,0 +1,325 @@
+// Apps, env vars, uploads and deployments.
+import { z } from "zod";
+import { defineEndpoint } from "@/lib/api/endpoint";
+import { idParams, iso, isoDate, pageOf } from "@/lib/api/endpoints/common";
+import { operationSchema } from "@/lib/api/endpoints/identity";
+import { appName, appSettings } from "@/lib/domain/app-rules";
+import type { AppView } from "@/lib/domain/apps";
+import type { DeploymentView } from "@/lib/domain/deployments";
+import { type EnvVarView, envChanges } from "@/lib/domain/env-vars";
+import { pageQuery } from "@/lib/domain/pagination";
+import type { UploadView } from "@/lib/domain/uploads";
+
+const appParams = z.strictObject({ appId: z.uuid() });
+
+const gitSource = z.strictObject({
+  type: z.literal("git"),
+  url: z.string().max(2048),
+  ref: z.string().max(255).optional(),
+});
+
+export const appSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  status: z.enum(["created", "deploying", "running", "stopped", "failed", "deleting"]),
+  url: z.string().describe("Where the app is served"),
+  replicas: z.number().int(),
+  currentDeploymentId: z.uuid().nullable(),
+  source: z
+    .union([
+      z.object({ type: z.literal("git"), url: z.string(), ref: z.string() }),
+      z.object({ type: z.literal("upload") }),
+    ])
+    .nullable(),
+  settings: z.object({
+    subdirectory: z.string().nullable(),
+    pythonVersion: z.string().nullable(),
+    installCommand: z.string().nullable(),
+    webCommand: z.string().nullable(),
+    releaseCommand: z.string().nullable(),
+    memoryMb: z.number().int(),
+    cpuMillis: z.number().int(),
+    healthCheckPath: z.string(),
+  }),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+});
+
+export function appJson(app: AppView): z.input<typeof appSchema> {
+  return { ...app, createdAt: iso(app.createdAt), updatedAt: iso(app.updatedAt) };
+}
+
+export const listAppsEndpoint = defineEndpoint({
+  id: "listApps",
+  method: "GET",
+  path: "/api/v1/apps",
+  summary: "The team's apps, newest first",
+  tags: ["apps"],
+  auth: { scope: "read" },
+  query: pageQuery,
+  responses: { 200: { description: "A page of apps", schema: pageOf(appSchema) } },
+});
+
+export const createAppBody = z.strictObject({
+  name: appName,
+  source: gitSource.nullable().optional(),
+  settings: appSettings.optional(),
+});
+
+export const createAppEndpoint = defineEndpoint({
+  id: "createApp",
+  method: "POST",
+  path: "/api/v1/apps",
+  summary: "Create an app (a git source is optional: tarballs can be uploaded per deployment)",
+  tags: ["apps"],
+  auth: { scope: "write" },
+  body: createAppBody,
+  responses: {
+    201: { description: "The app", schema: z.object({ app: appSchema }) },
+    409: { description: "The name is taken in this team" },
+  },
+});
+
+export const getAppEndpoint = defineEndpoint({
+  id: "getApp",
+  method: "GET",
+  path: "/api/v1/apps/{appId}",
+  summary: "One app",
+  tags: ["apps"],
+  auth: { scope: "read" },
+  params: appParams,
+  responses: { 200: { description: "The app", schema: z.object({ app: appSchema }) } },
+});
+
+export const updateAppBody = z.strictObject({
+  name: appName.optional(),
+  source: gitSource.nullable().optional(),
+  settings: appSettings.optional(),
+});
+
+export const updateAppEndpoint = defineEndpoint({
+  id: "updateApp",
+  method: "PATCH",
+  path: "/api/v1/apps/{appId}",
+  summary: "Rename an app or change its source and settings (takes effect at the next deployment)",
+  tags: ["apps"],
+  auth: { scope: "write" },
+  params: appParams,
+  body: updateAppBody,
+  responses: { 200: { description: "The app", schema: z.object({ app: appSchema }) } },
+});
+
+export const deleteAppEndpoint = defineEndpoint({
+  id: "deleteApp",
+  method: "DELETE",
+  path: "/api/v1/apps/{appId}",
+  summary: "Delete an app: its containers, route, images and data go asynchronously",
+  tags: ["apps"],
+  auth: { scope: "write" },
+  params: appParams,
+  responses: {
+    202: {
+      description: "Deletion started; poll the operation",
+      schema: z.object({ app: appSchema, operation: operationSchema }),
+    },
+  },
+});
+
+// Env vars
+
+const maskedEnv = z.object({
+  env: z.record(z.string(), z.string()).describe("Every value is masked"),
+  variables: z.array(z.object({ key: z.string(), updatedAt: isoDate })),
+});
+
+export function envJson(variables: EnvVarView[]): z.input<typeof maskedEnv> {
+  return {
+    env: Object.fromEntries(variables.map((variable) => [variable.key, variable.value])),
+    variables: variables.map((variable) => ({ key: variable.key, updatedAt: iso(variable.updatedAt) })),
+  };
+}
+
+export const getEnvEndpoint = defineEndpoint({
+  id: "getAppEnv",
+  method: "GET",
+  path: "/api/v1/apps/{appId}/env",
+  summary: "The app's environment variables, values masked",
+  tags: ["apps"],
+  auth: { scope: "read" },
+  params: appParams,
+  responses: { 200: { description: "The variables", schema: maskedEnv } },
+});
+
+export const putEnvEndpoint = defineEndpoint({
+  id: "putAppEnv",
+  method: "PUT",
+  path: "/api/v1/apps/{appId}/env",
+  summary: 'Set and unset variables: {"env": {"KEY": "value", "OLD_KEY": null}}; null unsets',
+  tags: ["apps"],
+  auth: { scope: "write" },
+  params: appParams,
+  body: z.strictObject({ env: envChanges }),
+  responses: { 200: { description: "The variables after the change, values masked", schema: maskedEnv } },
+});
+
+// Uploads
+
+export const uploadSchema = z.object({
+  id: z.uuid(),
+  sizeBytes: z.number().int(),
+  sha256: z.string(),
+  expiresAt: isoDate,
+});
+
+export function uploadJson(upload: UploadView): z.input<typeof uploadSchema> {
+  return { id: upload.id, sizeBytes: upload.sizeBytes, sha256: upload.sha256, expiresAt: iso(upload.expiresAt) };
+}
+
+export const createUploadEndpoint = defineEndpoint({
+  id: "createUpload",
+  method: "POST",
+  path: "/api/v1/uploads",
+  summary: "Upload a source tarball (Content-Type: application/gzip); deploy it within 24 hours",
+  tags: ["deployments"],
+  auth: { scope: "write" },
+  responses: {
+    201: { description: "The upload", schema: z.object({ upload: uploadSchema }) },
+    413: { description: "Larger than the upload limit" },
+  },
+});
+
+// Deployments
+
+const phaseSchema = z.object({
+  name: z.string(),
+  status: z.enum(["pending", "running", "succeeded", "failed", "cancelled"]),
+  startedAt: isoDate.nullable(),
+  finishedAt: isoDate.nullable(),
+});
+
+export const deploymentSchema = z.object({
+  id: z.uuid(),
+  appId: z.uuid(),
+  number: z.number().int(),
+  status: z.enum(["queued", "building", "built", "releasing", "running", "failed", "superseded", "cancelled"]),
+  source: z.union([
+    z.object({
+      type: z.literal("git"),
+      url: z.string().nullable(),
+      ref: z.string().nullable(),
+      commitSha: z.string().nullable(),
+    }),
+    z.object({ type: z.literal("upload"), commitSha: z.null() }),
+  ]),
+  plan: z
+    .object({
+      builder: z.enum(["containerfile", "python"]),
+      installer: z.enum(["uv", "poetry", "pipenv", "pip", "none"]),
+      pythonVersion: z.string(),
+      processes: z.record(z.string(), z.string()),
+      release: z.string().nullable(),
+      reasons: z.array(z.string()),
+    })
+    .nullable()
+    .describe("How the source is built, and which file decided what"),
+  imageBuilt: z.boolean(),
+  phases: z.array(phaseSchema),
+  error: z.string().nullable(),
+  cancelRequested: z.boolean(),
+  createdAt: isoDate,
+  finishedAt: isoDate.nullable(),
+});
+
+export function deploymentJson(deployment: DeploymentView): z.input<typeof deploymentSchema> {
+  return {
+    ...deployment,
+    plan: deployment.plan as z.input<typeof deploymentSchema>["plan"],
+    createdAt: iso(deployment.createdAt),
+    finishedAt: iso(deployment.finishedAt),
+  };
+}
+
+export const listDeploymentsEndpoint = defineEndpoint({
+  id: "listDeployments",
+  method: "GET",
+  path: "/api/v1/apps/{appId}/deployments",
+  summary: "The app's deployments, newest first",
+  tags: ["deployments"],
+  auth: { scope: "read" },
+  params: appParams,
+  query: pageQuery,
+  responses: { 200: { description: "A page of deployments", schema: pageOf(deploymentSchema) } },
+});
+
+export const createDeploymentBody = z.strictObject({
+  source: z
+    .discriminatedUnion("type", [
+      z.strictObject({
+        type: z.literal("git"),
+        url: z.string().max(2048).optional(),
+        ref: z.string().max(255).optional(),
+      }),
+      z.strictObject({ type: z.literal("upload"), uploadId: z.uuid() }),
+    ])
+    .optional()
+    .describe("Defaults to the app's git source"),
+});
+
+export const createDeploymentEndpoint = defineEndpoint({
+  id: "createDeployment",
+  method: "POST",
+  path: "/api/v1/apps/{appId}/deployments",
+  summary: "Deploy: build the source into an image (then release it); older unfinished deployments are cancelled",
+  tags: ["deployments"],
+  auth: { scope: "write" },
+  params: appParams,
+  body: createDeploymentBody,
+  responses: {
+    202: {
+      description: "Queued; poll the operation or the deployment",
+      schema: z.object({ deployment: deploymentSchema, operation: operationSchema }),
+    },
+  },
+});
+
+export const getDeploymentEndpoint = defineEndpoint({
+  id: "getDeployment",
+  method: "GET",
+  path: "/api/v1/deployments/{id}",
+  summary: "A deployment: status, plan, phase timings, error",
+  tags: ["deployments"],
+  auth: { scope: "read" },
+  params: idParams,
+  responses: { 200: { description: "The deployment", schema: z.object({ deployment: deploymentSchema }) } },
+});
+
+export const cancelDeploymentEndpoint = defineEndpoint({
+  id: "cancelDeployment",
+  method: "POST",
+  path: "/api/v1/deployments/{id}/cancel",
+  summary: "Cancel a queued or building deployment",
+  tags: ["deployments"],
+  auth: { scope: "write" },
+  params: idParams,
+  responses: {
+    200: { description: "Cancellation requested", schema: z.object({ deployment: deploymentSchema }) },
+    409: { description: "The deployment already finished building" },
+  },
+});
+
+export const deploymentLogsEndpoint = defineEndpoint({
+  id: "getDeploymentLogs",
+  method: "GET",
+  path: "/api/v1/deployments/{id}/logs",
+  summary: "The build log from a byte offset; poll with ?offset=<nextOffset> until complete",
+  tags: ["deployments"],
+  auth: { scope: "read" },
+  params: idParams,
+  query: z.strictObject({ offset: z.coerce.number().int().min(0).default(0) }),
+  responses: {
+    200: {
+      description: "A chunk of the log",
+      schema: z.object({ text: z.string(), nextOffset: z.number().int(), complete: z.boolean() }),
+    },
+  },
+});

@@ -1,0 +1,114 @@
+// Input rules for apps and env vars (SECURITY.md "Hostile inputs"): app names are DNS labels that end up in
+// hostnames and container labels; env keys are POSIX names and never the ones the platform sets itself.
+import { z } from "zod";
+
+export const APP_NAME_MAX = 39;
+
+const RESERVED_APP_NAMES = new Set([
+  "admin",
+  "api",
+  "app",
+  "apps",
+  "caddy",
+  "console",
+  "dashboard",
+  "default",
+  "internal",
+  "localhost",
+  "platform",
+  "portal",
+  "root",
+  "status",
+  "system",
+  "tussilago",
+  "www",
+]);
+
+export const appName = z
+  .string()
+  .max(APP_NAME_MAX, `At most ${APP_NAME_MAX} characters.`)
+  .regex(
+    /^[a-z]([a-z0-9-]*[a-z0-9])?$/,
+    "Use lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen.",
+  )
+  .refine((name) => !name.includes("--"), "No consecutive hyphens.")
+  .refine((name) => !RESERVED_APP_NAMES.has(name), "This name is reserved.");
+
+export const ENV_KEY_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
+export const ENV_VALUE_MAX_BYTES = 32 * 1024;
+export const ENV_TOTAL_MAX_BYTES = 256 * 1024;
+export const ENV_MAX_KEYS = 200;
+
+/** Set by the platform at release (PORT, attached databases), or owned by the runtime. */
+const RESERVED_ENV_KEYS = new Set([
+  "PORT",
+  "DATABASE_URL",
+  "PGHOST",
+  "PGPORT",
+  "PGUSER",
+  "PGPASSWORD",
+  "PGDATABASE",
+  "REDIS_URL",
+  "REDIS_HOST",
+  "REDIS_PORT",
+  "REDIS_USER",
+  "REDIS_PASSWORD",
+  "REDIS_KEY_PREFIX",
+  "HOME",
+  "PATH",
+  "HOSTNAME",
+  "PYTHONUNBUFFERED",
+]);
+
+export function isReservedEnvKey(key: string): boolean {
+  return RESERVED_ENV_KEYS.has(key) || key.startsWith("TUSSILAGO_");
+}
+
+export const envKey = z
+  .string()
+  .min(1)
+  .max(128, "At most 128 characters.")
+  .regex(ENV_KEY_PATTERN, "Use upper-case letters, digits and underscores, not starting with a digit.")
+  .refine((key) => !isReservedEnvKey(key), "This variable is set by the platform.");
+
+export const envValue = z
+  .string()
+  .refine((value) => !value.includes("\0"), "Values cannot contain NUL characters.")
+  .refine((value) => Buffer.byteLength(value) <= ENV_VALUE_MAX_BYTES, `At most ${ENV_VALUE_MAX_BYTES} bytes.`);
+
+const command = z
+  .string()
+  .trim()
+  .max(1000)
+  .refine((value) => !/[\0\r\n]/.test(value), "One line, no control characters.");
+
+const relativePath = z
+  .string()
+  .trim()
+  .max(255)
+  .refine(
+    (value) => value === "" || (!value.startsWith("/") && !value.split("/").includes("..") && !/[\0\\]/.test(value)),
+    "A relative path inside the source, without '..'.",
+  );
+
+export const healthCheckPath = z
+  .string()
+  .max(255)
+  .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/, "A path starting with '/', without spaces, braces or '..'.")
+  .refine((value) => !value.split("/").includes(".."), "No '..' segments.");
+
+export const pythonVersion = z.string().regex(/^3\.\d{1,2}$/, "Like 3.12.");
+
+/** The app settings a user can change (all optional in an update). */
+export const appSettings = z.strictObject({
+  subdirectory: relativePath.nullable().optional(),
+  pythonVersion: pythonVersion.nullable().optional(),
+  installCommand: command.nullable().optional(),
+  webCommand: command.nullable().optional(),
+  releaseCommand: command.nullable().optional(),
+  memoryMb: z.number().int().min(128).max(16_384).optional(),
+  cpuMillis: z.number().int().min(100).max(8_000).optional(),
+  healthCheckPath: healthCheckPath.optional(),
+  replicas: z.number().int().min(0).max(20).optional(),
+});
+export type AppSettingsInput = z.infer<typeof appSettings>;

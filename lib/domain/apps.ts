@@ -1,0 +1,201 @@
+// Apps: create, list, show, change settings, delete (asynchronous). Names are DNS labels, unique per team.
+import { enqueue } from "@/jobs/enqueue";
+import { validateGitRef, validateGitUrl } from "@/lib/build/source-git";
+import type { Db } from "@/lib/db";
+import { type AppSettingsInput, appName } from "@/lib/domain/app-rules";
+import { recordAudit } from "@/lib/domain/audit";
+import { authorize, type Ctx } from "@/lib/domain/context";
+import { createOperation } from "@/lib/domain/operations";
+import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
+import { getEnv } from "@/lib/env";
+import { AppError } from "@/lib/errors";
+import { type App, type Operation, Prisma } from "@/lib/generated/prisma/client";
+
+export type AppView = {
+  id: string;
+  name: string;
+  status: App["status"];
+  url: string;
+  replicas: number;
+  currentDeploymentId: string | null;
+  source: { type: "git"; url: string; ref: string } | { type: "upload" } | null;
+  settings: {
+    subdirectory: string | null;
+    pythonVersion: string | null;
+    installCommand: string | null;
+    webCommand: string | null;
+    releaseCommand: string | null;
+    memoryMb: number;
+    cpuMillis: number;
+    healthCheckPath: string;
+  };
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export function appHostname(appNameValue: string, teamSlug: string): string {
+  return `${appNameValue}-${teamSlug}.${getEnv().appsDomain}`;
+}
+
+export function appView(app: App, teamSlug: string): AppView {
+  return {
+    id: app.id,
+    name: app.name,
+    status: app.status,
+    url: `http://${appHostname(app.name, teamSlug)}`,
+    replicas: app.replicas,
+    currentDeploymentId: app.currentDeploymentId,
+    source:
+      app.sourceType === "git" && app.gitUrl
+        ? { type: "git", url: app.gitUrl, ref: app.gitRef ?? "main" }
+        : app.sourceType === "upload"
+          ? { type: "upload" }
+          : null,
+    settings: {
+      subdirectory: app.subdirectory,
+      pythonVersion: app.pythonVersion,
+      installCommand: app.installCommand,
+      webCommand: app.webCommand,
+      releaseCommand: app.releaseCommand,
+      memoryMb: app.memoryMb,
+      cpuMillis: app.cpuMillis,
+      healthCheckPath: app.healthCheckPath,
+    },
+    createdAt: app.createdAt,
+    updatedAt: app.updatedAt,
+  };
+}
+
+export type GitSourceInput = { url: string; ref?: string | undefined };
+
+function gitSource(source: GitSourceInput | null | undefined) {
+  if (source === undefined) return {};
+  if (source === null) return { sourceType: null, gitUrl: null, gitRef: null };
+  try {
+    const url = validateGitUrl(source.url, { allowPrivateHosts: getEnv().infra.gitAllowPrivateHosts }).toString();
+    const ref = validateGitRef(source.ref ?? "main");
+    return { sourceType: "git" as const, gitUrl: url, gitRef: ref };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : "Invalid git source.";
+    throw new AppError("invalid", message, { details: [{ path: "source", message }] });
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+}
+
+export async function createApp(
+  db: Db,
+  ctx: Ctx,
+  input: { name: string; source?: GitSourceInput | null; settings?: AppSettingsInput },
+): Promise<AppView> {
+  authorize(ctx, "apps:write");
+  const name = appName.parse(input.name);
+  try {
+    return await db.$transaction(async (tx) => {
+      const app = await tx.app.create({
+        data: { teamId: ctx.teamId, name, ...gitSource(input.source), ...(input.settings ?? {}) },
+        include: { team: { select: { slug: true } } },
+      });
+      await recordAudit(tx, ctx, { action: "app.created", target: { type: "app", id: app.id }, metadata: { name } });
+      return appView(app, app.team.slug);
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError("conflict", `An app named "${name}" already exists in this team.`);
+    throw error;
+  }
+}
+
+export async function listApps(db: Db, ctx: Ctx, page: PageInput): Promise<Page<AppView>> {
+  authorize(ctx, "apps:read");
+  const rows = await db.app.findMany({
+    where: { teamId: ctx.teamId, ...afterCursor(page.cursor) },
+    include: { team: { select: { slug: true } } },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: page.limit + 1,
+  });
+  return toPage(rows, page.limit, (row) => appView(row, row.team.slug));
+}
+
+/** The app row of the caller's team, or not_found (also for another team's app). */
+export async function getAppOrThrow(db: Db, ctx: Ctx, appId: string) {
+  const app = await db.app.findFirst({
+    where: { id: appId, teamId: ctx.teamId },
+    include: { team: { select: { slug: true } } },
+  });
+  if (!app) throw new AppError("not_found", "App not found.");
+  return app;
+}
+
+export async function getApp(db: Db, ctx: Ctx, appId: string): Promise<AppView> {
+  authorize(ctx, "apps:read");
+  const app = await getAppOrThrow(db, ctx, appId);
+  return appView(app, app.team.slug);
+}
+
+export async function updateApp(
+  db: Db,
+  ctx: Ctx,
+  appId: string,
+  input: { name?: string; source?: GitSourceInput | null; settings?: AppSettingsInput },
+): Promise<AppView> {
+  authorize(ctx, "apps:write");
+  const name = input.name === undefined ? undefined : appName.parse(input.name);
+  try {
+    return await db.$transaction(async (tx) => {
+      const before = await tx.app.findFirst({ where: { id: appId, teamId: ctx.teamId } });
+      if (!before) throw new AppError("not_found", "App not found.");
+      if (before.status === "deleting") throw new AppError("conflict", "This app is being deleted.");
+      const app = await tx.app.update({
+        where: { id: before.id },
+        data: { ...(name ? { name } : {}), ...gitSource(input.source), ...(input.settings ?? {}) },
+        include: { team: { select: { slug: true } } },
+      });
+      const changed = Object.keys({
+        ...input.settings,
+        ...(name ? { name } : {}),
+        ...(input.source !== undefined ? { source: 1 } : {}),
+      });
+      await recordAudit(tx, ctx, { action: "app.updated", target: { type: "app", id: app.id }, metadata: { changed } });
+      return appView(app, app.team.slug);
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError("conflict", `An app named "${name}" already exists in this team.`);
+    throw error;
+  }
+}
+
+/** Marks the app for deletion; the app__delete job removes its containers, route, images and row. */
+export async function deleteApp(db: Db, ctx: Ctx, appId: string): Promise<{ app: AppView; operation: Operation }> {
+  authorize(ctx, "apps:write");
+  return await db.$transaction(async (tx) => {
+    const app = await tx.app.findFirst({
+      where: { id: appId, teamId: ctx.teamId },
+      include: { team: { select: { slug: true } } },
+    });
+    if (!app) throw new AppError("not_found", "App not found.");
+    const existing = await tx.operation.findFirst({
+      where: { teamId: ctx.teamId, kind: "app.delete", targetId: app.id, status: { in: ["queued", "running"] } },
+    });
+    if (app.status === "deleting" && existing) return { app: appView(app, app.team.slug), operation: existing };
+    const updated = await tx.app.update({
+      where: { id: app.id },
+      data: { status: "deleting" },
+      include: { team: { select: { slug: true } } },
+    });
+    const operation = await createOperation(tx, {
+      kind: "app.delete",
+      teamId: ctx.teamId,
+      target: { type: "app", id: app.id },
+      requestId: ctx.meta.requestId,
+    });
+    await enqueue(tx, "app__delete", { operationId: operation.id, appId: app.id });
+    await recordAudit(tx, ctx, {
+      action: "app.deletion_requested",
+      target: { type: "app", id: app.id },
+      metadata: { name: app.name },
+    });
+    return { app: appView(updated, updated.team.slug), operation };
+  });
+}

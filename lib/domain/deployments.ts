@@ -1,0 +1,233 @@
+// Deployments: a build of an app's source into an image, then (with the release pipeline) a running release.
+import fs from "node:fs/promises";
+import { enqueue } from "@/jobs/enqueue";
+import { validateGitRef, validateGitUrl } from "@/lib/build/source-git";
+import type { Db } from "@/lib/db";
+import { recordAudit } from "@/lib/domain/audit";
+import { actorUserId, authorize, type Ctx } from "@/lib/domain/context";
+import { initialPhases, type Phase, parsePhases } from "@/lib/domain/deployment-phases";
+import { createOperation } from "@/lib/domain/operations";
+import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
+import { getEnv } from "@/lib/env";
+import { AppError } from "@/lib/errors";
+import type { Deployment, Operation } from "@/lib/generated/prisma/client";
+import { deploymentLogPath } from "@/lib/platform/paths";
+
+export const TERMINAL_STATUSES = ["running", "failed", "superseded", "cancelled"] as const;
+const ACTIVE_STATUSES = ["queued", "building"] as const;
+
+export type DeploymentSourceInput = { type: "git"; url?: string; ref?: string } | { type: "upload"; uploadId: string };
+
+export type DeploymentView = {
+  id: string;
+  appId: string;
+  number: number;
+  status: Deployment["status"];
+  source:
+    | { type: "git"; url: string | null; ref: string | null; commitSha: string | null }
+    | { type: "upload"; commitSha: null };
+  plan: unknown;
+  imageBuilt: boolean;
+  phases: Phase[];
+  error: string | null;
+  cancelRequested: boolean;
+  createdAt: Date;
+  finishedAt: Date | null;
+};
+
+export function deploymentView(row: Deployment): DeploymentView {
+  return {
+    id: row.id,
+    appId: row.appId,
+    number: row.number,
+    status: row.status,
+    source:
+      row.sourceType === "git"
+        ? { type: "git", url: row.gitUrl, ref: row.gitRef, commitSha: row.commitSha }
+        : { type: "upload", commitSha: null },
+    plan: row.plan,
+    imageBuilt: row.imageRef !== null,
+    phases: parsePhases(row.phases),
+    error: row.error,
+    cancelRequested: row.cancelRequestedAt !== null,
+    createdAt: row.createdAt,
+    finishedAt: row.finishedAt,
+  };
+}
+
+function invalidSource(message: string): AppError {
+  return new AppError("invalid", message, { details: [{ path: "source", message }] });
+}
+
+export async function createDeployment(
+  db: Db,
+  ctx: Ctx,
+  appId: string,
+  source: DeploymentSourceInput | undefined,
+): Promise<{ deployment: DeploymentView; operation: Operation }> {
+  authorize(ctx, "deployments:create");
+  return await db.$transaction(async (tx) => {
+    // Locks the app row: deployment numbers are allocated one at a time per app.
+    const [locked] = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM "App" WHERE id = ${appId}::uuid AND "teamId" = ${ctx.teamId}::uuid FOR UPDATE`;
+    if (!locked) throw new AppError("not_found", "App not found.");
+    const app = await tx.app.findUniqueOrThrow({ where: { id: appId } });
+    if (app.status === "deleting") throw new AppError("conflict", "This app is being deleted.");
+
+    let sourceFields: { sourceType: "git" | "upload"; gitUrl?: string; gitRef?: string; uploadId?: string };
+    const wanted = source ?? (app.sourceType === "git" ? { type: "git" as const } : undefined);
+    if (!wanted) throw invalidSource("This app has no git source: give one, or upload a tarball.");
+    if (wanted.type === "git") {
+      const url = wanted.url ?? app.gitUrl;
+      const ref = wanted.ref ?? app.gitRef ?? "main";
+      if (!url) throw invalidSource("This app has no git URL: give one.");
+      try {
+        sourceFields = {
+          sourceType: "git",
+          gitUrl: validateGitUrl(url, { allowPrivateHosts: getEnv().infra.gitAllowPrivateHosts }).toString(),
+          gitRef: validateGitRef(ref),
+        };
+      } catch (error) {
+        throw invalidSource(error instanceof Error ? error.message : "Invalid git source.");
+      }
+    } else {
+      const upload = await tx.upload.findFirst({ where: { id: wanted.uploadId, teamId: ctx.teamId } });
+      if (!upload) throw new AppError("not_found", "Upload not found.");
+      if (upload.expiresAt <= new Date()) throw invalidSource("This upload has expired; upload the tarball again.");
+      sourceFields = { sourceType: "upload", uploadId: upload.id };
+    }
+
+    const last = await tx.deployment.findFirst({
+      where: { appId },
+      orderBy: { number: "desc" },
+      select: { number: true },
+    });
+    // The newest deployment is what the user wants: older ones still waiting or building are cancelled.
+    await tx.deployment.updateMany({
+      where: { appId, status: { in: [...ACTIVE_STATUSES] }, cancelRequestedAt: null },
+      data: { cancelRequestedAt: new Date() },
+    });
+    const now = new Date();
+    const deployment = await tx.deployment.create({
+      data: {
+        appId,
+        teamId: ctx.teamId,
+        number: (last?.number ?? 0) + 1,
+        ...sourceFields,
+        phases: initialPhases(now),
+        createdBy: actorUserId(ctx),
+      },
+    });
+    const operation = await createOperation(tx, {
+      kind: "app.deploy",
+      teamId: ctx.teamId,
+      target: { type: "deployment", id: deployment.id },
+      requestId: ctx.meta.requestId,
+    });
+    await tx.deployment.update({ where: { id: deployment.id }, data: { operationId: operation.id } });
+    await tx.app.update({ where: { id: appId }, data: { status: app.status === "running" ? "running" : "deploying" } });
+    await enqueue(
+      tx,
+      "deployment__build",
+      { deploymentId: deployment.id, operationId: operation.id },
+      {
+        jobKey: `deployment:${deployment.id}`,
+      },
+    );
+    await recordAudit(tx, ctx, {
+      action: "deployment.created",
+      target: { type: "deployment", id: deployment.id },
+      metadata: { appId, number: deployment.number, source: sourceFields.sourceType },
+    });
+    return { deployment: deploymentView({ ...deployment, operationId: operation.id }), operation };
+  });
+}
+
+export async function getDeploymentOrThrow(db: Db, ctx: Ctx, deploymentId: string): Promise<Deployment> {
+  const deployment = await db.deployment.findFirst({ where: { id: deploymentId, teamId: ctx.teamId } });
+  if (!deployment) throw new AppError("not_found", "Deployment not found.");
+  return deployment;
+}
+
+export async function getDeployment(db: Db, ctx: Ctx, deploymentId: string): Promise<DeploymentView> {
+  authorize(ctx, "apps:read");
+  return deploymentView(await getDeploymentOrThrow(db, ctx, deploymentId));
+}
+
+export async function listDeployments(db: Db, ctx: Ctx, appId: string, page: PageInput): Promise<Page<DeploymentView>> {
+  authorize(ctx, "apps:read");
+  const app = await db.app.findFirst({
+    where: { id: appId, teamId: ctx.teamId },
+    select: {
+      deployments: {
+        where: afterCursor(page.cursor),
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        take: page.limit + 1,
+      },
+    },
+  });
+  if (!app) throw new AppError("not_found", "App not found.");
+  return toPage(app.deployments, page.limit, deploymentView);
+}
+
+/** Cancels a deployment that has not finished building; the build job notices and stops. */
+export async function cancelDeployment(db: Db, ctx: Ctx, deploymentId: string): Promise<DeploymentView> {
+  authorize(ctx, "deployments:create");
+  return await db.$transaction(async (tx) => {
+    const deployment = await tx.deployment.findFirst({ where: { id: deploymentId, teamId: ctx.teamId } });
+    if (!deployment) throw new AppError("not_found", "Deployment not found.");
+    if (!ACTIVE_STATUSES.includes(deployment.status as (typeof ACTIVE_STATUSES)[number])) {
+      throw new AppError(
+        "conflict",
+        `This deployment is ${deployment.status}; only a queued or building one can be cancelled.`,
+      );
+    }
+    const updated = await tx.deployment.update({
+      where: { id: deployment.id },
+      data: { cancelRequestedAt: new Date() },
+    });
+    await recordAudit(tx, ctx, {
+      action: "deployment.cancel_requested",
+      target: { type: "deployment", id: deployment.id },
+    });
+    return deploymentView(updated);
+  });
+}
+
+export const LOG_CHUNK_MAX_BYTES = 256 * 1024;
+
+/** A chunk of the build log from `offset` (bytes), ending on a line boundary, for polling readers. */
+export async function readDeploymentLog(
+  db: Db,
+  ctx: Ctx,
+  deploymentId: string,
+  offset: number,
+): Promise<{ text: string; nextOffset: number; complete: boolean }> {
+  authorize(ctx, "apps:read");
+  const deployment = await getDeploymentOrThrow(db, ctx, deploymentId);
+  const complete =
+    (TERMINAL_STATUSES as readonly string[]).includes(deployment.status) || deployment.status === "built";
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(deploymentLogPath(getEnv().dataDir, deployment.id), "r");
+  } catch {
+    return { text: "", nextOffset: offset, complete };
+  }
+  try {
+    const buffer = Buffer.alloc(LOG_CHUNK_MAX_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, LOG_CHUNK_MAX_BYTES, offset);
+    let end = bytesRead;
+    // Stop at the last full line so a reader never sees half a line or half a UTF-8 character.
+    if (end > 0 && !(complete && end < LOG_CHUNK_MAX_BYTES)) {
+      const lastNewline = buffer.subarray(0, end).lastIndexOf(0x0a);
+      end = lastNewline === -1 ? (end === LOG_CHUNK_MAX_BYTES ? end : 0) : lastNewline + 1;
+    }
+    return {
+      text: buffer.subarray(0, end).toString("utf8"),
+      nextOffset: offset + end,
+      complete: complete && end === bytesRead,
+    };
+  } finally {
+    await handle.close();
+  }
+}

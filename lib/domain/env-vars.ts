@@ -1,0 +1,80 @@
+// Env vars: set, unset and bulk edit; values sealed at rest and masked on every read.
+import { z } from "zod";
+import { decryptSecret, encryptSecret } from "@/lib/crypto";
+import type { Db } from "@/lib/db";
+import { ENV_MAX_KEYS, ENV_TOTAL_MAX_BYTES, envKey, envValue } from "@/lib/domain/app-rules";
+import { getAppOrThrow } from "@/lib/domain/apps";
+import { recordAudit } from "@/lib/domain/audit";
+import { authorize, type Ctx } from "@/lib/domain/context";
+import { AppError } from "@/lib/errors";
+
+export type EnvVarView = { key: string; value: string; updatedAt: Date };
+
+/** What every read shows instead of a value. */
+export const MASK = "••••••••";
+
+/** `{"KEY": "value", "OLD": null}`: set the first, unset the second. */
+export const envChanges = z.record(z.string(), envValue.nullable()).superRefine((changes, refinement) => {
+  for (const key of Object.keys(changes)) {
+    const parsed = envKey.safeParse(key);
+    if (!parsed.success)
+      refinement.addIssue({ code: "custom", path: [key], message: parsed.error.issues[0]?.message ?? "Invalid key." });
+  }
+});
+export type EnvChanges = z.infer<typeof envChanges>;
+
+export async function listEnvVars(db: Db, ctx: Ctx, appId: string): Promise<EnvVarView[]> {
+  authorize(ctx, "env:read");
+  const app = await db.app.findFirst({
+    where: { id: appId, teamId: ctx.teamId },
+    select: { envVars: { orderBy: { key: "asc" }, select: { key: true, updatedAt: true } } },
+  });
+  if (!app) throw new AppError("not_found", "App not found.");
+  return app.envVars.map((row) => ({ key: row.key, value: MASK, updatedAt: row.updatedAt }));
+}
+
+/** Applies a set of changes in one transaction; answers the masked result. Never logs or audits values. */
+export async function setEnvVars(db: Db, ctx: Ctx, appId: string, changes: EnvChanges): Promise<EnvVarView[]> {
+  authorize(ctx, "env:write");
+  const parsed = envChanges.safeParse(changes);
+  if (!parsed.success) {
+    throw new AppError("invalid", "Some variables are invalid.", {
+      details: parsed.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
+    });
+  }
+  await getAppOrThrow(db, ctx, appId);
+  await db.$transaction(async (tx) => {
+    const toSet = Object.entries(parsed.data).filter((entry): entry is [string, string] => entry[1] !== null);
+    const toUnset = Object.entries(parsed.data)
+      .filter(([, value]) => value === null)
+      .map(([key]) => key);
+    if (toUnset.length > 0) await tx.envVar.deleteMany({ where: { appId, key: { in: toUnset } } });
+    for (const [key, value] of toSet) {
+      const valueEncrypted = encryptSecret(value);
+      await tx.envVar.upsert({
+        where: { appId_key: { appId, key } },
+        create: { appId, key, valueEncrypted },
+        update: { valueEncrypted },
+      });
+    }
+    const all = await tx.envVar.findMany({ where: { appId }, select: { valueEncrypted: true } });
+    if (all.length > ENV_MAX_KEYS) throw new AppError("invalid", `An app can have at most ${ENV_MAX_KEYS} variables.`);
+    // Sealed values are ~4/3 of the plaintext plus a fixed overhead: a cheap upper bound without decrypting.
+    const approximateBytes = all.reduce((sum, row) => sum + row.valueEncrypted.length * 0.75, 0);
+    if (approximateBytes > ENV_TOTAL_MAX_BYTES * 1.2) {
+      throw new AppError("too_large", `An app's variables can hold at most ${ENV_TOTAL_MAX_BYTES / 1024} KiB.`);
+    }
+    await recordAudit(tx, ctx, {
+      action: "app.env_changed",
+      target: { type: "app", id: appId },
+      metadata: { set: toSet.map(([key]) => key), unset: toUnset },
+    });
+  });
+  return await listEnvVars(db, ctx, appId);
+}
+
+/** The decrypted variables, for the worker when it starts the app's containers. Never for a response. */
+export async function resolveEnvForRelease(db: Db, appId: string): Promise<Record<string, string>> {
+  const rows = await db.envVar.findMany({ where: { appId }, orderBy: { key: "asc" } });
+  return Object.fromEntries(rows.map((row) => [row.key, decryptSecret(row.valueEncrypted)]));
+}

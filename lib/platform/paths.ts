@@ -1,0 +1,15 @@
+// Where the platform keeps files in its data directory. Only the worker and the upload endpoint touch them; paths
+// never reach a response.
+import path from "node:path";
+
+export function deploymentLogPath(dataDir: string, deploymentId: string): string {
+  return path.join(dataDir, "logs", "deployments", `${deploymentId}.log`);
+}
+
+export function uploadPath(dataDir: string, uploadId: string): string {
+  return path.join(dataDir, "uploads", `${uploadId}.tar.gz`);
+}
+
+export function buildWorkspace(dataDir: string, deploymentId: string): string {
+  return path.join(dataDir, "builds", deploymentId);
+}
