@@ -50,27 +50,39 @@ function failure(error: unknown, requestId: string): ActionState<never> {
   return { status: "error", message: `Something went wrong on our side (reference ${requestId}).` };
 }
 
-type UserActionDeps = { db: Db; user: PublicUser; meta: RequestMeta };
+type PublicActionDeps = { db: Db; meta: RequestMeta };
+
+/** An action for people who are not signed in (sign in, sign up, password reset). */
+export function publicAction<S extends z.ZodType, T = undefined>(
+  schema: S,
+  run: (input: z.output<S>, deps: PublicActionDeps) => Promise<ActionState<T> | undefined>,
+): (previous: ActionState<T>, formData: FormData) => Promise<ActionState<T>> {
+  return async (_previous, formData) => {
+    const meta = await currentRequestMeta();
+    try {
+      const parsed = schema.safeParse(formToObject(formData));
+      if (!parsed.success)
+        return { status: "error", message: "Check the highlighted fields.", fieldErrors: fieldErrorsOf(parsed.error) };
+      return (await run(parsed.data, { db: getDb(), meta })) ?? { status: "success" };
+    } catch (error) {
+      if (isRedirectError(error)) throw error;
+      return failure(error, meta.requestId);
+    }
+  };
+}
+
+type UserActionDeps = PublicActionDeps & { user: PublicUser };
 
 /** An action for a signed-in user outside any team (create a team, change the password...). */
 export function userAction<S extends z.ZodType, T = undefined>(
   schema: S,
   run: (input: z.output<S>, deps: UserActionDeps) => Promise<ActionState<T> | undefined>,
 ): (previous: ActionState<T>, formData: FormData) => Promise<ActionState<T>> {
-  return async (_previous, formData) => {
-    const meta = await currentRequestMeta();
-    try {
-      const user = await currentUser();
-      if (!user) throw new AppError("unauthenticated", "Your session has ended. Sign in again.");
-      const parsed = schema.safeParse(formToObject(formData));
-      if (!parsed.success)
-        return { status: "error", message: "Check the highlighted fields.", fieldErrors: fieldErrorsOf(parsed.error) };
-      return (await run(parsed.data, { db: getDb(), user, meta })) ?? { status: "success" };
-    } catch (error) {
-      if (isRedirectError(error)) throw error;
-      return failure(error, meta.requestId);
-    }
-  };
+  return publicAction(schema, async (input, deps) => {
+    const user = await currentUser();
+    if (!user) throw new AppError("unauthenticated", "Your session has ended. Sign in again.");
+    return await run(input, { ...deps, user });
+  });
 }
 
 type TeamActionDeps = UserActionDeps & { ctx: Ctx };

@@ -2,7 +2,7 @@
 import { enqueue } from "@/jobs/enqueue";
 import { validateGitRef, validateGitUrl } from "@/lib/build/source-git";
 import type { Db } from "@/lib/db";
-import { type AppSettingsInput, appName } from "@/lib/domain/app-rules";
+import { type AppSettingsInput, appName, appSettings } from "@/lib/domain/app-rules";
 import { recordAudit } from "@/lib/domain/audit";
 import { authorize, type Ctx } from "@/lib/domain/context";
 import { createOperation } from "@/lib/domain/operations";
@@ -81,6 +81,25 @@ function gitSource(source: GitSourceInput | null | undefined) {
   }
 }
 
+/** Domain functions validate too: the portal, the API and the CLI all reach them. */
+function parseOrInvalid<T>(
+  schema: {
+    safeParse(
+      value: unknown,
+    ): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+  },
+  value: unknown,
+  field: string,
+): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const details = parsed.error.issues.map((issue) => ({
+    path: [field, ...issue.path.map(String)].join("."),
+    message: issue.message,
+  }));
+  throw new AppError("invalid", details[0]?.message ?? `Invalid ${field}.`, { details });
+}
+
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 }
@@ -91,11 +110,12 @@ export async function createApp(
   input: { name: string; source?: GitSourceInput | null; settings?: AppSettingsInput },
 ): Promise<AppView> {
   authorize(ctx, "apps:write");
-  const name = appName.parse(input.name);
+  const name = parseOrInvalid(appName, input.name, "name");
+  const settings = parseOrInvalid(appSettings, input.settings ?? {}, "settings");
   try {
     return await db.$transaction(async (tx) => {
       const app = await tx.app.create({
-        data: { teamId: ctx.teamId, name, ...gitSource(input.source), ...(input.settings ?? {}) },
+        data: { teamId: ctx.teamId, name, ...gitSource(input.source), ...settings },
         include: { team: { select: { slug: true } } },
       });
       await recordAudit(tx, ctx, { action: "app.created", target: { type: "app", id: app.id }, metadata: { name } });
@@ -141,7 +161,8 @@ export async function updateApp(
   input: { name?: string; source?: GitSourceInput | null; settings?: AppSettingsInput },
 ): Promise<AppView> {
   authorize(ctx, "apps:write");
-  const name = input.name === undefined ? undefined : appName.parse(input.name);
+  const name = input.name === undefined ? undefined : parseOrInvalid(appName, input.name, "name");
+  const settings = parseOrInvalid(appSettings, input.settings ?? {}, "settings");
   try {
     return await db.$transaction(async (tx) => {
       const before = await tx.app.findFirst({ where: { id: appId, teamId: ctx.teamId } });
@@ -149,7 +170,7 @@ export async function updateApp(
       if (before.status === "deleting") throw new AppError("conflict", "This app is being deleted.");
       const app = await tx.app.update({
         where: { id: before.id },
-        data: { ...(name ? { name } : {}), ...gitSource(input.source), ...(input.settings ?? {}) },
+        data: { ...(name ? { name } : {}), ...gitSource(input.source), ...settings },
         include: { team: { select: { slug: true } } },
       });
       const changed = Object.keys({
