@@ -191,14 +191,15 @@ export async function acceptInvitation(
     });
     if (!invitation || invitation.team.status !== "active")
       throw new AppError("not_found", "This invitation link is not valid.");
-    const status = invitationStatus(invitation);
-    if (status !== "pending") throw new AppError("conflict", `This invitation is ${status}. Ask for a new one.`);
+    // The email first: someone signed in with another address learns nothing about the invitation's state.
     if (invitation.email !== user.email) {
       throw new AppError(
         "forbidden",
-        `This invitation was sent to another email address. Sign in with that address to accept it.`,
+        "This invitation was sent to another email address. Sign in with that address to accept it.",
       );
     }
+    const status = invitationStatus(invitation);
+    if (status !== "pending") throw new AppError("conflict", `This invitation is ${status}. Ask for a new one.`);
     // The conditional update is the single-use guarantee: a concurrent accept finds nothing left to claim.
     const claimed = await tx.invitation.updateMany({
       where: { id: invitation.id, acceptedAt: null, revokedAt: null, expiresAt: { gt: new Date() } },

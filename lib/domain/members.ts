@@ -46,6 +46,19 @@ async function lockTeam(tx: Tx, teamId: string): Promise<void> {
   await tx.$queryRaw`SELECT id FROM "Team" WHERE id = ${teamId}::uuid FOR UPDATE`;
 }
 
+/**
+ * The caller's role as it is now, under the team lock: the context was built before the lock was taken, and a
+ * co-owner may have removed or demoted the caller meanwhile. Tokens keep the role their scope gives them.
+ */
+async function lockedContext(tx: Tx, ctx: Ctx): Promise<Ctx> {
+  await lockTeam(tx, ctx.teamId);
+  const userId = actorUserId(ctx);
+  if (!userId) return ctx;
+  const membership = await tx.membership.findFirst({ where: { teamId: ctx.teamId, userId }, select: { role: true } });
+  if (!membership) throw new AppError("not_found", "Team not found.");
+  return { ...ctx, role: membership.role };
+}
+
 export async function changeMemberRole(
   db: Db,
   ctx: Ctx,
@@ -75,9 +88,9 @@ export async function changeMemberRole(
 }
 
 /** Removes a member; anyone may remove themselves (leave), admins may remove others, only owners remove owners. */
-export async function removeMember(db: Db, ctx: Ctx, input: { membershipId: string }): Promise<void> {
+export async function removeMember(db: Db, outer: Ctx, input: { membershipId: string }): Promise<void> {
   await db.$transaction(async (tx) => {
-    await lockTeam(tx, ctx.teamId);
+    const ctx = await lockedContext(tx, outer);
     const membership = await membershipOrThrow(tx, ctx, input.membershipId);
     const self = membership.userId === actorUserId(ctx);
     if (!self) authorize(ctx, "members:manage");
@@ -95,12 +108,13 @@ export async function removeMember(db: Db, ctx: Ctx, input: { membershipId: stri
 }
 
 /** Makes another member an owner; the current owner stays on as admin. */
-export async function transferOwnership(db: Db, ctx: Ctx, input: { membershipId: string }): Promise<void> {
-  authorize(ctx, "team:transfer");
-  const userId = actorUserId(ctx);
+export async function transferOwnership(db: Db, outer: Ctx, input: { membershipId: string }): Promise<void> {
+  authorize(outer, "team:transfer");
+  const userId = actorUserId(outer);
   if (!userId) throw new AppError("forbidden", "Only a signed-in owner can transfer ownership.");
   await db.$transaction(async (tx) => {
-    await lockTeam(tx, ctx.teamId);
+    const ctx = await lockedContext(tx, outer);
+    authorize(ctx, "team:transfer");
     const target = await membershipOrThrow(tx, ctx, input.membershipId);
     if (target.userId === userId) throw new AppError("invalid", "You already own this team.");
     await tx.membership.update({ where: { id: target.id }, data: { role: "owner" } });

@@ -156,9 +156,11 @@ export async function resetPassword(db: Db, input: { token: string; newPassword:
     if (!row || consumed.count !== 1) {
       throw new AppError("invalid", "This reset link is invalid or has expired. Ask for a new one.");
     }
-    await tx.user.update({
+    const updated = await tx.user.updateMany({
       where: { email: row.identifier },
       data: { passwordHash, sessionVersion: { increment: 1 } },
     });
+    if (updated.count !== 1)
+      throw new AppError("invalid", "This reset link is invalid or has expired. Ask for a new one.");
   });
 }
