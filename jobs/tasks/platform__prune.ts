@@ -17,5 +17,6 @@ export const platformPrune = defineTask({
     await db.rateLimitBucket.deleteMany({ where: { resetAt: { lt: now } } });
     await db.verificationToken.deleteMany({ where: { expiresAt: { lt: now } } });
     await db.outboundEmail.deleteMany({ where: { sentAt: { lt: cutoff } } });
+    await db.idempotencyKey.deleteMany({ where: { createdAt: { lt: cutoff } } });
   },
 });

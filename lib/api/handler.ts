@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Endpoint, EndpointResponse } from "@/lib/api/endpoint";
+import { claimIdempotencyKey, releaseIdempotencyKey, requestHash, storeIdempotentAnswer } from "@/lib/api/idempotency";
 import { requestMetaFrom } from "@/lib/auth/request-meta";
 import { getDb } from "@/lib/db";
 import { authenticateApiToken } from "@/lib/domain/api-tokens";
@@ -77,7 +78,7 @@ function fail(code: ErrorCode, message: string, details?: unknown): never {
   throw new AppError(code, message, { details });
 }
 
-async function readJson(request: Request): Promise<unknown> {
+async function readJson(request: Request): Promise<{ text: string; value: unknown }> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_JSON_BODY_BYTES)
     fail("too_large", `The request body is larger than ${MAX_JSON_BODY_BYTES} bytes.`);
@@ -87,7 +88,7 @@ async function readJson(request: Request): Promise<unknown> {
   }
   if (text.trim() === "") fail("bad_request", "The request body must be a JSON document.");
   try {
-    return JSON.parse(text);
+    return { text, value: JSON.parse(text) };
   } catch {
     fail("bad_request", "The request body is not valid JSON.");
   }
@@ -127,17 +128,62 @@ export function handle<E extends Endpoint>(
         query = parsed.data;
       }
       let body: unknown;
+      let bodyText = "";
       if (endpoint.body) {
-        const parsed = endpoint.body.safeParse(await readJson(request));
+        const raw = await readJson(request);
+        bodyText = raw.text;
+        const parsed = endpoint.body.safeParse(raw.value);
         if (!parsed.success) fail("invalid", "The request body is invalid.", issuesOf(parsed.error));
         body = parsed.data;
       }
-      const result = await handler({ ctx, params, query, body, request, requestId, log } as HandlerInput<E>);
-      const declared = endpoint.responses[result.status];
-      if (!declared) throw new Error(`${endpoint.id} answered undeclared status ${result.status}`);
-      // Answers go through their schema too: unknown fields are stripped, so internals cannot leak by accident.
-      const output = declared.schema ? declared.schema.parse(result.body) : undefined;
-      return json(result.status, output, requestId, result.headers);
+      // Idempotency-Key applies to POSTs with a JSON body (or none); streamed uploads are not covered.
+      const idempotencyKey = request.headers.get("idempotency-key");
+      let claimedKey: string | null = null;
+      if (idempotencyKey !== null && endpoint.method === "POST" && ctx && (endpoint.body || !request.body)) {
+        const url = new URL(request.url);
+        const claim = await claimIdempotencyKey(getDb(), {
+          teamId: ctx.teamId,
+          key: idempotencyKey,
+          hash: requestHash(endpoint.method, url.pathname, bodyText),
+        });
+        if (!claim.claimed) {
+          return json(claim.answer.status, claim.answer.body ?? undefined, requestId, {
+            ...claim.answer.headers,
+            "idempotent-replayed": "true",
+          });
+        }
+        claimedKey = claim.id;
+      }
+      try {
+        const result = await handler({ ctx, params, query, body, request, requestId, log } as HandlerInput<E>);
+        const declared = endpoint.responses[result.status];
+        if (!declared) throw new Error(`${endpoint.id} answered undeclared status ${result.status}`);
+        // Answers go through their schema too: unknown fields are stripped, so internals cannot leak by accident.
+        const output = declared.schema ? declared.schema.parse(result.body) : undefined;
+        if (claimedKey) {
+          await storeIdempotentAnswer(getDb(), claimedKey, {
+            status: result.status,
+            body: output,
+            headers: result.headers ?? {},
+          });
+        }
+        return json(result.status, output, requestId, result.headers);
+      } catch (error) {
+        // A refusal (4xx) is the answer to this request and is replayed; anything else lets a retry do the work.
+        if (claimedKey) {
+          if (isAppError(error) && error.status < 500) {
+            const answer = errorResponse(error, requestId);
+            await storeIdempotentAnswer(getDb(), claimedKey, {
+              status: answer.status,
+              body: await answer.clone().json(),
+              headers: error.retryAfter ? { "retry-after": String(error.retryAfter) } : {},
+            });
+          } else {
+            await releaseIdempotencyKey(getDb(), claimedKey).catch(() => undefined);
+          }
+        }
+        throw error;
+      }
     } catch (error) {
       if (isAppError(error)) {
         if (error.status >= 500) log.error({ err: error }, "request failed");
