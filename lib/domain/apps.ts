@@ -191,6 +191,8 @@ export async function updateApp(
 export async function deleteApp(db: Db, ctx: Ctx, appId: string): Promise<{ app: AppView; operation: Operation }> {
   authorize(ctx, "apps:write");
   return await db.$transaction(async (tx) => {
+    // The row lock queues concurrent deletions: the second sees "deleting" and returns the same operation.
+    await tx.$queryRaw`SELECT id FROM "App" WHERE id = ${appId}::uuid AND "teamId" = ${ctx.teamId}::uuid FOR UPDATE`;
     const app = await tx.app.findFirst({
       where: { id: appId, teamId: ctx.teamId },
       include: { team: { select: { slug: true } } },

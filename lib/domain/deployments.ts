@@ -196,6 +196,19 @@ export async function cancelDeployment(db: Db, ctx: Ctx, deploymentId: string): 
 
 export const LOG_CHUNK_MAX_BYTES = 256 * 1024;
 
+/** Moves `end` back to the start of a UTF-8 character, so a line longer than a chunk is never cut inside one. */
+function utf8Boundary(buffer: Buffer, end: number): number {
+  let cut = end;
+  // Step back over continuation bytes (10xxxxxx) to the lead byte of the last character, and cut before it.
+  while (cut > 0 && ((buffer[cut - 1] ?? 0) & 0xc0) === 0x80) cut -= 1;
+  if (cut > 0 && ((buffer[cut - 1] ?? 0) & 0x80) !== 0) {
+    const lead = buffer[cut - 1] ?? 0;
+    const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+    if (end - (cut - 1) < length) return cut - 1;
+  }
+  return end;
+}
+
 /** A chunk of the build log from `offset` (bytes), ending on a line boundary, for polling readers. */
 export async function readDeploymentLog(
   db: Db,
@@ -214,18 +227,22 @@ export async function readDeploymentLog(
     return { text: "", nextOffset: offset, complete };
   }
   try {
+    const size = (await handle.stat()).size;
     const buffer = Buffer.alloc(LOG_CHUNK_MAX_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, LOG_CHUNK_MAX_BYTES, offset);
+    const atEnd = offset + bytesRead >= size;
     let end = bytesRead;
-    // Stop at the last full line so a reader never sees half a line or half a UTF-8 character.
-    if (end > 0 && !(complete && end < LOG_CHUNK_MAX_BYTES)) {
+    // Stop at the last full line so a reader never sees half a line; a finished log may end without a newline.
+    if (end > 0 && !(complete && atEnd)) {
       const lastNewline = buffer.subarray(0, end).lastIndexOf(0x0a);
-      end = lastNewline === -1 ? (end === LOG_CHUNK_MAX_BYTES ? end : 0) : lastNewline + 1;
+      if (lastNewline !== -1) end = lastNewline + 1;
+      else if (end < LOG_CHUNK_MAX_BYTES) end = 0;
+      else end = utf8Boundary(buffer, end);
     }
     return {
       text: buffer.subarray(0, end).toString("utf8"),
       nextOffset: offset + end,
-      complete: complete && end === bytesRead,
+      complete: complete && offset + end >= size,
     };
   } finally {
     await handle.close();

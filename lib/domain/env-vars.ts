@@ -23,6 +23,12 @@ export const envChanges = z.record(z.string(), envValue.nullable()).superRefine(
 });
 export type EnvChanges = z.infer<typeof envChanges>;
 
+/** The plaintext length of a sealed value (AES-GCM keeps the length), without decrypting it. */
+function sealedLength(sealed: string): number {
+  const ciphertext = sealed.split(".")[3] ?? "";
+  return Buffer.from(ciphertext, "base64url").length;
+}
+
 export async function listEnvVars(db: Db, ctx: Ctx, appId: string): Promise<EnvVarView[]> {
   authorize(ctx, "env:read");
   const app = await db.app.findFirst({
@@ -44,6 +50,8 @@ export async function setEnvVars(db: Db, ctx: Ctx, appId: string, changes: EnvCh
   }
   await getAppOrThrow(db, ctx, appId);
   await db.$transaction(async (tx) => {
+    // Serialises changes per app, so the key count and size limits hold under concurrent requests.
+    await tx.$queryRaw`SELECT id FROM "App" WHERE id = ${appId}::uuid AND "teamId" = ${ctx.teamId}::uuid FOR UPDATE`;
     const toSet = Object.entries(parsed.data).filter((entry): entry is [string, string] => entry[1] !== null);
     const toUnset = Object.entries(parsed.data)
       .filter(([, value]) => value === null)
@@ -59,10 +67,12 @@ export async function setEnvVars(db: Db, ctx: Ctx, appId: string, changes: EnvCh
     }
     const all = await tx.envVar.findMany({ where: { appId }, select: { valueEncrypted: true } });
     if (all.length > ENV_MAX_KEYS) throw new AppError("invalid", `An app can have at most ${ENV_MAX_KEYS} variables.`);
-    // Sealed values are ~4/3 of the plaintext plus a fixed overhead: a cheap upper bound without decrypting.
-    const approximateBytes = all.reduce((sum, row) => sum + row.valueEncrypted.length * 0.75, 0);
-    if (approximateBytes > ENV_TOTAL_MAX_BYTES * 1.2) {
-      throw new AppError("too_large", `An app's variables can hold at most ${ENV_TOTAL_MAX_BYTES / 1024} KiB.`);
+    const totalBytes = all.reduce((sum, row) => sum + sealedLength(row.valueEncrypted), 0);
+    if (totalBytes > ENV_TOTAL_MAX_BYTES) {
+      throw new AppError(
+        "too_large",
+        `An app's variables can hold at most ${ENV_TOTAL_MAX_BYTES / 1024} KiB in total.`,
+      );
     }
     await recordAudit(tx, ctx, {
       action: "app.env_changed",
