@@ -168,8 +168,7 @@ export async function previewInvitation(db: Db, token: string): Promise<Invitati
     where: { tokenHash: sha256(token) },
     include: { team: { select: { name: true, status: true } } },
   });
-  if (!invitation || invitation.team.status !== "active")
-    throw new AppError("not_found", "This invitation link is not valid.");
+  if (invitation?.team.status !== "active") throw new AppError("not_found", "This invitation link is not valid.");
   return {
     teamName: invitation.team.name,
     email: invitation.email,
@@ -189,8 +188,7 @@ export async function acceptInvitation(
       where: { tokenHash: sha256(input.token) },
       include: { team: { select: { status: true } } },
     });
-    if (!invitation || invitation.team.status !== "active")
-      throw new AppError("not_found", "This invitation link is not valid.");
+    if (invitation?.team.status !== "active") throw new AppError("not_found", "This invitation link is not valid.");
     // The email first: someone signed in with another address learns nothing about the invitation's state.
     if (invitation.email !== user.email) {
       throw new AppError(
