@@ -1,6 +1,8 @@
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, deriveKey, KEY_LABELS, parseEnv } from "@/lib/env";
+import { ConfigError, deriveKey, KEY_LABELS, parseEnv, readHostConfig } from "@/lib/env";
 
 describe("parseEnv", () => {
   it("refuses to run without TUSSILAGO_SECRET_KEY and says how to set one", () => {
@@ -63,6 +65,27 @@ describe("deriveKey", () => {
       expect(deriveKey(label, "secret-one")).toHaveLength(32);
       expect(deriveKey(label, "secret-one").equals(deriveKey(label, "secret-one"))).toBe(true);
       expect(deriveKey(label, "secret-one").equals(deriveKey(label, "secret-two"))).toBe(false);
+    }
+  });
+});
+
+describe("readHostConfig", () => {
+  it("takes TUSSILAGO_* settings from the host file, never the secret key, and honours none", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tussilago-host-"));
+    const file = path.join(dir, "host.env");
+    fs.writeFileSync(
+      file,
+      "# comment\nTUSSILAGO_OCI_RUNTIME=runsc-hostnet\nTUSSILAGO_SECRET_KEY=leaked\nPATH=/evil\nTUSSILAGO_APPS_DOMAIN=apps.example.org\n",
+    );
+    try {
+      expect(readHostConfig({ TUSSILAGO_HOST_CONFIG: file })).toEqual({
+        TUSSILAGO_OCI_RUNTIME: "runsc-hostnet",
+        TUSSILAGO_APPS_DOMAIN: "apps.example.org",
+      });
+      expect(readHostConfig({ TUSSILAGO_HOST_CONFIG: "none" })).toEqual({});
+      expect(readHostConfig({ TUSSILAGO_HOST_CONFIG: path.join(dir, "missing") })).toEqual({});
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,5 +1,6 @@
 // The one place that reads process.env. Everything else asks getEnv() for a parsed, typed configuration.
 import { hkdfSync } from "node:crypto";
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import envPaths from "env-paths";
@@ -24,6 +25,19 @@ const optionalString = z
 const postgresUrl = optionalString.refine(
   (value) => value === undefined || /^postgres(ql)?:\/\//.test(value),
   "must be a postgres:// or postgresql:// URL",
+);
+
+const redisUrl = optionalString.refine(
+  (value) => value === undefined || /^redis:\/\/[^@/\s]+:[^@/\s]+@[^/\s]+$/.test(value),
+  "must look like redis://user:password@host:port",
+);
+
+// A host name or an IP literal (no scheme, port or path): what tenant apps put in their connection strings.
+const HOST_NAME =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9a-fA-F:.]+)$/;
+const hostName = optionalString.refine(
+  (value) => value === undefined || HOST_NAME.test(value),
+  "must be a host name or an IP address",
 );
 
 const envSchema = z.object({
@@ -62,6 +76,20 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_./-]+$/, "must be a runtime name or path")
     .default("runsc"),
   TUSSILAGO_OCI_RUNTIME_FLAGS: z.string().default(""),
+  TUSSILAGO_CADDY_ADMIN: z
+    .string()
+    .regex(
+      /^(?:unix:\/[A-Za-z0-9._/-]+|http:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):[0-9]{1,5}\/?)$/,
+      "must be unix:/path/to/admin.sock or http://127.0.0.1:<port> (the admin API must stay on the host)",
+    )
+    .default("http://127.0.0.1:2019"),
+  TUSSILAGO_CADDY_LISTEN: z
+    .string()
+    .regex(/^[A-Za-z0-9.:[\], ]+$/, "must be listen addresses such as :80 or 0.0.0.0:80, separated by spaces")
+    .default(":80"),
+  TUSSILAGO_DRAIN_SECONDS: z.coerce.number().int().min(0).max(600).default(10),
+  TUSSILAGO_HEALTH_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(60),
+  TUSSILAGO_RELEASE_TIMEOUT_S: z.coerce.number().int().min(10).max(7200).default(600),
   TUSSILAGO_PYTHON_IMAGE: z.string().default("docker.io/library/python:{version}-slim"),
   TUSSILAGO_BUILD_TIMEOUT_S: z.coerce.number().int().min(30).max(7200).default(900),
   TUSSILAGO_BUILD_MEMORY_MB: z.coerce.number().int().min(256).max(65_536).default(2048),
@@ -69,6 +97,15 @@ const envSchema = z.object({
   TUSSILAGO_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(2048).default(100),
   TUSSILAGO_SOURCE_MAX_MB: z.coerce.number().int().min(1).max(8192).default(500),
   TUSSILAGO_GIT_ALLOW_PRIVATE_HOSTS: z.enum(["0", "1", "true", "false"]).default("0"),
+  TUSSILAGO_FIREWALL_CHAIN: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,28}$/)
+    .default("TUSSILAGO-ISOLATION"),
+  TENANT_PG_ADMIN_URL: postgresUrl,
+  TENANT_PG_PUBLIC_HOST: hostName,
+  TENANT_PGBOUNCER_URL: postgresUrl,
+  TENANT_REDIS_ADMIN_URL: redisUrl,
+  TENANT_REDIS_PUBLIC_HOST: hostName,
 });
 
 export type Env = {
@@ -91,6 +128,16 @@ export type Env = {
   /** Reverse proxies in front of the web server whose X-Forwarded-For entries are trusted. */
   trustedProxies: number;
   appsDomain: string;
+  /** The router and the release pipeline (lib/platform/routing.ts, lib/platform/release.ts). */
+  release: {
+    /** Where the worker reaches Caddy's admin API: "unix:/path" or "http://127.0.0.1:2019". */
+    caddyAdmin: string;
+    /** Caddy's public HTTP listen addresses, e.g. [":80"]. */
+    caddyListen: string[];
+    drainMs: number;
+    healthTimeoutMs: number;
+    releaseCommandTimeoutMs: number;
+  };
   infra: {
     podmanPath: string;
     gitPath: string;
@@ -104,6 +151,25 @@ export type Env = {
     uploadMaxBytes: number;
     sourceMaxBytes: number;
     gitAllowPrivateHosts: boolean;
+    /** The iptables chain host setup installs ("none" when it ran with --no-firewall). */
+    firewallChain: string;
+  };
+  /**
+   * Tenant data services (lib/platform/tenant-services.ts). The admin URLs are unset when neither the operator nor
+   * the supervisor (which starts embedded ones) provided them: the features then answer "unavailable".
+   */
+  tenantServices: {
+    pgAdminUrl: string | undefined;
+    /**
+     * The address tenant apps use to reach the tenant PostgreSQL (default: the host of the PgBouncer or admin URL,
+     * 127.0.0.1 for the embedded server); apps in containers need an address of the host that their network reaches.
+     */
+    pgPublicHost: string | undefined;
+    /** When set, apps connect through this PgBouncer (its host and port) instead of the server itself. */
+    pgBouncerUrl: string | undefined;
+    redisAdminUrl: string | undefined;
+    /** Like pgPublicHost, for Redis; defaults to TENANT_PG_PUBLIC_HOST, then to the admin URL's host. */
+    redisPublicHost: string | undefined;
   };
 };
 
@@ -148,6 +214,13 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     dbPoolSize: raw.TUSSILAGO_DB_POOL_SIZE,
     trustedProxies: raw.TUSSILAGO_TRUSTED_PROXIES,
     appsDomain: raw.TUSSILAGO_APPS_DOMAIN,
+    release: {
+      caddyAdmin: raw.TUSSILAGO_CADDY_ADMIN.replace(/\/$/, ""),
+      caddyListen: raw.TUSSILAGO_CADDY_LISTEN.split(/[\s,]+/).filter(Boolean),
+      drainMs: raw.TUSSILAGO_DRAIN_SECONDS * 1000,
+      healthTimeoutMs: raw.TUSSILAGO_HEALTH_TIMEOUT_S * 1000,
+      releaseCommandTimeoutMs: raw.TUSSILAGO_RELEASE_TIMEOUT_S * 1000,
+    },
     infra: {
       podmanPath: raw.TUSSILAGO_PODMAN_PATH,
       gitPath: raw.TUSSILAGO_GIT_PATH,
@@ -159,8 +232,16 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       buildCpus: raw.TUSSILAGO_BUILD_CPUS,
       uploadMaxBytes: raw.TUSSILAGO_UPLOAD_MAX_MB * 1024 * 1024,
       sourceMaxBytes: raw.TUSSILAGO_SOURCE_MAX_MB * 1024 * 1024,
+      firewallChain: raw.TUSSILAGO_FIREWALL_CHAIN,
       gitAllowPrivateHosts:
         raw.TUSSILAGO_GIT_ALLOW_PRIVATE_HOSTS === "1" || raw.TUSSILAGO_GIT_ALLOW_PRIVATE_HOSTS === "true",
+    },
+    tenantServices: {
+      pgAdminUrl: raw.TENANT_PG_ADMIN_URL,
+      pgPublicHost: raw.TENANT_PG_PUBLIC_HOST,
+      pgBouncerUrl: raw.TENANT_PGBOUNCER_URL,
+      redisAdminUrl: raw.TENANT_REDIS_ADMIN_URL,
+      redisPublicHost: raw.TENANT_REDIS_PUBLIC_HOST ?? raw.TENANT_PG_PUBLIC_HOST,
     },
     smtp: raw.SMTP_URL ? { url: raw.SMTP_URL, from: raw.SMTP_FROM } : null,
     oidc:
@@ -175,11 +256,41 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   };
 }
 
+export const DEFAULT_HOST_CONFIG = "/etc/tussilago/host.env";
+
+/**
+ * What `scripts/host-setup.sh` recorded about this host (runtime, Caddy admin endpoint, base image...), as
+ * KEY=VALUE lines. Only TUSSILAGO_* settings are taken from it, never the secret key; the environment overrides it.
+ * TUSSILAGO_HOST_CONFIG names another file, or `none` (the test suites use that to stay hermetic).
+ */
+export function readHostConfig(source: Record<string, string | undefined>): Record<string, string> {
+  const file = source.TUSSILAGO_HOST_CONFIG ?? DEFAULT_HOST_CONFIG;
+  if (file === "none") return {};
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return {};
+  }
+  const settings: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const match = /^\s*(TUSSILAGO_[A-Z0-9_]+)=(.*)$/.exec(line);
+    if (!match?.[1] || match[1] === "TUSSILAGO_SECRET_KEY") continue;
+    settings[match[1]] = (match[2] ?? "").trim();
+  }
+  return settings;
+}
+
+/** The host configuration file, overridden by the process environment. */
+function rawEnvironment(): Record<string, string | undefined> {
+  return { ...readHostConfig(process.env), ...process.env };
+}
+
 let cached: Env | undefined;
 
 /** The parsed configuration; parsed on first use so that `next build` can import modules without a secret. */
 export function getEnv(): Env {
-  cached ??= parseEnv(process.env);
+  cached ??= parseEnv(rawEnvironment());
   return cached;
 }
 
@@ -215,7 +326,7 @@ const pythonVersion = z.string().regex(/^3\.\d{1,2}$/, "must look like 3.12");
  * The Python version used when a project does not pin one. Readable without the secret key, because pure tools
  * such as `manage plan` need it too.
  */
-export function defaultPythonVersion(source: Record<string, string | undefined> = process.env): string {
+export function defaultPythonVersion(source: Record<string, string | undefined> = rawEnvironment()): string {
   const parsed = pythonVersion.safeParse(source.TUSSILAGO_PYTHON_VERSION ?? "3.12");
   if (!parsed.success) throw new ConfigError(`TUSSILAGO_PYTHON_VERSION ${parsed.error.issues[0]?.message}`);
   return parsed.data;

@@ -1,8 +1,9 @@
 // The processes operators run: they refuse to start without a secret key, and the management CLI works.
 import { execFile } from "node:child_process";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db";
 import { getEnv } from "@/lib/env";
+import { type FakePodman, installFakePodman } from "@/test/fake-podman/install";
 
 type Result = { code: number | null; stdout: string; stderr: string };
 
@@ -12,7 +13,14 @@ function runTs(args: string[], env: Record<string, string | undefined>): Promise
       process.execPath,
       ["--import", "tsx", ...args],
       {
-        env: { NODE_ENV: "test", PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "silent", ...env },
+        env: {
+          NODE_ENV: "test",
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          LOG_LEVEL: "silent",
+          TUSSILAGO_HOST_CONFIG: "none",
+          ...env,
+        },
         timeout: 60_000,
       },
       (error, stdout, stderr) => {
@@ -36,10 +44,21 @@ describe("without TUSSILAGO_SECRET_KEY", () => {
 });
 
 describe("npm run manage", () => {
+  let podman: FakePodman;
+  beforeAll(async () => {
+    podman = await installFakePodman();
+  });
+  afterAll(async () => {
+    await podman.cleanup();
+  });
+
+  // The host checks run the fake podman; the firewall check is told there is no chain (no iptables in tests).
   const env = () => ({
     TUSSILAGO_SECRET_KEY: "k".repeat(40),
     DATABASE_URL: getEnv().databaseUrl,
     TUSSILAGO_DATA_DIR: getEnv().dataDir,
+    TUSSILAGO_PODMAN_PATH: podman.path,
+    TUSSILAGO_FIREWALL_CHAIN: "none",
   });
 
   it("lists its commands", async () => {
@@ -84,6 +103,25 @@ describe("npm run manage", () => {
     const up = await runTs(["scripts/manage.ts", "check", "--json", "--no-ping"], env());
     expect(JSON.parse(up.stdout).ok).toBe(true);
     expect(up.code).toBe(0);
+  });
+
+  it("check reports the host: podman, the sandbox runtime, the base image and the firewall", async () => {
+    const result = await runTs(["scripts/manage.ts", "check", "--json", "--no-ping"], env());
+    const report = JSON.parse(result.stdout) as {
+      sections: { name: string; checks: { name: string; status: string }[] }[];
+    };
+    const host = report.sections.find((section) => section.name === "host");
+    const byName = Object.fromEntries((host?.checks ?? []).map((check) => [check.name, check.status]));
+    expect(byName).toMatchObject({ podman: "ok", "sandbox runtime": "ok", firewall: "warn" });
+    expect(byName["base image"]).toBeDefined();
+
+    const missing = await runTs(["scripts/manage.ts", "check", "--json", "--no-ping"], {
+      ...env(),
+      TUSSILAGO_PODMAN_PATH: "/nonexistent/podman",
+    });
+    expect(missing.code).toBe(1);
+    const missingHost = (JSON.parse(missing.stdout) as typeof report).sections.find((s) => s.name === "host");
+    expect(missingHost?.checks.find((check) => check.name === "podman")).toMatchObject({ status: "error" });
   });
 
   it("plan --json prints the plan of an example, and exits non-zero when there is none", async () => {

@@ -25,6 +25,8 @@ process.env.DATABASE_DIRECT_URL = url;
 process.env.TUSSILAGO_SECRET_KEY = "test-secret-key-that-is-long-enough-for-tests";
 process.env.TUSSILAGO_DATA_DIR = dataDir;
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
+// A prepared host's /etc/tussilago/host.env must not change what the tests see.
+process.env.TUSSILAGO_HOST_CONFIG = "none";
 resetEnvForTests();
 
 afterAll(async () => {

@@ -2,11 +2,14 @@
 // the host; later issues add host checks (podman, the sandbox runtime, Caddy) to HOST_CHECKS.
 import fs from "node:fs/promises";
 import { enqueue } from "@/jobs/enqueue";
+import { baseImageFor } from "@/lib/build/containerfile";
 import { migrationStatus } from "@/lib/database/migrate";
 import type { Db } from "@/lib/db";
 import { createOperation } from "@/lib/domain/operations";
-import type { Env } from "@/lib/env";
+import { defaultPythonVersion, type Env } from "@/lib/env";
 import { WORKER_STALE_AFTER_MS } from "@/lib/health";
+import { execFileExecutor, toUserMessage } from "@/lib/infra/exec";
+import { getInfra, MissingExecutableError, resolveExecutable } from "@/lib/platform/infra";
 
 export type CheckStatus = "ok" | "warn" | "error";
 export type CheckResult = { name: string; status: CheckStatus; message: string };
@@ -136,7 +139,92 @@ async function workerSection(deps: CheckDeps): Promise<CheckSection> {
 
 type HostCheck = (env: Env) => Promise<CheckResult>;
 
-/** Host readiness. The container runtime, sandbox and Caddy checks join this list with their issues. */
+async function podmanCheck(env: Env): Promise<CheckResult[]> {
+  let podman: ReturnType<ReturnType<typeof getInfra>["podman"]>;
+  try {
+    podman = getInfra().podman();
+  } catch (error) {
+    const missing = error instanceof MissingExecutableError;
+    return [
+      {
+        name: "podman",
+        status: "error",
+        message: missing
+          ? `${env.infra.podmanPath} not found: run scripts/host-setup.sh (as root) to prepare this host`
+          : `podman is misconfigured: ${(error as Error).message}`,
+      },
+    ];
+  }
+  const results: CheckResult[] = [];
+  try {
+    const info = await podman.info({ timeoutMs: 20_000 });
+    results.push({
+      name: "podman",
+      status: "ok",
+      message: `podman ${info.version ?? "?"} (${info.cgroupVersion ?? "?"} cgroups)`,
+    });
+    // The adapter always passes --runtime, so info reports the configured sandbox runtime when podman knows it.
+    results.push(
+      info.ociRuntime?.name === env.infra.ociRuntime
+        ? {
+            name: "sandbox runtime",
+            status: "ok",
+            message: `${info.ociRuntime.name} ${info.ociRuntime.version?.split("\n")[0] ?? ""}`.trim(),
+          }
+        : {
+            name: "sandbox runtime",
+            status: "error",
+            message: `podman does not know the runtime ${env.infra.ociRuntime}: run scripts/host-setup.sh`,
+          },
+    );
+  } catch (error) {
+    results.push({ name: "podman", status: "error", message: `podman does not answer: ${toUserMessage(error)}` });
+    return results;
+  }
+  const image = baseImageFor(env.infra.pythonImage, defaultPythonVersion());
+  try {
+    const present = await podman.imageExists(image);
+    results.push(
+      present || !image.startsWith("localhost/")
+        ? {
+            name: "base image",
+            status: present ? "ok" : "warn",
+            message: present ? `${image} present` : `${image} will be pulled at the first build`,
+          }
+        : {
+            name: "base image",
+            status: "error",
+            message: `${image} is missing: run scripts/host-setup.sh to build it`,
+          },
+    );
+  } catch (error) {
+    results.push({ name: "base image", status: "warn", message: `could not check ${image}: ${toUserMessage(error)}` });
+  }
+  return results;
+}
+
+async function firewallCheck(env: Env): Promise<CheckResult> {
+  const chain = env.infra.firewallChain;
+  if (chain === "none") {
+    return {
+      name: "firewall",
+      status: "warn",
+      message: "host setup ran with --no-firewall: tenant networks reach the host",
+    };
+  }
+  try {
+    await execFileExecutor(resolveExecutable("iptables"), ["-S", chain], { timeoutMs: 5_000 });
+    return { name: "firewall", status: "ok", message: `iptables chain ${chain} installed` };
+  } catch {
+    return {
+      name: "firewall",
+      status: "error",
+      message: `iptables chain ${chain} is missing (or this user cannot read it): run scripts/host-setup.sh as root`,
+    };
+  }
+}
+
+/** Host readiness: what a deploy needs from this machine. */
 export const HOST_CHECKS: HostCheck[] = [
   async (env) => {
     const stats = await fs.statfs(env.dataDir);
@@ -148,11 +236,16 @@ export const HOST_CHECKS: HostCheck[] = [
   },
 ];
 
+export async function hostChecks(env: Env): Promise<CheckResult[]> {
+  const basics = await Promise.all(HOST_CHECKS.map((check) => check(env)));
+  return [...basics, ...(await podmanCheck(env)), await firewallCheck(env)];
+}
+
 export async function runChecks(deps: CheckDeps): Promise<CheckReport> {
   const sections = [await configurationSection(deps.env), await databaseSection(deps.db, deps.databaseUrl)];
   const databaseOk = sections[1]?.checks.every((check) => check.status !== "error") ?? false;
   if (databaseOk) sections.push(await workerSection(deps));
-  sections.push({ name: "host", checks: await Promise.all(HOST_CHECKS.map((check) => check(deps.env))) });
+  sections.push({ name: "host", checks: await hostChecks(deps.env) });
   const ok = sections.every((section) => section.checks.every((check) => check.status !== "error"));
   return { ok, sections };
 }

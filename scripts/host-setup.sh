@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# Prepares a Debian 12 or Ubuntu 22.04+ host to run tenant apps for real: podman with gVisor (runsc), Caddy with
+# its admin API on a unix socket, redis-server for tenant Redis, firewall rules isolating tenant networks, and a
+# Python base image. Idempotent: run it again after an upgrade or to repair drift. Run as root.
+#
+#   sudo scripts/host-setup.sh [--apps-domain example.org] [--no-base-image] [--no-firewall] [--runsc-hostnet|--no-runsc-hostnet]
+#
+# What it changes (and how to undo it) is listed in the README, section "Host setup".
+set -euo pipefail
+
+CONFIG_DIR=/etc/tussilago
+HOST_ENV="$CONFIG_DIR/host.env"
+RUN_DIR=/run/tussilago
+CADDY_SOCKET="$RUN_DIR/caddy-admin.sock"
+CADDY_CONFIG="$CONFIG_DIR/caddy.json"
+CONTAINERS_DROPIN=/etc/containers/containers.conf.d/50-tussilago.conf
+RUNSC_WRAPPER=/usr/local/bin/runsc-hostnet
+CHAIN=TUSSILAGO-ISOLATION
+BASE_IMAGE=localhost/tussilago-python
+APPS_DOMAIN=localhost
+WANT_BASE_IMAGE=1
+WANT_FIREWALL=1
+HOSTNET=auto
+
+log() { printf '==> %s\n' "$*"; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+while (($# > 0)); do
+  case "$1" in
+    --apps-domain) APPS_DOMAIN="${2:?--apps-domain needs a value}"; shift 2 ;;
+    --no-base-image) WANT_BASE_IMAGE=0; shift ;;
+    --no-firewall) WANT_FIREWALL=0; shift ;;
+    --runsc-hostnet) HOSTNET=1; shift ;;
+    --no-runsc-hostnet) HOSTNET=0; shift ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+done
+
+[[ $(id -u) -eq 0 ]] || die "run as root: rootful podman is required by gVisor"
+# shellcheck disable=SC1091
+. /etc/os-release
+case "${ID:-}" in
+  debian|ubuntu) ;;
+  *) die "this script supports Debian and Ubuntu (found ${ID:-unknown})" ;;
+esac
+[[ "$APPS_DOMAIN" =~ ^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$ ]] || die "--apps-domain must be a lower-case DNS name"
+
+# 1. Packages ----------------------------------------------------------------------------------------------------
+packages=(podman runc catatonit uidmap slirp4netns fuse-overlayfs caddy redis-server debootstrap iptables curl ca-certificates)
+if apt-cache show runsc >/dev/null 2>&1; then
+  packages+=(runsc)
+elif ! command -v runsc >/dev/null 2>&1; then
+  die "gVisor (runsc) is not in this distribution's repositories. Install it from gVisor's apt repository (https://gvisor.dev/docs/user_guide/install/), then run this script again."
+fi
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]} > 0)); then
+  log "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  log "packages already installed"
+fi
+# Debian starts these services on installation where systemd runs; the platform manages its own instances.
+for service in caddy redis-server; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
+    systemctl disable --now "$service" >/dev/null 2>&1 || true
+  fi
+done
+
+# 2. Podman configuration ------------------------------------------------------------------------------------------
+# gVisor's own network stack fails on some kernels with the 2022 Debian build ("cannot run with network enabled in
+# root network namespace"); the working form passes --network=host to runsc inside podman's per-container netns.
+runsc_version=$(runsc --version 2>/dev/null | head -n1 || true)
+if [[ "$HOSTNET" == auto ]]; then
+  if [[ "$runsc_version" == *"release-2022"* || "$runsc_version" == *"20221219"* || "$runsc_version" == *"0.0~2022"* ]]; then
+    HOSTNET=1
+  else
+    HOSTNET=0
+  fi
+fi
+if [[ "$HOSTNET" == 1 ]]; then
+  log "installing $RUNSC_WRAPPER (runsc with --network=host)"
+  install -d -m 0755 "$(dirname "$RUNSC_WRAPPER")"
+  cat >"$RUNSC_WRAPPER.tmp" <<EOF
+#!/bin/sh
+# Installed by Tussilago's host setup: gVisor with the host network stack inside podman's network namespace.
+exec $(command -v runsc) --network=host "\$@"
+EOF
+  chmod 0755 "$RUNSC_WRAPPER.tmp"
+  mv "$RUNSC_WRAPPER.tmp" "$RUNSC_WRAPPER"
+  RUNTIME=runsc-hostnet
+else
+  RUNTIME=runsc
+fi
+
+cgroup_type=$(stat -fc %T /sys/fs/cgroup/)
+log "writing $CONTAINERS_DROPIN (cgroups: $([[ $cgroup_type == cgroup2fs ]] && echo v2 || echo v1/hybrid), runtime: $RUNTIME)"
+install -d -m 0755 "$(dirname "$CONTAINERS_DROPIN")"
+{
+  echo "# Written by Tussilago's host setup; run scripts/host-setup.sh again instead of editing."
+  echo "[containers]"
+  echo 'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]'
+  echo "[engine]"
+  if [[ "$cgroup_type" != cgroup2fs ]]; then
+    # crun refuses hybrid cgroups and the systemd manager is not available everywhere: HOST.md.
+    echo 'cgroup_manager = "cgroupfs"'
+    echo 'runtime = "runc"'
+  fi
+  echo 'events_logger = "file"'
+  echo "[engine.runtimes]"
+  echo "runsc = [\"$(command -v runsc)\"]"
+  [[ "$HOSTNET" == 1 ]] && echo "runsc-hostnet = [\"$RUNSC_WRAPPER\"]"
+} >"$CONTAINERS_DROPIN.tmp"
+mv "$CONTAINERS_DROPIN.tmp" "$CONTAINERS_DROPIN"
+
+for file in /etc/subuid /etc/subgid; do
+  touch "$file"
+  grep -q '^containers:' "$file" || echo 'containers:2147483647:2147483648' >>"$file"
+done
+
+podman info --format '{{.Host.OCIRuntime.Name}}' >/dev/null 2>&1 || die "podman does not work yet: run 'podman info' to see why"
+
+# 3. Caddy, admin API on a unix socket only tenants cannot reach ------------------------------------------------
+install -d -m 0750 "$CONFIG_DIR" "$RUN_DIR"
+if [[ ! -f "$CADDY_CONFIG" ]]; then
+  log "writing $CADDY_CONFIG"
+  cat >"$CADDY_CONFIG" <<EOF
+{
+  "admin": { "listen": "unix/$CADDY_SOCKET" },
+  "apps": {
+    "http": {
+      "servers": {
+        "tussilago": {
+          "listen": [":80"],
+          "automatic_https": { "disable": true },
+          "routes": [{ "@id": "tsl-fallback", "handle": [{ "handler": "static_response", "status_code": 404, "body": "Not found" }] }]
+        }
+      }
+    }
+  }
+}
+EOF
+fi
+if ! curl -fsS --unix-socket "$CADDY_SOCKET" http://localhost/config/ -H 'Host;' >/dev/null 2>&1; then
+  log "starting caddy (admin API on $CADDY_SOCKET)"
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
+    cat >/etc/systemd/system/tussilago-caddy.service <<EOF
+[Unit]
+Description=Caddy for Tussilago (admin API on a unix socket)
+After=network-online.target
+
+[Service]
+ExecStart=$(command -v caddy) run --config $CADDY_CONFIG --resume
+Restart=on-failure
+RuntimeDirectory=tussilago
+RuntimeDirectoryPreserve=yes
+
+[Install]
+WantedBy=multi-user.target
+EOF
+    systemctl daemon-reload
+    systemctl enable --now tussilago-caddy.service
+  else
+    # No systemd (containers, CI machines): start it in the background; re-run this script after a reboot.
+    nohup "$(command -v caddy)" run --config "$CADDY_CONFIG" --resume >/var/log/tussilago-caddy.log 2>&1 &
+  fi
+  for _ in $(seq 1 50); do
+    [[ -S "$CADDY_SOCKET" ]] && break
+    sleep 0.2
+  done
+  [[ -S "$CADDY_SOCKET" ]] || die "caddy did not open $CADDY_SOCKET; see /var/log/tussilago-caddy.log"
+fi
+chmod 0660 "$CADDY_SOCKET"
+
+# 4. Firewall: tenant networks reach the internet and the tenant data services, nothing else on the host ---------
+if [[ "$WANT_FIREWALL" == 1 ]]; then
+  log "installing firewall chain $CHAIN"
+  iptables -N "$CHAIN" 2>/dev/null || iptables -F "$CHAIN"
+  # Replies to connections the host or the internet started are fine.
+  iptables -A "$CHAIN" -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+  # Cloud metadata and link-local services.
+  iptables -A "$CHAIN" -d 169.254.0.0/16 -j DROP
+  # Other tenants' networks: podman bridges never forward to each other.
+  iptables -A "$CHAIN" -o podman+ -j DROP
+  iptables -A "$CHAIN" -o cni-podman+ -j DROP
+  iptables -A "$CHAIN" -j RETURN
+  for hook in FORWARD; do
+    iptables -C "$hook" -i podman+ -j "$CHAIN" 2>/dev/null || iptables -I "$hook" 1 -i podman+ -j "$CHAIN"
+    iptables -C "$hook" -i cni-podman+ -j "$CHAIN" 2>/dev/null || iptables -I "$hook" 1 -i cni-podman+ -j "$CHAIN"
+  done
+  # The host itself (portal, platform PostgreSQL, Caddy admin, SSH...): closed to tenant networks, except the
+  # tenant data services' ports, which TENANT_SERVICE_PORTS may list (space-separated).
+  iptables -N "$CHAIN-INPUT" 2>/dev/null || iptables -F "$CHAIN-INPUT"
+  iptables -A "$CHAIN-INPUT" -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+  for port in ${TENANT_SERVICE_PORTS:-}; do
+    iptables -A "$CHAIN-INPUT" -p tcp --dport "$port" -j RETURN
+  done
+  iptables -A "$CHAIN-INPUT" -j DROP
+  iptables -C INPUT -i podman+ -j "$CHAIN-INPUT" 2>/dev/null || iptables -I INPUT 1 -i podman+ -j "$CHAIN-INPUT"
+  iptables -C INPUT -i cni-podman+ -j "$CHAIN-INPUT" 2>/dev/null || iptables -I INPUT 1 -i cni-podman+ -j "$CHAIN-INPUT"
+else
+  warn "--no-firewall: tenant networks can reach the host's ports and metadata services"
+fi
+
+# 5. Base image: built from Debian packages when no registry is reachable ----------------------------------------
+python_version=$(. /etc/os-release; case "$VERSION_ID" in 12) echo 3.11 ;; 13) echo 3.13 ;; 22.04) echo 3.10 ;; 24.04) echo 3.12 ;; *) echo 3.11 ;; esac)
+if [[ "$WANT_BASE_IMAGE" == 1 ]]; then
+  if podman image exists "$BASE_IMAGE:$python_version"; then
+    log "base image $BASE_IMAGE:$python_version present"
+  else
+    log "building $BASE_IMAGE:$python_version from Debian packages (a few minutes)"
+    rootfs=$(mktemp -d /var/tmp/tussilago-rootfs.XXXXXX)
+    trap 'rm -rf "$rootfs"' EXIT
+    debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
+      "${VERSION_CODENAME:-bookworm}" "$rootfs" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >/var/log/tussilago-debootstrap.log 2>&1 \
+      || die "debootstrap failed; see /var/log/tussilago-debootstrap.log"
+    tar -C "$rootfs" -c . | podman import --change 'CMD ["/bin/bash"]' - "$BASE_IMAGE:$python_version" >/dev/null
+    rm -rf "$rootfs"
+    trap - EXIT
+  fi
+fi
+
+# 6. What the platform needs to know --------------------------------------------------------------------------------
+log "writing $HOST_ENV"
+{
+  echo "# Written by Tussilago's host setup ($(date -u +%Y-%m-%dT%H:%M:%SZ)). Environment variables override these."
+  echo "TUSSILAGO_OCI_RUNTIME=$RUNTIME"
+  echo "TUSSILAGO_PODMAN_PATH=$(command -v podman)"
+  echo "TUSSILAGO_CADDY_ADMIN=unix:$CADDY_SOCKET"
+  echo "TUSSILAGO_APPS_DOMAIN=$APPS_DOMAIN"
+  if [[ "$WANT_BASE_IMAGE" == 1 ]]; then
+    # The local image has one Python version; apps asking for another need a registry image.
+    echo "TUSSILAGO_PYTHON_IMAGE=$BASE_IMAGE:{version}"
+    echo "TUSSILAGO_PYTHON_VERSION=$python_version"
+  fi
+  echo "TUSSILAGO_FIREWALL_CHAIN=$([[ $WANT_FIREWALL == 1 ]] && echo "$CHAIN" || echo none)"
+} >"$HOST_ENV.tmp"
+chmod 0644 "$HOST_ENV.tmp"
+mv "$HOST_ENV.tmp" "$HOST_ENV"
+
+log "done. Check the host with: npm run manage -- check"
