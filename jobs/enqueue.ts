@@ -8,6 +8,8 @@ export type EnqueueOptions = {
   jobKey?: string;
   runAt?: Date;
   priority?: number;
+  /** Overrides the task's own queue, e.g. one queue per app so its releases never overlap (lib/platform/release.ts). */
+  queue?: string;
 };
 
 export async function enqueue<Name extends TaskName>(
@@ -22,7 +24,7 @@ export async function enqueue<Name extends TaskName>(
   await tx.$executeRaw`SELECT graphile_worker.add_job(
     identifier => ${task}::text,
     payload => ${JSON.stringify(parsed)}::json,
-    queue_name => ${definition.queue ?? null}::text,
+    queue_name => ${options.queue ?? definition.queue ?? null}::text,
     run_at => ${options.runAt ?? null}::timestamptz,
     max_attempts => ${definition.maxAttempts}::int,
     job_key => ${options.jobKey ?? null}::text,

@@ -106,6 +106,8 @@ const envSchema = z.object({
   TENANT_PGBOUNCER_URL: postgresUrl,
   TENANT_REDIS_ADMIN_URL: redisUrl,
   TENANT_REDIS_PUBLIC_HOST: hostName,
+  TENANT_PG_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  TENANT_REDIS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
 });
 
 export type Env = {
@@ -170,6 +172,12 @@ export type Env = {
     redisAdminUrl: string | undefined;
     /** Like pgPublicHost, for Redis; defaults to TENANT_PG_PUBLIC_HOST, then to the admin URL's host. */
     redisPublicHost: string | undefined;
+    /**
+     * Fixed ports for the embedded servers (the host firewall opens only listed ports to tenant networks); without
+     * them a free port is chosen once and kept.
+     */
+    pgPort: number | undefined;
+    redisPort: number | undefined;
   };
 };
 
@@ -242,6 +250,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       pgBouncerUrl: raw.TENANT_PGBOUNCER_URL,
       redisAdminUrl: raw.TENANT_REDIS_ADMIN_URL,
       redisPublicHost: raw.TENANT_REDIS_PUBLIC_HOST ?? raw.TENANT_PG_PUBLIC_HOST,
+      pgPort: raw.TENANT_PG_PORT,
+      redisPort: raw.TENANT_REDIS_PORT,
     },
     smtp: raw.SMTP_URL ? { url: raw.SMTP_URL, from: raw.SMTP_FROM } : null,
     oidc:

@@ -1,6 +1,7 @@
 // `npm start` / `npm run dev`: one supervised process tree.
-//   1. the embedded PostgreSQL when no DATABASE_URL is set, 2. migrations, 3. a production build when the sources
-//   changed since the last one, 4. `next start` (or `next dev`) and 5. the worker.
+//   1. the embedded PostgreSQL when no DATABASE_URL is set, 2. migrations, 3. the tenant PostgreSQL and Redis when
+//   not configured (lib/platform/tenant-services-start.ts), 4. a production build when the sources changed since the
+//   last one, 5. `next start` (or `next dev`) and 6. the worker.
 // Ctrl-C or SIGTERM stops everything in order; a child that dies is reported and the supervisor exits 1.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -14,6 +15,7 @@ import { migrateAll } from "@/lib/database/migrate";
 import { loadEnvOrExit } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { openPlatformDatabase } from "@/lib/platform/database";
+import { startTenantServices, type TenantServicesHandle } from "@/lib/platform/tenant-services-start";
 
 const env = loadEnvOrExit();
 const dev = process.argv.includes("--dev");
@@ -111,6 +113,7 @@ async function main(): Promise<void> {
   log.info({ dataDir: env.dataDir, mode: dev ? "development" : "production" }, "starting Tussilago");
   const database = await openPlatformDatabase(env, log, { attachIfRunning: false });
   const children = new Map<string, ChildProcess>();
+  let tenantServices: TenantServicesHandle | null = null;
   let stopping = false;
 
   const shutdown = async (exitCode: number, reason: string) => {
@@ -118,6 +121,8 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ reason }, "stopping Tussilago");
     await Promise.all([...children].map(([name, child]) => stopChild(child, name, log)));
+    // After the worker: a job still running must not lose its server mid-step.
+    await tenantServices?.stop();
     await database.stop().catch((error: unknown) => log.error({ err: error }, "PostgreSQL did not stop cleanly"));
     log.info("stopped");
     process.exit(exitCode);
@@ -129,6 +134,10 @@ async function main(): Promise<void> {
   try {
     const { applied } = await migrateAll(database.directUrl, log);
     log.info({ applied: applied.length }, applied.length ? "migrations applied" : "database schema up to date");
+    const started = await startTenantServices(env, log);
+    tenantServices = started;
+    // A signal during the start: shutdown() already ran without these, so stop them here.
+    if (stopping) return await started.stop();
 
     const childEnv: NodeJS.ProcessEnv = {
       ...process.env,
@@ -137,6 +146,8 @@ async function main(): Promise<void> {
       DATABASE_DIRECT_URL: database.directUrl,
       TUSSILAGO_DATA_DIR: env.dataDir,
       NEXT_TELEMETRY_DISABLED: "1",
+      // TENANT_PG_ADMIN_URL, and TENANT_REDIS_ADMIN_URL unless Redis is unavailable: lib/env reads them.
+      ...started.env,
     };
     if (!dev) await buildIfNeeded(childEnv, pretty);
     if (stopping) return;

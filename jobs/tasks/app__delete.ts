@@ -1,11 +1,28 @@
-// Removes an app: its containers and images on this host, its build logs, then its rows (env vars, deployments).
+// Removes an app: its route, its containers and images on this host, its build and runtime logs, then its rows (env
+// vars, deployments, replicas). Runs in the app's queue (jobs/queues.ts), so no release of the app is
+// starting containers meanwhile.
 import fs from "node:fs/promises";
+import type { Logger } from "pino";
 import { z } from "zod";
 import { defineTask } from "@/jobs/define";
+import type { Db } from "@/lib/db";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { getEnv } from "@/lib/env";
+import { AppError } from "@/lib/errors";
+import { CaddyError } from "@/lib/infra/caddy";
 import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
-import { buildWorkspace, deploymentLogPath } from "@/lib/platform/paths";
+import { appLogCursorPath, appLogPath, buildWorkspace, deploymentLogPath } from "@/lib/platform/paths";
+import { routingConfigFromEnv, syncRouting } from "@/lib/platform/routing";
+
+/** The app is "deleting", which the routing config leaves out: a sync removes its route. */
+async function removeRoute(db: Db, log: Logger): Promise<void> {
+  try {
+    await syncRouting(db, getInfra().caddy(), { config: routingConfigFromEnv(), log });
+  } catch (error) {
+    if (error instanceof CaddyError) throw new AppError("unavailable", error.userMessage, { cause: error });
+    throw error;
+  }
+}
 
 export const appDelete = defineTask({
   name: "app__delete",
@@ -18,10 +35,15 @@ export const appDelete = defineTask({
       include: { deployments: { select: { id: true, imageRef: true } } },
     });
     if (!app) {
+      // Deleted by an earlier attempt, which may have died before the route went: sync again (a no-op otherwise).
+      await removeRoute(db, log);
       await succeedOperation(db, operationId);
       return;
     }
     const appLog = log.child({ appId, teamId: app.teamId, operationId });
+    // Only an app that was ever released has a route. Traffic stops before its containers do.
+    const routed = app.currentDeploymentId !== null;
+    if (routed) await removeRoute(db, appLog);
     let podman: ReturnType<ReturnType<typeof getInfra>["podman"]> | null = null;
     try {
       podman = getInfra().podman();
@@ -46,7 +68,10 @@ export const appDelete = defineTask({
       await fs.rm(deploymentLogPath(dataDir, deployment.id), { force: true });
       await fs.rm(buildWorkspace(dataDir, deployment.id), { recursive: true, force: true });
     }
+    await fs.rm(appLogPath(dataDir, appId), { force: true });
+    await fs.rm(appLogCursorPath(dataDir, appId), { force: true });
     await db.app.deleteMany({ where: { id: appId, status: "deleting" } });
+    if (routed) await removeRoute(db, appLog);
     await succeedOperation(db, operationId);
     appLog.info("app deleted");
   },

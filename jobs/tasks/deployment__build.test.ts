@@ -20,6 +20,7 @@ import { createUpload } from "@/lib/domain/uploads";
 import { createUser } from "@/lib/domain/users";
 import { getEnv } from "@/lib/env";
 import { type FakePodman, installFakePodman } from "@/test/fake-podman/install";
+import { pendingJobs } from "@/test/helpers";
 
 const run = promisify(execFile);
 const log = pino({ level: "silent" });
@@ -65,11 +66,10 @@ async function deployDirectory(ctx: Ctx, appId: string, dir: string) {
   return await createDeployment(getDb(), ctx, appId, { type: "upload", uploadId: upload.id });
 }
 
+/** Runs the queued builds only: the releases they queue are deployment__release's business (and its tests'). */
 async function drain(): Promise<void> {
-  await runOnce(
-    { connectionString: getEnv().databaseDirectUrl, logger: workerLogger(log) },
-    buildTaskList({ db: getDb(), log, workerId: "test" }),
-  );
+  const { deployment__release: _release, ...buildsOnly } = buildTaskList({ db: getDb(), log, workerId: "test" });
+  await runOnce({ connectionString: getEnv().databaseDirectUrl, logger: workerLogger(log) }, buildsOnly);
 }
 
 async function fullLog(ctx: Ctx, deploymentId: string): Promise<string> {
@@ -98,8 +98,15 @@ describe("deployment__build", () => {
     for (const name of ["queued", "fetching", "planning", "building"]) {
       expect(phases.find((phase) => phase.name === name)).toMatchObject({ status: "succeeded" });
     }
+    // The same operation goes on with the release, queued in the app's queue with the "built" status.
     const op = await getDb().operation.findUniqueOrThrow({ where: { id: operation.id } });
-    expect(op.status).toBe("succeeded");
+    expect(op.status).toBe("running");
+    expect((await pendingJobs("deployment__release")).map((job) => job.payload)).toContainEqual({
+      deploymentId: deployment.id,
+      operationId: operation.id,
+    });
+    expect((await getDb().app.findUniqueOrThrow({ where: { id: appId } })).status).toBe("deploying");
+    expect(phases.find((phase) => phase.name === "releasing")?.status).toBe("pending");
 
     const text = await fullLog(ctx, deployment.id);
     expect(text).toContain("==> Build plan");
@@ -173,6 +180,11 @@ describe("deployment__build", () => {
     const text = await fs.readFile(logFile, "utf8");
     expect(text).not.toContain("stale output");
     expect(text.match(/==> Built/g)).toHaveLength(1);
+    // One release queued, however many times the build ran.
+    const releases = (await pendingJobs("deployment__release")).filter(
+      (job) => (job.payload as { deploymentId: string }).deploymentId === deployment.id,
+    );
+    expect(releases).toHaveLength(1);
     const images = (await podman.calls()).filter(
       (argv) => argv.includes("build") && argv.includes(row.imageRef ?? "-"),
     );

@@ -1,5 +1,6 @@
 // Builds a deployment's image: fetch the source (git or an uploaded tarball), detect the build plan, render the
-// Containerfile, `podman build` under the build limits, streaming the build log to the data directory.
+// Containerfile, `podman build` under the build limits, streaming the build log to the data directory. A built image
+// goes on to deployment__release (queued with the "built" status), which finishes the deployment's operation.
 //
 // Idempotent: a retry after a crash at any point starts the build over in a fresh workspace, truncates the log
 // (one log), rebuilds the same tag (one image) and only ever updates this deployment's row (no duplicates).
@@ -8,12 +9,14 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { defineTask, type TaskContext } from "@/jobs/define";
+import { enqueue } from "@/jobs/enqueue";
+import { appQueue } from "@/jobs/queues";
 import { baseImageFor, renderContainerfile } from "@/lib/build/containerfile";
 import { type BuildPlan, detectPlan, fsSourceTree, planToJson } from "@/lib/build/plan";
 import { fetchGitSource } from "@/lib/build/source-git";
 import { extractTarball } from "@/lib/build/source-tarball";
 import { endPhases, enterPhase, type PhaseName, parsePhases } from "@/lib/domain/deployment-phases";
-import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
+import { claimOperation, failOperation } from "@/lib/domain/operations";
 import { defaultPythonVersion, getEnv } from "@/lib/env";
 import type { Deployment } from "@/lib/generated/prisma/client";
 import { toResourceName } from "@/lib/infra/podman";
@@ -67,24 +70,45 @@ async function setPhase(ctx: TaskContext, deploymentId: string, name: PhaseName)
 async function finish(
   ctx: TaskContext,
   deployment: Deployment,
-  outcome: { status: "built" | "failed" | "cancelled"; error?: string },
+  outcome: { status: "failed" | "cancelled"; error?: string },
 ): Promise<void> {
   const now = new Date();
   const row = await ctx.db.deployment.findUniqueOrThrow({ where: { id: deployment.id }, select: { phases: true } });
-  const phaseStatus = outcome.status === "built" ? "succeeded" : outcome.status;
   await ctx.db.deployment.update({
     where: { id: deployment.id },
     data: {
       status: outcome.status,
       error: outcome.error ?? null,
-      phases: endPhases(parsePhases(row.phases), phaseStatus, now),
-      finishedAt: outcome.status === "built" ? null : now,
+      phases: endPhases(parsePhases(row.phases), outcome.status, now),
+      finishedAt: now,
     },
   });
-  // Until a release pipeline takes the image further, an app whose only deployments are builds is not running.
+  // An app that was waiting for this deployment: back to its earlier release (stopped), or failed/created if none.
+  const app = await ctx.db.app.findUnique({ where: { id: deployment.appId }, select: { currentDeploymentId: true } });
   await ctx.db.app.updateMany({
     where: { id: deployment.appId, status: "deploying" },
-    data: { status: outcome.status === "failed" ? "failed" : "created" },
+    data: { status: app?.currentDeploymentId ? "stopped" : outcome.status === "failed" ? "failed" : "created" },
+  });
+}
+
+/**
+ * The build is done: the deployment becomes "built" and its release is queued in the same transaction, so a crash
+ * cannot leave a built image nobody releases. The operation stays running until the release finishes it.
+ */
+async function handOverToRelease(ctx: TaskContext, deployment: Deployment, operationId: string): Promise<void> {
+  await ctx.db.$transaction(async (tx) => {
+    const row = await tx.deployment.findUniqueOrThrow({ where: { id: deployment.id }, select: { phases: true } });
+    const claimed = await tx.deployment.updateMany({
+      where: { id: deployment.id, status: "building" },
+      data: { status: "built", error: null, phases: endPhases(parsePhases(row.phases), "succeeded", new Date()) },
+    });
+    if (claimed.count === 0) return;
+    await enqueue(
+      tx,
+      "deployment__release",
+      { deploymentId: deployment.id, operationId },
+      { queue: appQueue(deployment.appId), jobKey: `release:${deployment.id}` },
+    );
   });
 }
 
@@ -228,9 +252,10 @@ export const deploymentBuild = defineTask({
       }
       await db.deployment.update({ where: { id: deploymentId }, data: { imageRef: tag } });
       writeLine(buildLog, `==> Built ${tag.split("/").pop()}`);
-      await finish(ctx, deployment, { status: "built" });
-      await succeedOperation(db, operationId);
-      jobLog.info({ tag }, "image built");
+      // Flushed before the release can start appending to the same file.
+      await new Promise((resolve) => buildLog.write("", resolve));
+      await handOverToRelease(ctx, deployment, operationId);
+      jobLog.info({ tag }, "image built; release queued");
     } catch (error) {
       if (error instanceof Cancelled || abort.signal.aborted) {
         writeLine(buildLog, "==> Cancelled");

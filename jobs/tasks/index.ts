@@ -1,18 +1,38 @@
 // The task registry: one entry per file in jobs/tasks, keyed by its name (a test keeps the two in step).
+import { appCollectLogs } from "@/jobs/tasks/app__collect_logs";
 import { appDelete } from "@/jobs/tasks/app__delete";
+import { appLifecycle } from "@/jobs/tasks/app__lifecycle";
+import { caddySync } from "@/jobs/tasks/caddy__sync";
 import { deploymentBuild } from "@/jobs/tasks/deployment__build";
+import { deploymentRelease } from "@/jobs/tasks/deployment__release";
 import { emailSend } from "@/jobs/tasks/email__send";
 import { platformPing } from "@/jobs/tasks/platform__ping";
 import { platformPrune } from "@/jobs/tasks/platform__prune";
 import { teamDelete } from "@/jobs/tasks/team__delete";
+import { tenantDbDeprovision } from "@/jobs/tasks/tenant_db__deprovision";
+import { tenantDbProvision } from "@/jobs/tasks/tenant_db__provision";
+import { tenantDbRotate } from "@/jobs/tasks/tenant_db__rotate";
+import { tenantRedisDeprovision } from "@/jobs/tasks/tenant_redis__deprovision";
+import { tenantRedisProvision } from "@/jobs/tasks/tenant_redis__provision";
+import { tenantRedisRotate } from "@/jobs/tasks/tenant_redis__rotate";
 
 export const tasks = {
+  [appCollectLogs.name]: appCollectLogs,
   [appDelete.name]: appDelete,
+  [appLifecycle.name]: appLifecycle,
+  [caddySync.name]: caddySync,
   [deploymentBuild.name]: deploymentBuild,
+  [deploymentRelease.name]: deploymentRelease,
   [emailSend.name]: emailSend,
   [platformPing.name]: platformPing,
   [platformPrune.name]: platformPrune,
   [teamDelete.name]: teamDelete,
+  [tenantDbDeprovision.name]: tenantDbDeprovision,
+  [tenantDbProvision.name]: tenantDbProvision,
+  [tenantDbRotate.name]: tenantDbRotate,
+  [tenantRedisDeprovision.name]: tenantRedisDeprovision,
+  [tenantRedisProvision.name]: tenantRedisProvision,
+  [tenantRedisRotate.name]: tenantRedisRotate,
 } as const;
 
 export type Tasks = typeof tasks;

@@ -2,6 +2,7 @@
 // resources with infrastructure (apps, databases) are torn down by their own jobs before this one finishes.
 import { z } from "zod";
 import { defineTask } from "@/jobs/define";
+import { removeTeamServices } from "@/jobs/tenant-services";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 
 export const teamDelete = defineTask({
@@ -15,6 +16,7 @@ export const teamDelete = defineTask({
       await failOperation(db, operationId, "The team is no longer marked for deletion.");
       return;
     }
+    if (team) await removeTeamServices(db, teamId, log);
     // Rows cascade from the team: memberships, invitations, tokens, audit events, operations of the team.
     await db.team.deleteMany({ where: { id: teamId, status: "deleting" } });
     await succeedOperation(db, operationId);

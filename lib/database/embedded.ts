@@ -45,9 +45,10 @@ export function clusterDir(dataDir: string): string {
   return path.join(dataDir, "postgres");
 }
 
-async function readOrCreatePassword(dataDir: string): Promise<string> {
+/** A generated secret kept in <data dir>/secrets/<fileName> (mode 0600), the same one at every start. */
+export async function readOrCreatePassword(dataDir: string, fileName = "postgres-password"): Promise<string> {
   const secretsDir = path.join(dataDir, "secrets");
-  const file = path.join(secretsDir, "postgres-password");
+  const file = path.join(secretsDir, fileName);
   await fs.mkdir(secretsDir, { recursive: true, mode: 0o700 });
   try {
     return (await fs.readFile(file, "utf8")).trim();
@@ -150,14 +151,21 @@ export type StartEmbeddedOptions = {
   attachIfRunning?: boolean;
   /** Extra `-c name=value` server settings (tests turn durability off). */
   settings?: Record<string, string>;
-  /** Overrides the cluster directory (tests use a throwaway one). */
+  /** Overrides the cluster directory (tests use a throwaway one; the tenant cluster lives in its own). */
   directory?: string;
+  /** The superuser's password file in <data dir>/secrets; a second cluster keeps its own. */
+  passwordFile?: string;
+  /** The database the returned URL names, created when missing (default: the platform database). */
+  database?: string;
+  /** A fixed port instead of a free one chosen at each start (tenant apps keep the port in their settings). */
+  port?: number;
 };
 
 export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Promise<EmbeddedPostgresHandle> {
   const { dataDir, log } = options;
   const directory = options.directory ?? clusterDir(dataDir);
-  const password = await readOrCreatePassword(dataDir);
+  const password = await readOrCreatePassword(dataDir, options.passwordFile);
+  const database = options.database ?? PLATFORM_DATABASE;
 
   const runningPort = options.directory ? null : await runningClusterPort(dataDir);
   if (runningPort !== null) {
@@ -167,12 +175,12 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
           `(its PostgreSQL listens on port ${runningPort}). Stop it first, or set TUSSILAGO_DATA_DIR to another directory.`,
       );
     }
-    return { url: urlFor(runningPort, password), port: runningPort, owned: false, stop: async () => {} };
+    return { url: urlFor(runningPort, password, database), port: runningPort, owned: false, stop: async () => {} };
   }
 
   await fs.mkdir(dataDir, { recursive: true, mode: 0o711 });
   await assertReachableByPostgresUser(directory);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const settings = {
     listen_addresses: "127.0.0.1",
     unix_socket_directories: "",
@@ -213,11 +221,11 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
   const serverProcess = (cluster as unknown as { process?: ChildProcess }).process;
   if (serverProcess) runningServers.add(serverProcess);
   log.info({ port }, "embedded PostgreSQL started");
-  await ensureDatabase(port, password, PLATFORM_DATABASE);
+  await ensureDatabase(port, password, database);
 
   let stopped = false;
   return {
-    url: urlFor(port, password),
+    url: urlFor(port, password, database),
     port,
     owned: true,
     async stop() {

@@ -1,5 +1,7 @@
 // Apps: create, list, show, change settings, delete (asynchronous). Names are DNS labels, unique per team.
 import { enqueue } from "@/jobs/enqueue";
+import { appQueue } from "@/jobs/queues";
+import { requestRoutingSync } from "@/jobs/tasks/caddy__sync";
 import { validateGitRef, validateGitUrl } from "@/lib/build/source-git";
 import type { Db } from "@/lib/db";
 import { type AppSettingsInput, appName, appSettings } from "@/lib/domain/app-rules";
@@ -178,6 +180,11 @@ export async function updateApp(
         ...(name ? { name } : {}),
         ...(input.source !== undefined ? { source: 1 } : {}),
       });
+      // The hostname and Caddy's active health check come from these: a routed app needs its route rendered again.
+      const routed = app.status === "running" || app.status === "stopped";
+      if (routed && (app.name !== before.name || app.healthCheckPath !== before.healthCheckPath)) {
+        await requestRoutingSync(tx);
+      }
       await recordAudit(tx, ctx, { action: "app.updated", target: { type: "app", id: app.id }, metadata: { changed } });
       return appView(app, app.team.slug);
     });
@@ -213,7 +220,7 @@ export async function deleteApp(db: Db, ctx: Ctx, appId: string): Promise<{ app:
       target: { type: "app", id: app.id },
       requestId: ctx.meta.requestId,
     });
-    await enqueue(tx, "app__delete", { operationId: operation.id, appId: app.id });
+    await enqueue(tx, "app__delete", { operationId: operation.id, appId: app.id }, { queue: appQueue(app.id) });
     await recordAudit(tx, ctx, {
       action: "app.deletion_requested",
       target: { type: "app", id: app.id },

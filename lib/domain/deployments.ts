@@ -170,6 +170,17 @@ export async function listDeployments(db: Db, ctx: Ctx, appId: string, page: Pag
   return toPage(app.deployments, page.limit, deploymentView);
 }
 
+/** The newest deployment of each of these apps of the caller's team, in one query (for app lists). */
+export async function latestDeployments(db: Db, ctx: Ctx, appIds: string[]): Promise<Map<string, DeploymentView>> {
+  authorize(ctx, "apps:read");
+  if (appIds.length === 0) return new Map();
+  const rows = await db.$queryRaw<Deployment[]>`
+    SELECT DISTINCT ON ("appId") * FROM "Deployment"
+    WHERE "teamId" = ${ctx.teamId}::uuid AND "appId" = ANY(${appIds}::uuid[])
+    ORDER BY "appId", "createdAt" DESC, id DESC`;
+  return new Map(rows.map((row) => [row.appId, deploymentView(row)]));
+}
+
 /** Cancels a deployment that has not finished building; the build job notices and stops. */
 export async function cancelDeployment(db: Db, ctx: Ctx, deploymentId: string): Promise<DeploymentView> {
   authorize(ctx, "deployments:create");
@@ -209,7 +220,7 @@ function utf8Boundary(buffer: Buffer, end: number): number {
   return end;
 }
 
-/** A chunk of the build log from `offset` (bytes), ending on a line boundary, for polling readers. */
+/** A chunk of the build and release log from `offset` (bytes), ending on a line boundary, for polling readers. */
 export async function readDeploymentLog(
   db: Db,
   ctx: Ctx,
@@ -218,8 +229,8 @@ export async function readDeploymentLog(
 ): Promise<{ text: string; nextOffset: number; complete: boolean }> {
   authorize(ctx, "apps:read");
   const deployment = await getDeploymentOrThrow(db, ctx, deploymentId);
-  const complete =
-    (TERMINAL_STATUSES as readonly string[]).includes(deployment.status) || deployment.status === "built";
+  // "built" is not the end: the release appends to the same log.
+  const complete = (TERMINAL_STATUSES as readonly string[]).includes(deployment.status);
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(deploymentLogPath(getEnv().dataDir, deployment.id), "r");

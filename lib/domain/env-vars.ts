@@ -6,6 +6,7 @@ import { ENV_MAX_KEYS, ENV_TOTAL_MAX_BYTES, envKey, envValue } from "@/lib/domai
 import { getAppOrThrow } from "@/lib/domain/apps";
 import { recordAudit } from "@/lib/domain/audit";
 import { authorize, type Ctx } from "@/lib/domain/context";
+import { requestRestart } from "@/lib/domain/lifecycle";
 import { AppError } from "@/lib/errors";
 
 export type EnvVarView = { key: string; value: string; updatedAt: Date };
@@ -79,6 +80,11 @@ export async function setEnvVars(db: Db, ctx: Ctx, appId: string, changes: EnvCh
       target: { type: "app", id: appId },
       metadata: { set: toSet.map(([key]) => key), unset: toUnset },
     });
+    // Running containers keep the environment they started with: new ones take over (lib/domain/lifecycle.ts).
+    const app = await tx.app.findUniqueOrThrow({ where: { id: appId } });
+    if (app.status === "running" && app.currentDeploymentId && (toSet.length > 0 || toUnset.length > 0)) {
+      await requestRestart(tx, ctx, app, "env_changed");
+    }
   });
   return await listEnvVars(db, ctx, appId);
 }

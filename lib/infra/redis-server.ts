@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { isIP } from "node:net";
 import { isAbsolute, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
@@ -19,6 +20,8 @@ export type RedisServerOptions = {
   // Absolute; holds the config, the ACL file and the data. Created (and kept) with mode 0700.
   dir: string;
   port: number;
+  /** IP addresses to listen on; default loopback only. Add the host address that tenant containers reach. */
+  bind?: readonly string[];
   adminPassword: string;
   log?: Logger;
   // "aof" (default): an append-only file fsynced every second. Tenants use Redis for queues and sessions (Celery, RQ,
@@ -106,6 +109,9 @@ function checkOptions(options: RedisServerOptions): void {
   if (password.length < MIN_ADMIN_PASSWORD_LENGTH || /\p{Cc}/u.test(password)) throw invalid("admin password");
   const binary = options.redisServerPath ?? "redis-server";
   if (binary.length === 0 || binary.includes("\0")) throw invalid("redis-server path");
+  if (options.bind !== undefined && (options.bind.length === 0 || options.bind.some((ip) => isIP(ip) === 0))) {
+    throw invalid("bind address");
+  }
   const max = options.maxMemoryBytes;
   if (max !== undefined && (!Number.isSafeInteger(max) || max < 1024 * 1024)) throw invalid("maxMemoryBytes");
 }
@@ -114,12 +120,13 @@ function checkOptions(options: RedisServerOptions): void {
 export function renderRedisConfig(options: {
   dir: string;
   port: number;
+  bind?: readonly string[];
   persistence: RedisPersistence;
   maxMemoryBytes?: number;
 }): string {
   const lines = [
     "# Written by tussilago on every start; edits are lost.",
-    "bind 127.0.0.1",
+    `bind ${(options.bind ?? ["127.0.0.1"]).join(" ")}`,
     `port ${options.port}`,
     "protected-mode yes",
     // The platform supervises the process; a daemon would escape it.
@@ -209,7 +216,13 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   const aclPath = join(dir, REDIS_ACL_FILE);
   const configPath = join(dir, REDIS_CONFIG_FILE);
   await writePrivate(aclPath, mergeAclFile(await readIfExists(aclPath), redisAclPasswordHash(adminPassword)));
-  const config = { dir, port, persistence: options.persistence ?? "aof", maxMemoryBytes: options.maxMemoryBytes };
+  const config = {
+    dir,
+    port,
+    bind: options.bind,
+    persistence: options.persistence ?? "aof",
+    maxMemoryBytes: options.maxMemoryBytes,
+  };
   await writePrivate(configPath, renderRedisConfig(config));
 
   const tail: string[] = [];

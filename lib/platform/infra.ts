@@ -2,6 +2,7 @@
 import { accessSync, constants } from "node:fs";
 import path from "node:path";
 import { getEnv } from "@/lib/env";
+import { type CaddyClient, createCaddyClient } from "@/lib/infra/caddy";
 import { type Executor, execFileExecutor } from "@/lib/infra/exec";
 import { createPodman, type Podman } from "@/lib/infra/podman";
 
@@ -28,7 +29,13 @@ export function resolveExecutable(name: string, searchPath: string = process.env
   throw new MissingExecutableError(`${name} was not found on PATH`);
 }
 
-export type Infra = { exec: Executor; podman: () => Podman; gitPath: () => string };
+export type Infra = {
+  exec: Executor;
+  podman: () => Podman;
+  gitPath: () => string;
+  /** Caddy's admin API (TUSSILAGO_CADDY_ADMIN); one client, so its connection pool is shared by every sync. */
+  caddy: () => CaddyClient;
+};
 
 let cached: Infra | undefined;
 
@@ -36,6 +43,7 @@ export function getInfra(): Infra {
   cached ??= (() => {
     const env = getEnv();
     let podman: Podman | undefined;
+    let caddy: CaddyClient | undefined;
     return {
       exec: execFileExecutor,
       podman: () => {
@@ -47,6 +55,10 @@ export function getInfra(): Infra {
         return podman;
       },
       gitPath: () => resolveExecutable(env.infra.gitPath),
+      caddy: () => {
+        caddy ??= createCaddyClient({ adminEndpoint: env.release.caddyAdmin });
+        return caddy;
+      },
     };
   })();
   return cached;

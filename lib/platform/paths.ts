@@ -13,3 +13,13 @@ export function uploadPath(dataDir: string, uploadId: string): string {
 export function buildWorkspace(dataDir: string, deploymentId: string): string {
   return path.join(dataDir, "builds", deploymentId);
 }
+
+/** The runtime log of an app's containers, as the worker collects it (lib/platform/app-logs.ts). */
+export function appLogPath(dataDir: string, appId: string): string {
+  return path.join(dataDir, "logs", "apps", `${appId}.log`);
+}
+
+/** How far the collector got in each container's log, so the next collection appends only what is new. */
+export function appLogCursorPath(dataDir: string, appId: string): string {
+  return path.join(dataDir, "logs", "apps", `${appId}.cursor.json`);
+}

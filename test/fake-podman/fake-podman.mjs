@@ -10,6 +10,9 @@
 //   FAKE_PODMAN_FAIL_<KEY>=<exit code>   write an error to stderr and exit with that code (e.g. FAIL_BUILD=1)
 //   FAKE_PODMAN_HANG_<KEY>=1             never answer (to test timeouts)
 //   FAKE_PODMAN_RUN_EXIT_CODE=<n>        containers started by `run` have already exited with n (one-off commands)
+//   FAKE_PODMAN_RUN_EXIT_MATCH=<regex>   ... only those whose name matches (e.g. "-release$"); the others keep running
+//   FAKE_PODMAN_HOST_PORTS=<p1,p2,...>   host ports for `--publish 127.0.0.1::<port>`, taken in order (the first one
+//                                        no container holds), so a test can listen on them and answer health checks
 
 import { randomBytes } from "node:crypto";
 import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -367,10 +370,11 @@ function run(state, args, globals) {
     else if (process.env[entry] !== undefined) env[entry] = process.env[entry];
   }
   const usedPorts = new Set(state.containers.flatMap((c) => c.ports.map((p) => p.host_port)));
+  const offeredPorts = (process.env.FAKE_PODMAN_HOST_PORTS ?? "").split(",").filter(Boolean).map(Number);
   const ports = (flags.publish ?? []).map((spec) => {
     const match = /^(?:([0-9.]+):)?([0-9]*):([0-9]+)(?:\/(tcp|udp))?$/.exec(spec);
     if (match === null) throw fail(`invalid publish spec ${spec}`);
-    let hostPort = Number(match[2]);
+    let hostPort = Number(match[2]) || (offeredPorts.find((port) => !usedPorts.has(port)) ?? 0);
     while (!hostPort || usedPorts.has(hostPort)) hostPort = 30_000 + Math.floor(Math.random() * 30_000);
     usedPorts.add(hostPort);
     return {
@@ -381,7 +385,9 @@ function run(state, args, globals) {
       protocol: match[4] ?? "tcp",
     };
   });
-  const exitCode = process.env.FAKE_PODMAN_RUN_EXIT_CODE;
+  const exitMatch = process.env.FAKE_PODMAN_RUN_EXIT_MATCH;
+  const exitCode =
+    exitMatch === undefined || new RegExp(exitMatch).test(name) ? process.env.FAKE_PODMAN_RUN_EXIT_CODE : undefined;
   const started = now();
   const container = {
     id: randomId(),

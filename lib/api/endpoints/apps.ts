@@ -7,6 +7,7 @@ import { appName, appSettings } from "@/lib/domain/app-rules";
 import type { AppView } from "@/lib/domain/apps";
 import type { DeploymentView } from "@/lib/domain/deployments";
 import { type EnvVarView, envChanges } from "@/lib/domain/env-vars";
+import { MAX_REPLICAS } from "@/lib/domain/lifecycle";
 import { pageQuery } from "@/lib/domain/pagination";
 import type { UploadView } from "@/lib/domain/uploads";
 
@@ -320,6 +321,105 @@ export const deploymentLogsEndpoint = defineEndpoint({
     200: {
       description: "A chunk of the log",
       schema: z.object({ text: z.string(), nextOffset: z.number().int(), complete: z.boolean() }),
+    },
+  },
+});
+
+// Lifecycle
+
+const lifecycleAnswer = {
+  202: {
+    description: "Queued; poll the operation",
+    schema: z.object({ app: appSchema, operation: operationSchema }),
+  },
+  409: { description: "Not possible in the app's current state (e.g. no release yet, being deleted)" },
+} as const;
+
+export const startAppEndpoint = defineEndpoint({
+  id: "startApp",
+  method: "POST",
+  path: "/api/v1/apps/{appId}/actions/start",
+  summary: "Start the app's current release again (after a stop)",
+  tags: ["apps"],
+  auth: { scope: "write" },
+  params: appParams,
+  responses: lifecycleAnswer,
+});
+
+export const stopAppEndpoint = defineEndpoint({
+  id: "stopApp",
+  method: "POST",
+  path: "/api/v1/apps/{appId}/actions/stop",
+  summary: "Stop the app: its route answers 503 and its containers are removed",
+  tags: ["apps"],
+  auth: { scope: "write" },
+  params: appParams,
+  responses: lifecycleAnswer,
+});
+
+export const restartAppEndpoint = defineEndpoint({
+  id: "restartApp",
+  method: "POST",
+  path: "/api/v1/apps/{appId}/actions/restart",
+  summary: "Replace the app's containers with fresh ones, without downtime (also done when env vars change)",
+  tags: ["apps"],
+  auth: { scope: "write" },
+  params: appParams,
+  responses: lifecycleAnswer,
+});
+
+export const rollbackAppEndpoint = defineEndpoint({
+  id: "rollbackApp",
+  method: "POST",
+  path: "/api/v1/apps/{appId}/actions/rollback",
+  summary: "Release an earlier successful deployment's image again, without rebuilding",
+  tags: ["apps"],
+  auth: { scope: "write" },
+  params: appParams,
+  body: z.strictObject({ deploymentId: z.uuid() }),
+  responses: lifecycleAnswer,
+});
+
+export const scaleAppEndpoint = defineEndpoint({
+  id: "scaleApp",
+  method: "POST",
+  path: "/api/v1/apps/{appId}/actions/scale",
+  summary: "Set the number of replicas (0 to 20); a running app converges to it",
+  tags: ["apps"],
+  auth: { scope: "write" },
+  params: appParams,
+  body: z.strictObject({ replicas: z.number().int().min(0).max(MAX_REPLICAS) }),
+  responses: lifecycleAnswer,
+});
+
+// Runtime logs
+
+export const appLogsEndpoint = defineEndpoint({
+  id: "getAppLogs",
+  method: "GET",
+  path: "/api/v1/apps/{appId}/logs",
+  summary:
+    "What the app's containers printed, oldest first, labelled by replica; poll with ?since=<time of the last line>",
+  tags: ["apps"],
+  auth: { scope: "read" },
+  params: appParams,
+  query: z.strictObject({
+    tail: z.coerce.number().int().min(1).max(1000).default(200),
+    since: z.iso.datetime({ offset: true }).optional().describe("Only lines at or after this time"),
+  }),
+  responses: {
+    200: {
+      description: "The newest lines, collected by the worker a moment ago",
+      schema: z.object({
+        lines: z.array(
+          z.object({
+            time: isoDate,
+            replica: z.number().int().describe("Which replica printed it (0, 1, ...)"),
+            stream: z.enum(["stdout", "stderr"]),
+            text: z.string(),
+          }),
+        ),
+      }),
     },
   },
 });

@@ -2,6 +2,7 @@
 // route handler under app/api is registered.
 import type { Endpoint } from "@/lib/api/endpoint";
 import {
+  appLogsEndpoint,
   cancelDeploymentEndpoint,
   createAppEndpoint,
   createDeploymentEndpoint,
@@ -14,6 +15,11 @@ import {
   listAppsEndpoint,
   listDeploymentsEndpoint,
   putEnvEndpoint,
+  restartAppEndpoint,
+  rollbackAppEndpoint,
+  scaleAppEndpoint,
+  startAppEndpoint,
+  stopAppEndpoint,
   updateAppEndpoint,
 } from "@/lib/api/endpoints/apps";
 import { getHealthEndpoint } from "@/lib/api/endpoints/health";
@@ -27,6 +33,22 @@ import {
   revokeInvitationEndpoint,
 } from "@/lib/api/endpoints/identity";
 import { getOpenApiEndpoint } from "@/lib/api/endpoints/openapi";
+import {
+  createDatabaseEndpoint,
+  createRedisEndpoint,
+  databaseCredentialsEndpoint,
+  deleteDatabaseEndpoint,
+  deleteRedisEndpoint,
+  getDatabaseEndpoint,
+  getRedisEndpoint,
+  listDatabasesEndpoint,
+  listRedisEndpoint,
+  redisCredentialsEndpoint,
+  rotateDatabaseEndpoint,
+  rotateRedisEndpoint,
+  updateDatabaseEndpoint,
+  updateRedisEndpoint,
+} from "@/lib/api/endpoints/services";
 
 export const endpoints: readonly Endpoint[] = [
   getHealthEndpoint,
@@ -51,4 +73,24 @@ export const endpoints: readonly Endpoint[] = [
   getDeploymentEndpoint,
   cancelDeploymentEndpoint,
   deploymentLogsEndpoint,
+  startAppEndpoint,
+  stopAppEndpoint,
+  restartAppEndpoint,
+  rollbackAppEndpoint,
+  scaleAppEndpoint,
+  appLogsEndpoint,
+  listDatabasesEndpoint,
+  createDatabaseEndpoint,
+  getDatabaseEndpoint,
+  updateDatabaseEndpoint,
+  deleteDatabaseEndpoint,
+  rotateDatabaseEndpoint,
+  databaseCredentialsEndpoint,
+  listRedisEndpoint,
+  createRedisEndpoint,
+  getRedisEndpoint,
+  updateRedisEndpoint,
+  deleteRedisEndpoint,
+  rotateRedisEndpoint,
+  redisCredentialsEndpoint,
 ];

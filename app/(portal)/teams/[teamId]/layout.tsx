@@ -24,6 +24,7 @@ export async function generateMetadata({ params }: { params: Params }): Promise<
 // Entries a role cannot use are hidden; every page and action still checks on the server.
 const SECTIONS: { path: string; label: string; permission: Permission }[] = [
   { path: "", label: "Overview", permission: "team:read" },
+  { path: "/apps", label: "Apps", permission: "apps:read" },
   { path: "/members", label: "Members", permission: "members:read" },
   { path: "/invitations", label: "Invitations", permission: "invitations:read" },
   { path: "/tokens", label: "API tokens", permission: "tokens:read" },

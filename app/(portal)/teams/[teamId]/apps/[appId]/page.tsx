@@ -1,0 +1,123 @@
+import type { Metadata } from "next";
+import type { ReactNode } from "react";
+import { deployGitAction, deployUploadAction } from "@/app/(portal)/teams/[teamId]/apps/[appId]/actions";
+import { appPage, appTitle } from "@/app/(portal)/teams/[teamId]/apps/[appId]/app-page";
+import { firstParam, type SearchParams } from "@/app/search-params";
+import { DeployPanel } from "@/components/apps/deploy-panel";
+import { DeploymentsTable } from "@/components/apps/deployments-table";
+import { Pager } from "@/components/pager";
+import { Card, DateTime, EmptyState, Notice, TextLink } from "@/components/ui";
+import { roleAllows } from "@/lib/auth/permissions";
+import { getDb } from "@/lib/db";
+import type { AppView } from "@/lib/domain/apps";
+import { type DeploymentView, listDeployments } from "@/lib/domain/deployments";
+import type { Page } from "@/lib/domain/pagination";
+import { getEnv } from "@/lib/env";
+import { isAppError } from "@/lib/errors";
+
+type Params = Promise<{ teamId: string; appId: string }>;
+
+const PAGE_SIZE = 20;
+
+export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
+  const { teamId, appId } = await params;
+  const name = await appTitle(teamId, appId);
+  return name ? { title: name } : {};
+}
+
+function Detail({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="min-w-0">
+      <dt className="text-xs text-zinc-500 uppercase tracking-wide">{label}</dt>
+      <dd className="mt-1 break-words text-sm">{children}</dd>
+    </div>
+  );
+}
+
+function Detected({ value }: { value: string | null }) {
+  return value ? <code className="font-mono text-xs">{value}</code> : <span className="text-zinc-500">detected</span>;
+}
+
+function sourceText(source: AppView["source"]): ReactNode {
+  if (source?.type === "git") {
+    return (
+      <>
+        <code className="break-all font-mono text-xs">{source.url}</code>{" "}
+        <span className="text-zinc-500">
+          at <code className="font-mono text-xs">{source.ref}</code>
+        </span>
+      </>
+    );
+  }
+  return <span className="text-zinc-500">Uploads only (no git repository)</span>;
+}
+
+export default async function AppPage({ params, searchParams }: { params: Params; searchParams: SearchParams }) {
+  const { teamId, appId } = await params;
+  const cursor = firstParam((await searchParams).cursor);
+  const path = `/teams/${teamId}/apps/${appId}`;
+  const { ctx, app } = await appPage(teamId, appId, path);
+  const canDeploy = roleAllows(ctx.role, "deployments:create") && app.status !== "deleting";
+
+  let deployments: Page<DeploymentView>;
+  try {
+    deployments = await listDeployments(getDb(), ctx, app.id, { limit: PAGE_SIZE, cursor });
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    return <Notice tone="error">{error.message}</Notice>;
+  }
+
+  return (
+    <>
+      {canDeploy ? (
+        <Card title="Deploy" description="Each deployment builds a new image from the source; the build log is live.">
+          <DeployPanel
+            teamId={ctx.teamId}
+            appId={app.id}
+            uploadAction={deployUploadAction}
+            gitAction={deployGitAction}
+            git={app.source?.type === "git" ? { url: app.source.url, ref: app.source.ref } : null}
+            uploadLimitMb={Math.round(getEnv().infra.uploadMaxBytes / 1024 / 1024)}
+            settingsHref={`${path}/settings`}
+          />
+        </Card>
+      ) : null}
+      <Card title="Details">
+        <dl className="grid gap-5 sm:grid-cols-2 lg:grid-cols-3">
+          <Detail label="Current release">
+            {app.currentDeploymentId ? (
+              <TextLink href={`${path}/deployments/${app.currentDeploymentId}`}>View the release</TextLink>
+            ) : (
+              <span className="text-zinc-500">None yet</span>
+            )}
+          </Detail>
+          <Detail label="Source">{sourceText(app.source)}</Detail>
+          <Detail label="Python version">
+            <Detected value={app.settings.pythonVersion} />
+          </Detail>
+          <Detail label="Web command">
+            <Detected value={app.settings.webCommand} />
+          </Detail>
+          <Detail label="Resources">
+            {app.replicas} × {app.settings.memoryMb} MiB, {app.settings.cpuMillis / 1000} CPU
+          </Detail>
+          <Detail label="Created">
+            <DateTime value={app.createdAt} />
+          </Detail>
+        </dl>
+      </Card>
+      <Card title="Deployments">
+        {deployments.items.length === 0 ? (
+          <EmptyState title={cursor ? "No more deployments" : "No deployments yet"}>
+            {canDeploy
+              ? "Upload a tarball or deploy from git above; each deployment appears here."
+              : "Deployments of this app will appear here."}
+          </EmptyState>
+        ) : (
+          <DeploymentsTable basePath={path} deployments={deployments.items} />
+        )}
+      </Card>
+      <Pager path={path} cursor={cursor} nextCursor={deployments.nextCursor} />
+    </>
+  );
+}

@@ -1,0 +1,16 @@
+import { appJson, restartAppEndpoint } from "@/lib/api/endpoints/apps";
+import { operationJson } from "@/lib/api/endpoints/identity";
+import { handle } from "@/lib/api/handler";
+import { getDb } from "@/lib/db";
+import { restartApp } from "@/lib/domain/lifecycle";
+
+export const dynamic = "force-dynamic";
+
+export const POST = handle(restartAppEndpoint, async ({ ctx, params }) => {
+  const { app, operation } = await restartApp(getDb(), ctx, params.appId);
+  return {
+    status: 202 as const,
+    body: { app: appJson(app), operation: operationJson(operation) },
+    headers: { location: `/api/v1/operations/${operation.id}` },
+  };
+});

@@ -1,0 +1,16 @@
+import { appJson, rollbackAppEndpoint } from "@/lib/api/endpoints/apps";
+import { operationJson } from "@/lib/api/endpoints/identity";
+import { handle } from "@/lib/api/handler";
+import { getDb } from "@/lib/db";
+import { rollbackApp } from "@/lib/domain/lifecycle";
+
+export const dynamic = "force-dynamic";
+
+export const POST = handle(rollbackAppEndpoint, async ({ ctx, params, body }) => {
+  const { app, operation } = await rollbackApp(getDb(), ctx, params.appId, body);
+  return {
+    status: 202 as const,
+    body: { app: appJson(app), operation: operationJson(operation) },
+    headers: { location: `/api/v1/operations/${operation.id}` },
+  };
+});

@@ -1,0 +1,201 @@
+"use client";
+
+// The deployment page's live part: status, phases, plan, error and log, kept current by polling a server
+// action every ~1.5 s. Polling pauses while the tab is hidden and stops once the deployment has finished and the
+// whole log has been read; then the page's server parts (the app's status above) are refreshed once.
+import { useRouter } from "next/navigation";
+import { useEffect, useRef, useState } from "react";
+import { ActionButton } from "@/components/action-button";
+import { BuildLog } from "@/components/apps/build-log";
+import type { DeploymentPoll, DeploymentSnapshot, LogChunk } from "@/components/apps/deployment-snapshot";
+import { DeploymentSource } from "@/components/apps/deployments-table";
+import { PhaseList } from "@/components/apps/phase-list";
+import { PlanDetails } from "@/components/apps/plan-details";
+import {
+  CANCELLABLE_DEPLOYMENT_STATUSES,
+  DeploymentStatusBadge,
+  FINISHED_DEPLOYMENT_STATUSES,
+} from "@/components/apps/status";
+import type { FormAction } from "@/components/form";
+import { Badge, Card, DateTime, Notice } from "@/components/ui";
+// Type-only: lib/actions is server code.
+import type { ActionState } from "@/lib/actions";
+import type { DeploymentStatus } from "@/lib/generated/prisma/enums";
+
+const POLL_MS = 1_500;
+const RETRY_MS = 5_000;
+/** A chunk this large means more of the log is waiting (a long log opened mid-build): fetch the rest at once. */
+const CATCH_UP_CHARS = 64 * 1024;
+/** The browser keeps at most this much of the log; builds rarely come close. */
+const MAX_LOG_CHARS = 1_000_000;
+
+type Poll = (teamId: string, deploymentId: string, offset: number) => Promise<ActionState<DeploymentPoll>>;
+
+type DeploymentLiveProps = {
+  teamId: string;
+  initial: DeploymentSnapshot;
+  initialLog: LogChunk;
+  poll: Poll;
+  /** Null for roles that cannot cancel. */
+  cancelAction: FormAction | null;
+};
+
+type LogState = { text: string; trimmed: boolean };
+
+function isFinished(status: DeploymentStatus, logComplete: boolean): boolean {
+  return logComplete && FINISHED_DEPLOYMENT_STATUSES.includes(status);
+}
+
+function appendLog(previous: LogState, chunk: string): LogState {
+  const text = previous.text + chunk;
+  if (text.length <= MAX_LOG_CHARS) return { text, trimmed: previous.trimmed };
+  const tail = text.slice(-MAX_LOG_CHARS);
+  // Start on a whole line.
+  return { text: tail.slice(tail.indexOf("\n") + 1), trimmed: true };
+}
+
+export function DeploymentLive({ teamId, initial, initialLog, poll, cancelAction }: DeploymentLiveProps) {
+  const router = useRouter();
+  const [deployment, setDeployment] = useState(initial);
+  const [log, setLog] = useState<LogState>({ text: initialLog.text, trimmed: false });
+  const [finished, setFinished] = useState(() => isFinished(initial.status, initialLog.complete));
+  const [problem, setProblem] = useState<string | null>(null);
+  const [now, setNow] = useState<number | null>(null);
+  const offset = useRef(initialLog.nextOffset);
+  const done = useRef(finished);
+  const deploymentId = initial.id;
+
+  useEffect(() => {
+    if (done.current) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    let busy = false;
+    const schedule = (ms: number) => {
+      clearTimeout(timer);
+      if (!stopped) timer = setTimeout(tick, ms);
+    };
+    const tick = async () => {
+      // Hidden: no timer; the visibility listener starts again.
+      if (busy || stopped || document.visibilityState !== "visible") return;
+      busy = true;
+      let delay = POLL_MS;
+      try {
+        const result = await poll(teamId, deploymentId, offset.current);
+        if (stopped) return;
+        if (result.status === "success" && result.data) {
+          const { deployment: next, log: chunk } = result.data;
+          offset.current = chunk.nextOffset;
+          setDeployment(next);
+          if (chunk.text) setLog((previous) => appendLog(previous, chunk.text));
+          setProblem(null);
+          if (isFinished(next.status, chunk.complete)) {
+            stopped = true;
+            done.current = true;
+            setFinished(true);
+            setNow(null);
+            router.refresh();
+            return;
+          }
+          if (chunk.text.length >= CATCH_UP_CHARS) delay = 0;
+        } else {
+          setProblem(result.message ?? "The latest state could not be loaded.");
+          delay = RETRY_MS;
+        }
+      } catch {
+        if (!stopped) setProblem("Lost contact with the server.");
+        delay = RETRY_MS;
+      } finally {
+        busy = false;
+      }
+      schedule(delay);
+    };
+    const onVisibility = () => {
+      if (document.visibilityState === "visible") schedule(0);
+    };
+    schedule(POLL_MS);
+    document.addEventListener("visibilitychange", onVisibility);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      document.removeEventListener("visibilitychange", onVisibility);
+    };
+  }, [teamId, deploymentId, poll, router]);
+
+  // A clock for the running phase's elapsed time, only while something runs.
+  useEffect(() => {
+    if (finished) return;
+    setNow(Date.now());
+    const interval = setInterval(() => setNow(Date.now()), 1_000);
+    return () => clearInterval(interval);
+  }, [finished]);
+
+  const cancellable = CANCELLABLE_DEPLOYMENT_STATUSES.includes(deployment.status);
+  const live = !finished;
+
+  return (
+    <>
+      <div className="flex flex-col gap-3 sm:flex-row sm:items-start sm:justify-between">
+        <div className="space-y-1">
+          <div className="flex flex-wrap items-center gap-3">
+            <h2 className="font-semibold text-xl tracking-tight">Deployment #{deployment.number}</h2>
+            {/* The one live region: the status is what a screen reader user waits for, not every log line. */}
+            <span aria-live="polite">
+              <DeploymentStatusBadge status={deployment.status} testId="deployment-status" />
+            </span>
+            {cancellable && deployment.cancelRequested ? <Badge>cancelling…</Badge> : null}
+          </div>
+          <p className="flex flex-wrap items-center gap-x-2 text-sm text-zinc-600 dark:text-zinc-400">
+            <DeploymentSource source={deployment.source} />
+            <span aria-hidden="true">·</span>
+            <span>
+              Created <DateTime value={deployment.createdAt} />
+            </span>
+          </p>
+        </div>
+        {cancelAction && cancellable && !deployment.cancelRequested ? (
+          // No "are you sure?": the confirmation's own "Cancel" button next to this one would read as a riddle, and
+          // a cancelled build is redone with one click.
+          <ActionButton
+            action={cancelAction}
+            fields={{ teamId, deploymentId }}
+            label="Cancel deployment"
+            variant="danger-soft"
+          />
+        ) : null}
+      </div>
+
+      {problem && live ? (
+        <Notice tone="warning" title="Live updates are interrupted">
+          {problem} Trying again…
+        </Notice>
+      ) : null}
+      {deployment.status === "failed" ? (
+        <Notice tone="error" title="The deployment failed">
+          <pre className="whitespace-pre-wrap break-words font-mono text-xs" data-testid="deployment-error">
+            {deployment.error ?? "No reason was recorded."}
+          </pre>
+        </Notice>
+      ) : null}
+      {deployment.status === "cancelled" ? <Notice>This deployment was cancelled.</Notice> : null}
+      {deployment.status === "built" || deployment.status === "releasing" ? (
+        <Notice>The image is built. Releasing it: starting its containers and waiting for the health check.</Notice>
+      ) : null}
+      {deployment.status === "running" ? (
+        <Notice tone="success">Released: this deployment is serving the app.</Notice>
+      ) : null}
+      {deployment.status === "superseded" ? <Notice>A newer release has replaced this one.</Notice> : null}
+
+      <div className="grid gap-6 lg:grid-cols-[minmax(0,20rem)_minmax(0,1fr)]">
+        <Card title="Phases">
+          <PhaseList phases={deployment.phases} finished={finished} now={now} />
+        </Card>
+        <Card title="Build plan">
+          <PlanDetails plan={deployment.plan} finished={finished} />
+        </Card>
+      </div>
+      <Card title="Log">
+        <BuildLog text={log.text} trimmed={log.trimmed} live={live} />
+      </Card>
+    </>
+  );
+}

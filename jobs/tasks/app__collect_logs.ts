@@ -1,0 +1,26 @@
+// Copies what an app's live containers printed into its runtime log file (lib/platform/app-logs.ts). Asked for by
+// the logs endpoint on each poll (job key per app: polls while one is pending collapse into it), so logs are only
+// fetched while someone is reading them, and the request itself never runs podman.
+import { z } from "zod";
+import { defineTask } from "@/jobs/define";
+import { getEnv } from "@/lib/env";
+import { collectAppLogs } from "@/lib/platform/app-logs";
+import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
+
+export const appCollectLogs = defineTask({
+  name: "app__collect_logs",
+  payload: z.strictObject({ appId: z.uuid() }),
+  // The next poll asks again: a retry would only fetch what that one fetches anyway.
+  maxAttempts: 1,
+  async run({ appId }, { db, log }) {
+    let podman: ReturnType<ReturnType<typeof getInfra>["podman"]>;
+    try {
+      podman = getInfra().podman();
+    } catch (error) {
+      // No container engine on this host: no app runs here, so there is nothing to collect.
+      if (error instanceof MissingExecutableError) return;
+      throw error;
+    }
+    await collectAppLogs({ db, podman, dataDir: getEnv().dataDir, log }, appId);
+  },
+});

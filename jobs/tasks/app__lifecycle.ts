@@ -1,0 +1,47 @@
+// start, stop, restart, rollback and scale of an app (lib/domain/lifecycle.ts writes the intent), carried out by the
+// release engine in the app's queue, so they never overlap a deployment's release.
+import { z } from "zod";
+import { defineTask } from "@/jobs/define";
+import { failOperation } from "@/lib/domain/operations";
+import {
+  asRetryableFailure,
+  giveUpRelease,
+  LIFECYCLE_ACTIONS,
+  ReleaseFailure,
+  releaseDepsFromEnv,
+  runLifecycle,
+} from "@/lib/platform/release";
+
+export const appLifecycle = defineTask({
+  name: "app__lifecycle",
+  payload: z.strictObject({
+    operationId: z.uuid(),
+    appId: z.uuid(),
+    action: z.enum(LIFECYCLE_ACTIONS),
+    deploymentId: z.uuid().optional(),
+  }),
+  maxAttempts: 3,
+  async run(payload, ctx) {
+    let deps: ReturnType<typeof releaseDepsFromEnv>;
+    try {
+      deps = releaseDepsFromEnv(ctx);
+    } catch (error) {
+      if (!(error instanceof ReleaseFailure)) throw error;
+      await failOperation(ctx.db, payload.operationId, error.message);
+      return;
+    }
+    try {
+      await runLifecycle(deps, payload);
+    } catch (error) {
+      throw asRetryableFailure(error);
+    }
+  },
+  async onGiveUp(payload, reason, ctx) {
+    try {
+      await giveUpRelease(releaseDepsFromEnv(ctx), { operationId: payload.operationId, appId: payload.appId }, reason);
+    } catch (error) {
+      ctx.log.error({ err: error }, "could not clean up after the lifecycle operation gave up");
+      await failOperation(ctx.db, payload.operationId, reason);
+    }
+  },
+});

@@ -1,0 +1,43 @@
+// Loads the routing config rendered from the database into Caddy (lib/platform/routing.ts), for changes that are not
+// a release: an app renamed, deleted, its health check path changed. Releases call syncRouting themselves, inside
+// their traffic switch. Enqueued with job key "caddy-sync" (pending syncs collapse into one: each renders the
+// latest state anyway) in the "caddy" queue.
+import { z } from "zod";
+import { defineTask } from "@/jobs/define";
+import { enqueue } from "@/jobs/enqueue";
+import type { Tx } from "@/lib/db";
+import { failOperation, succeedOperation } from "@/lib/domain/operations";
+import { AppError } from "@/lib/errors";
+import { CaddyError } from "@/lib/infra/caddy";
+import { getInfra } from "@/lib/platform/infra";
+import { routingConfigFromEnv, syncRouting } from "@/lib/platform/routing";
+
+export const caddySync = defineTask({
+  name: "caddy__sync",
+  queue: "caddy",
+  payload: z.strictObject({ operationId: z.uuid().optional() }),
+  // graphile-worker waits e^attempt seconds between attempts: ten span a few hours, time for an operator to bring a
+  // stopped Caddy back. Each attempt also retries the load itself with a short backoff (applyCaddyConfig).
+  maxAttempts: 10,
+  async run({ operationId }, { db, log }) {
+    let result: Awaited<ReturnType<typeof syncRouting>>;
+    try {
+      result = await syncRouting(db, getInfra().caddy(), { config: routingConfigFromEnv(), log });
+    } catch (error) {
+      // What the operator (or an operation's owner) reads when the attempts run out; details stay in the log.
+      if (error instanceof CaddyError) throw new AppError("unavailable", error.userMessage, { cause: error });
+      throw error;
+    }
+    if (operationId) await succeedOperation(db, operationId);
+    log.debug({ applied: result.applied }, "routing synced");
+  },
+  async onGiveUp({ operationId }, reason, { db, log }) {
+    log.error({ reason }, "the routing config could not be loaded into caddy; routes are stale until the next sync");
+    if (operationId) await failOperation(db, operationId, reason);
+  },
+});
+
+/** Asks for a sync in the caller's transaction (e.g. with the rename that changes a hostname). */
+export async function requestRoutingSync(tx: Tx): Promise<void> {
+  await enqueue(tx, "caddy__sync", {}, { jobKey: "caddy-sync" });
+}

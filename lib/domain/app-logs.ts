@@ -1,0 +1,28 @@
+// Reading an app's runtime logs. The request never runs podman: it reads the file the worker keeps
+// (lib/platform/app-logs.ts) and asks the worker to bring it up to date for the next poll.
+import { enqueue } from "@/jobs/enqueue";
+import type { Db } from "@/lib/db";
+import { getAppOrThrow } from "@/lib/domain/apps";
+import { authorize, type Ctx } from "@/lib/domain/context";
+import { getEnv } from "@/lib/env";
+import { type AppLogLine, readAppLogLines } from "@/lib/platform/app-logs";
+
+export const APP_LOG_MAX_TAIL = 1000;
+
+export async function readAppLogs(
+  db: Db,
+  ctx: Ctx,
+  appId: string,
+  query: { tail: number; since?: Date | undefined },
+): Promise<{ lines: AppLogLine[] }> {
+  authorize(ctx, "apps:read");
+  const app = await getAppOrThrow(db, ctx, appId);
+  if (app.status === "running") {
+    // One pending collection per app however many readers poll (job_key); it runs in the background.
+    await db.$transaction(async (tx) => {
+      await enqueue(tx, "app__collect_logs", { appId: app.id }, { jobKey: `app-logs:${app.id}` });
+    });
+  }
+  const tail = Math.min(Math.max(1, Math.trunc(query.tail)), APP_LOG_MAX_TAIL);
+  return { lines: await readAppLogLines(getEnv().dataDir, app.id, { tail, since: query.since }) };
+}

@@ -1,0 +1,214 @@
+// An app's lifecycle: start, stop, restart, rollback to an earlier deployment, scale. Each request writes its intent
+// (an Operation, and for scale the new replica count) and enqueues app__lifecycle in the app's queue in one
+// transaction, then returns; the worker carries it out (lib/platform/release.ts) and finishes the operation.
+import { z } from "zod";
+import { enqueue } from "@/jobs/enqueue";
+import { appQueue } from "@/jobs/queues";
+import type { Db, Tx } from "@/lib/db";
+import { type AppView, appView } from "@/lib/domain/apps";
+import { recordAudit } from "@/lib/domain/audit";
+import { authorize, type Ctx } from "@/lib/domain/context";
+import { createOperation } from "@/lib/domain/operations";
+import { AppError } from "@/lib/errors";
+import type { App, Operation } from "@/lib/generated/prisma/client";
+
+export type LifecycleResult = { app: AppView; operation: Operation };
+
+export const MAX_REPLICAS = 20;
+export const scaleInput = z.strictObject({ replicas: z.number().int().min(0).max(MAX_REPLICAS) });
+export const rollbackInput = z.strictObject({ deploymentId: z.uuid() });
+
+type LockedApp = App & { team: { slug: string } };
+
+/** The app of the caller's team, row-locked so concurrent lifecycle requests queue; not_found for another team's. */
+async function lockApp(tx: Tx, ctx: Ctx, appId: string): Promise<LockedApp> {
+  const [locked] = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM "App" WHERE id = ${appId}::uuid AND "teamId" = ${ctx.teamId}::uuid FOR UPDATE`;
+  if (!locked) throw new AppError("not_found", "App not found.");
+  const app = await tx.app.findUniqueOrThrow({ where: { id: appId }, include: { team: { select: { slug: true } } } });
+  if (app.status === "deleting") throw new AppError("conflict", "This app is being deleted.");
+  return app;
+}
+
+async function enqueueLifecycle(
+  tx: Tx,
+  ctx: Ctx,
+  app: App,
+  action: "start" | "stop" | "restart" | "rollback" | "scale",
+  deploymentId?: string,
+): Promise<Operation> {
+  const operation = await createOperation(tx, {
+    kind: `app.${action}`,
+    teamId: ctx.teamId,
+    target: { type: "app", id: app.id },
+    requestId: ctx.meta.requestId,
+  });
+  await enqueue(
+    tx,
+    "app__lifecycle",
+    { operationId: operation.id, appId: app.id, action, ...(deploymentId ? { deploymentId } : {}) },
+    { queue: appQueue(app.id) },
+  );
+  return operation;
+}
+
+/**
+ * The queued restart of `app` if one is still waiting, else a new one. Reusing the waiting one is right: the worker
+ * reads the settings and variables when it starts the containers, so it picks up this change too. The row lock
+ * keeps the worker from claiming it between our look and our commit (claimOperation waits for the lock).
+ */
+async function queuedOrNewRestart(tx: Tx, app: App, enqueueNew: () => Promise<Operation>): Promise<Operation> {
+  const [pending] = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM "Operation"
+    WHERE "teamId" = ${app.teamId}::uuid AND kind = 'app.restart' AND "targetId" = ${app.id}::uuid AND status = 'queued'
+    ORDER BY "createdAt" DESC LIMIT 1 FOR UPDATE`;
+  return pending ? await tx.operation.findUniqueOrThrow({ where: { id: pending.id } }) : await enqueueNew();
+}
+
+/** A restart with fresh containers (no downtime), asked for by a user or token, in the caller's transaction. */
+export async function requestRestart(tx: Tx, ctx: Ctx, app: App, reason: "requested" | "env_changed") {
+  const operation = await queuedOrNewRestart(tx, app, () => enqueueLifecycle(tx, ctx, app, "restart"));
+  await recordAudit(tx, ctx, {
+    action: "app.restart_requested",
+    target: { type: "app", id: app.id },
+    metadata: { reason, operationId: operation.id },
+  });
+  return operation;
+}
+
+/**
+ * A restart the platform itself asks for (e.g. a database attached at creation became ready), with no user behind
+ * it: audited as the system. Only for a running app; answers null otherwise (it gets the change when it starts).
+ */
+export async function requestSystemRestart(tx: Tx, appId: string, reason: string): Promise<Operation | null> {
+  const app = await tx.app.findUnique({ where: { id: appId } });
+  if (app?.status !== "running" || !app.currentDeploymentId) return null;
+  const operation = await queuedOrNewRestart(tx, app, async () => {
+    const created = await createOperation(tx, {
+      kind: "app.restart",
+      teamId: app.teamId,
+      target: { type: "app", id: app.id },
+    });
+    await enqueue(
+      tx,
+      "app__lifecycle",
+      { operationId: created.id, appId: app.id, action: "restart" },
+      { queue: appQueue(app.id) },
+    );
+    return created;
+  });
+  await tx.auditEvent.create({
+    data: {
+      teamId: app.teamId,
+      actorType: "system",
+      actorLabel: "platform",
+      action: "app.restart_requested",
+      targetType: "app",
+      targetId: app.id,
+      metadata: { reason: reason.slice(0, 200), operationId: operation.id },
+    },
+  });
+  return operation;
+}
+
+export async function startApp(db: Db, ctx: Ctx, appId: string): Promise<LifecycleResult> {
+  authorize(ctx, "apps:write");
+  return await db.$transaction(async (tx) => {
+    const app = await lockApp(tx, ctx, appId);
+    if (!app.currentDeploymentId) throw new AppError("conflict", "This app has no release yet: deploy it first.");
+    const operation = await enqueueLifecycle(tx, ctx, app, "start");
+    await recordAudit(tx, ctx, { action: "app.start_requested", target: { type: "app", id: app.id } });
+    return { app: appView(app, app.team.slug), operation };
+  });
+}
+
+export async function stopApp(db: Db, ctx: Ctx, appId: string): Promise<LifecycleResult> {
+  authorize(ctx, "apps:write");
+  return await db.$transaction(async (tx) => {
+    const app = await lockApp(tx, ctx, appId);
+    const operation = await enqueueLifecycle(tx, ctx, app, "stop");
+    await recordAudit(tx, ctx, { action: "app.stop_requested", target: { type: "app", id: app.id } });
+    return { app: appView(app, app.team.slug), operation };
+  });
+}
+
+export async function restartApp(db: Db, ctx: Ctx, appId: string): Promise<LifecycleResult> {
+  authorize(ctx, "apps:write");
+  return await db.$transaction(async (tx) => {
+    const app = await lockApp(tx, ctx, appId);
+    if (app.status !== "running" || !app.currentDeploymentId) {
+      throw new AppError("conflict", "This app is not running: start it instead.");
+    }
+    const operation = await requestRestart(tx, ctx, app, "requested");
+    return { app: appView(app, app.team.slug), operation };
+  });
+}
+
+/** Releases an earlier deployment's image again (no rebuild); it becomes the current one when its containers pass. */
+export async function rollbackApp(
+  db: Db,
+  ctx: Ctx,
+  appId: string,
+  input: z.input<typeof rollbackInput>,
+): Promise<LifecycleResult> {
+  authorize(ctx, "apps:write");
+  const parsed = rollbackInput.safeParse(input);
+  if (!parsed.success) throw new AppError("invalid", "Give the deployment to roll back to.");
+  return await db.$transaction(async (tx) => {
+    const app = await lockApp(tx, ctx, appId);
+    const deployment = await tx.deployment.findFirst({
+      where: { id: parsed.data.deploymentId, appId: app.id, teamId: ctx.teamId },
+    });
+    if (!deployment) throw new AppError("not_found", "Deployment not found.");
+    if (deployment.id === app.currentDeploymentId) {
+      throw new AppError(
+        "conflict",
+        `Deployment #${deployment.number} is already the current release: restart instead.`,
+      );
+    }
+    if (!deployment.imageRef || !["running", "superseded"].includes(deployment.status)) {
+      throw new AppError(
+        "conflict",
+        `Deployment #${deployment.number} never ran successfully; only those that did can be rolled back to.`,
+      );
+    }
+    const operation = await enqueueLifecycle(tx, ctx, app, "rollback", deployment.id);
+    await recordAudit(tx, ctx, {
+      action: "app.rollback_requested",
+      target: { type: "app", id: app.id },
+      metadata: { deploymentId: deployment.id, number: deployment.number },
+    });
+    return { app: appView(app, app.team.slug), operation };
+  });
+}
+
+/** Stores the replica count and converges a running app to it; a stopped app uses it at its next start. */
+export async function scaleApp(
+  db: Db,
+  ctx: Ctx,
+  appId: string,
+  input: z.input<typeof scaleInput>,
+): Promise<LifecycleResult> {
+  authorize(ctx, "apps:write");
+  const parsed = scaleInput.safeParse(input);
+  if (!parsed.success) {
+    throw new AppError("invalid", `Replicas must be a whole number from 0 to ${MAX_REPLICAS}.`, {
+      details: [{ path: "replicas", message: parsed.error.issues[0]?.message ?? "Invalid." }],
+    });
+  }
+  return await db.$transaction(async (tx) => {
+    const before = await lockApp(tx, ctx, appId);
+    const app = await tx.app.update({
+      where: { id: before.id },
+      data: { replicas: parsed.data.replicas },
+      include: { team: { select: { slug: true } } },
+    });
+    const operation = await enqueueLifecycle(tx, ctx, app, "scale");
+    await recordAudit(tx, ctx, {
+      action: "app.scale_requested",
+      target: { type: "app", id: app.id },
+      metadata: { from: before.replicas, to: app.replicas },
+    });
+    return { app: appView(app, app.team.slug), operation };
+  });
+}
