@@ -27,6 +27,10 @@ process.env.TUSSILAGO_DATA_DIR = dataDir;
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
 // A prepared host's /etc/tussilago/host.env must not change what the tests see.
 process.env.TUSSILAGO_HOST_CONFIG = "none";
+// The suite never runs real podman or talks to a real Caddy, even on a prepared host: tests that need them install
+// the fakes (test/fake-podman/install.ts, test/fake-caddy.ts), everything else finds nothing.
+process.env.TUSSILAGO_PODMAN_PATH = "/nonexistent/tussilago-tests-use-the-fake-podman";
+process.env.TUSSILAGO_CADDY_ADMIN = "http://127.0.0.1:9";
 resetEnvForTests();
 
 afterAll(async () => {

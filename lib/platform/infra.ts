@@ -13,7 +13,11 @@ export class MissingExecutableError extends Error {
 /** An absolute path for a command name, looked up on PATH once, so later calls cannot be redirected. */
 export function resolveExecutable(name: string, searchPath: string = process.env.PATH ?? ""): string {
   if (path.isAbsolute(name)) {
-    accessSync(name, constants.X_OK);
+    try {
+      accessSync(name, constants.X_OK);
+    } catch {
+      throw new MissingExecutableError(`${name} does not exist or is not executable`);
+    }
     return name;
   }
   for (const dir of searchPath.split(path.delimiter)) {

@@ -31,6 +31,7 @@ export async function installFakePodman(): Promise<FakePodman> {
     });
   };
   await configure({});
+  const previous = process.env.TUSSILAGO_PODMAN_PATH;
   process.env.TUSSILAGO_PODMAN_PATH = wrapper;
   resetEnvForTests();
   resetInfraForTests();
@@ -49,7 +50,8 @@ export async function installFakePodman(): Promise<FakePodman> {
         });
     },
     async cleanup() {
-      delete process.env.TUSSILAGO_PODMAN_PATH;
+      if (previous === undefined) delete process.env.TUSSILAGO_PODMAN_PATH;
+      else process.env.TUSSILAGO_PODMAN_PATH = previous;
       resetEnvForTests();
       resetInfraForTests();
       await fs.rm(dir, { recursive: true, force: true });
