@@ -88,4 +88,45 @@ describe("readHostConfig", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("takes the tenant servers' TENANT_* settings from the host file; the environment overrides them", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tussilago-host-"));
+    const file = path.join(dir, "host.env");
+    fs.writeFileSync(
+      file,
+      [
+        "TENANT_PG_ADMIN_URL=postgresql://admin:pw@db.internal:5432/postgres",
+        "TENANT_PGBOUNCER_URL=postgresql://db.internal:6432",
+        "TENANT_PG_PUBLIC_HOST=10.88.0.1",
+        "TENANT_REDIS_ADMIN_URL=redis://admin:pw@redis.internal:6379",
+        "TENANT_REDIS_PORT=6390",
+        "",
+      ].join("\n"),
+    );
+    try {
+      const fromFile = readHostConfig({ TUSSILAGO_HOST_CONFIG: file });
+      expect(fromFile).toEqual({
+        TENANT_PG_ADMIN_URL: "postgresql://admin:pw@db.internal:5432/postgres",
+        TENANT_PGBOUNCER_URL: "postgresql://db.internal:6432",
+        TENANT_PG_PUBLIC_HOST: "10.88.0.1",
+        TENANT_REDIS_ADMIN_URL: "redis://admin:pw@redis.internal:6379",
+        TENANT_REDIS_PORT: "6390",
+      });
+      // What getEnv() parses: the host file first, the process environment over it.
+      const env = parseEnv({
+        ...fromFile,
+        TUSSILAGO_SECRET_KEY: "k".repeat(32),
+        TENANT_PG_PUBLIC_HOST: "10.99.0.1",
+      });
+      expect(env.tenantServices).toMatchObject({
+        pgAdminUrl: "postgresql://admin:pw@db.internal:5432/postgres",
+        pgBouncerUrl: "postgresql://db.internal:6432",
+        pgPublicHost: "10.99.0.1",
+        redisAdminUrl: "redis://admin:pw@redis.internal:6379",
+        redisPort: 6390,
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

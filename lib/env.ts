@@ -270,7 +270,8 @@ export const DEFAULT_HOST_CONFIG = "/etc/tussilago/host.env";
 
 /**
  * What `scripts/host-setup.sh` recorded about this host (runtime, Caddy admin endpoint, base image...), as
- * KEY=VALUE lines. Only TUSSILAGO_* settings are taken from it, never the secret key; the environment overrides it.
+ * KEY=VALUE lines. Only TUSSILAGO_* and TENANT_* settings (the tenant servers: TENANT_PG_ADMIN_URL, TENANT_PGBOUNCER_URL,
+ * TENANT_REDIS_ADMIN_URL, public hosts, ports) are taken from it, never the secret key; the environment overrides it.
  * TUSSILAGO_HOST_CONFIG names another file, or `none` (the test suites use that to stay hermetic).
  */
 export function readHostConfig(source: Record<string, string | undefined>): Record<string, string> {
@@ -284,7 +285,7 @@ export function readHostConfig(source: Record<string, string | undefined>): Reco
   }
   const settings: Record<string, string> = {};
   for (const line of text.split("\n")) {
-    const match = /^\s*(TUSSILAGO_[A-Z0-9_]+)=(.*)$/.exec(line);
+    const match = /^\s*((?:TUSSILAGO|TENANT)_[A-Z0-9_]+)=(.*)$/.exec(line);
     if (!match?.[1] || match[1] === "TUSSILAGO_SECRET_KEY") continue;
     settings[match[1]] = (match[2] ?? "").trim();
   }
