@@ -22,6 +22,7 @@ import type { Deployment } from "@/lib/generated/prisma/client";
 import { toResourceName } from "@/lib/infra/podman";
 import { getInfra } from "@/lib/platform/infra";
 import { buildWorkspace, deploymentLogPath, uploadPath } from "@/lib/platform/paths";
+import { probeBaseImage, readinessDepsFromEnv, readinessProblem } from "@/lib/platform/readiness";
 
 const CANCEL_POLL_MS = 2_000;
 const LOG_TAIL_LINES = 25;
@@ -157,6 +158,9 @@ export const deploymentBuild = defineTask({
     };
 
     try {
+      // An unready host (no podman, no sandbox runtime) fails the deployment now, with what to do, not after retries.
+      const problem = await readinessProblem(readinessDepsFromEnv(env), { podman: true });
+      if (problem) throw new BuildFailure(problem);
       await setPhase(ctx, deploymentId, "fetching");
       let commitSha: string | null = null;
       if (deployment.sourceType === "git" && deployment.gitUrl) {
@@ -213,6 +217,12 @@ export const deploymentBuild = defineTask({
       } else {
         containerfile = path.join(workspace, "Containerfile");
         const baseImage = baseImageFor(env.infra.pythonImage, plan.pythonVersion);
+        // A local base image (built by host setup, no registry) cannot be pulled: say so before building.
+        const missing = baseImage.startsWith("localhost/")
+          ? await probeBaseImage(getInfra().podman(), baseImage)
+          : null;
+        if (missing?.status === "error")
+          throw new BuildFailure(`This host is not ready to build apps: ${missing.message}.`);
         const pyprojectOnly = plan.installCommand?.endsWith(" .") ?? false;
         await fs.writeFile(containerfile, renderContainerfile(plan, { baseImage, pyprojectOnly }), { mode: 0o600 });
       }

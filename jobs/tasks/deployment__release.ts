@@ -1,8 +1,13 @@
 // Releases a built deployment (lib/platform/release.ts): the release command, new sandboxed replicas, health checks,
 // the traffic switch in Caddy, then the previous release drained and removed. Enqueued by deployment__build in the
 // transaction that marks the build done, into the app's queue, and finishes the deployment's operation.
+import fs from "node:fs/promises";
+import path from "node:path";
 import { z } from "zod";
-import { defineTask } from "@/jobs/define";
+import { defineTask, type TaskContext } from "@/jobs/define";
+import { getEnv } from "@/lib/env";
+import { deploymentLogPath } from "@/lib/platform/paths";
+import { readinessDepsFromEnv, readinessProblem } from "@/lib/platform/readiness";
 import {
   asRetryableFailure,
   giveUpRelease,
@@ -11,6 +16,28 @@ import {
   releaseDeployment,
   releaseDepsFromEnv,
 } from "@/lib/platform/release";
+
+/**
+ * An unready host (no sandbox runtime, Caddy down) fails a release that has not switched yet at once, with what to
+ * do, instead of after every retry. A release whose switch already committed is left to finish its drain.
+ */
+async function failedFastOnUnreadyHost(
+  payload: { deploymentId: string; operationId: string },
+  { db, log }: TaskContext,
+): Promise<boolean> {
+  const row = await db.deployment.findUnique({ where: { id: payload.deploymentId }, select: { status: true } });
+  if (!row || (row.status !== "built" && row.status !== "releasing")) return false;
+  const problem = await readinessProblem(readinessDepsFromEnv(), { podman: true, caddy: true });
+  if (!problem) return false;
+  const file = deploymentLogPath(getEnv().dataDir, payload.deploymentId);
+  await fs
+    .mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
+    .then(() => fs.appendFile(file, `==> Failed: ${problem}\n`, { mode: 0o600 }))
+    .catch(() => undefined);
+  await markDeploymentFailed(db, payload.deploymentId, payload.operationId, problem);
+  log.warn({ deploymentId: payload.deploymentId, problem }, "host not ready: release failed without retrying");
+  return true;
+}
 
 export const deploymentRelease = defineTask({
   name: "deployment__release",
@@ -26,6 +53,7 @@ export const deploymentRelease = defineTask({
       await markDeploymentFailed(ctx.db, payload.deploymentId, payload.operationId, error.message);
       return;
     }
+    if (await failedFastOnUnreadyHost(payload, ctx)) return;
     try {
       await releaseDeployment(deps, payload);
     } catch (error) {

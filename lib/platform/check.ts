@@ -1,5 +1,5 @@
 // `npm run manage -- check`: is this installation ready? Sections for configuration, the database, the worker and
-// the host; later issues add host checks (podman, the sandbox runtime, Caddy) to HOST_CHECKS.
+// the host (disk, podman, the sandbox runtime, the base image, Caddy's admin API, the firewall; lib/platform/readiness.ts).
 import fs from "node:fs/promises";
 import { enqueue } from "@/jobs/enqueue";
 import { baseImageFor } from "@/lib/build/containerfile";
@@ -8,8 +8,9 @@ import type { Db } from "@/lib/db";
 import { createOperation } from "@/lib/domain/operations";
 import { defaultPythonVersion, type Env } from "@/lib/env";
 import { WORKER_STALE_AFTER_MS } from "@/lib/health";
-import { execFileExecutor, toUserMessage } from "@/lib/infra/exec";
-import { getInfra, MissingExecutableError, resolveExecutable } from "@/lib/platform/infra";
+import { execFileExecutor } from "@/lib/infra/exec";
+import { resolveExecutable } from "@/lib/platform/infra";
+import { probeBaseImage, probeCaddy, probePodman, readinessDepsFromEnv } from "@/lib/platform/readiness";
 
 export type CheckStatus = "ok" | "warn" | "error";
 export type CheckResult = { name: string; status: CheckStatus; message: string };
@@ -140,66 +141,13 @@ async function workerSection(deps: CheckDeps): Promise<CheckSection> {
 type HostCheck = (env: Env) => Promise<CheckResult>;
 
 async function podmanCheck(env: Env): Promise<CheckResult[]> {
-  let podman: ReturnType<ReturnType<typeof getInfra>["podman"]>;
-  try {
-    podman = getInfra().podman();
-  } catch (error) {
-    const missing = error instanceof MissingExecutableError;
-    return [
-      {
-        name: "podman",
-        status: "error",
-        message: missing
-          ? `${env.infra.podmanPath} not found: run scripts/host-setup.sh (as root) to prepare this host`
-          : `podman is misconfigured: ${(error as Error).message}`,
-      },
-    ];
+  const deps = readinessDepsFromEnv(env);
+  const probe = await probePodman(deps);
+  const results: CheckResult[] = [...probe.results];
+  if (probe.podman && probe.info) {
+    results.push(await probeBaseImage(probe.podman, baseImageFor(env.infra.pythonImage, defaultPythonVersion())));
   }
-  const results: CheckResult[] = [];
-  try {
-    const info = await podman.info({ timeoutMs: 20_000 });
-    results.push({
-      name: "podman",
-      status: "ok",
-      message: `podman ${info.version ?? "?"} (${info.cgroupVersion ?? "?"} cgroups)`,
-    });
-    // The adapter always passes --runtime, so info reports the configured sandbox runtime when podman knows it.
-    results.push(
-      info.ociRuntime?.name === env.infra.ociRuntime
-        ? {
-            name: "sandbox runtime",
-            status: "ok",
-            message: `${info.ociRuntime.name} ${info.ociRuntime.version?.split("\n")[0] ?? ""}`.trim(),
-          }
-        : {
-            name: "sandbox runtime",
-            status: "error",
-            message: `podman does not know the runtime ${env.infra.ociRuntime}: run scripts/host-setup.sh`,
-          },
-    );
-  } catch (error) {
-    results.push({ name: "podman", status: "error", message: `podman does not answer: ${toUserMessage(error)}` });
-    return results;
-  }
-  const image = baseImageFor(env.infra.pythonImage, defaultPythonVersion());
-  try {
-    const present = await podman.imageExists(image);
-    results.push(
-      present || !image.startsWith("localhost/")
-        ? {
-            name: "base image",
-            status: present ? "ok" : "warn",
-            message: present ? `${image} present` : `${image} will be pulled at the first build`,
-          }
-        : {
-            name: "base image",
-            status: "error",
-            message: `${image} is missing: run scripts/host-setup.sh to build it`,
-          },
-    );
-  } catch (error) {
-    results.push({ name: "base image", status: "warn", message: `could not check ${image}: ${toUserMessage(error)}` });
-  }
+  results.push(await probeCaddy(deps));
   return results;
 }
 

@@ -11,6 +11,8 @@
 //   FAKE_PODMAN_HANG_<KEY>=1             never answer (to test timeouts)
 //   FAKE_PODMAN_RUN_EXIT_CODE=<n>        containers started by `run` have already exited with n (one-off commands)
 //   FAKE_PODMAN_RUN_EXIT_MATCH=<regex>   ... only those whose name matches (e.g. "-release$"); the others keep running
+//   FAKE_PODMAN_RUNTIMES=<r1,r2,...>     the OCI runtimes podman knows; any other --runtime fails like podman's
+//                                        "default OCI runtime ... not found" (a host without gVisor installed)
 //   FAKE_PODMAN_HOST_PORTS=<p1,p2,...>   host ports for `--publish 127.0.0.1::<port>`, taken in order (the first one
 //                                        no container holds), so a test can listen on them and answer health checks
 
@@ -833,6 +835,10 @@ function parseGlobals(argv) {
 
 function dispatch(argv) {
   const { globals, rest } = parseGlobals(argv);
+  const known = process.env.FAKE_PODMAN_RUNTIMES;
+  if (known !== undefined && globals.runtime !== undefined && !known.split(",").includes(globals.runtime)) {
+    throw fail(`default OCI runtime "${globals.runtime}" not found: invalid argument`);
+  }
   let [command, ...args] = rest;
   if (command === "--version") return { key: "VERSION", run: () => ({ stdout: `podman version ${VERSION}\n` }) };
   if (command === "rmi") [command, args] = ["image", ["rm", ...args]];

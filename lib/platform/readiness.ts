@@ -1,0 +1,164 @@
+// Host readiness probes: what a build or a release needs from this machine (podman, the sandbox runtime, Caddy's
+// admin API, a local base image). `manage check` and the admin host page show them all (lib/platform/check.ts); the
+// build and release jobs ask for the few they need before doing any work, so a deploy on an unready host fails at
+// once with what to do instead of spending its retries (and minutes) on a machine that cannot succeed.
+
+import { type Env, getEnv } from "@/lib/env";
+import type { CaddyClient } from "@/lib/infra/caddy";
+import { toUserMessage } from "@/lib/infra/exec";
+import type { Podman, PodmanInfo } from "@/lib/infra/podman";
+import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
+
+export type ProbeStatus = "ok" | "warn" | "error";
+export type ProbeResult = { name: string; status: ProbeStatus; message: string };
+
+export const HOST_SETUP_HINT = "run scripts/host-setup.sh (as root) to prepare this host";
+
+export type ReadinessDeps = {
+  /** Throws MissingExecutableError when podman is not installed. */
+  podman: () => Podman;
+  podmanPath: string;
+  runtime: string;
+  caddy?: () => CaddyClient;
+  caddyAdmin?: string;
+  timeoutMs?: number;
+};
+
+// podman 4 answers an unknown --runtime with: `default OCI runtime "runsc" not found: invalid argument`.
+const UNKNOWN_RUNTIME = /OCI runtime "?[^"\s]*"? not found|runtime .* not found|could not find a working binary/i;
+
+export type PodmanProbe = { results: ProbeResult[]; podman: Podman | null; info: PodmanInfo | null };
+
+/** podman and the sandbox runtime: one `podman info` (the adapter passes --runtime, so info reports it). */
+export async function probePodman(deps: ReadinessDeps): Promise<PodmanProbe> {
+  let podman: Podman;
+  try {
+    podman = deps.podman();
+  } catch (error) {
+    const message =
+      error instanceof MissingExecutableError
+        ? `podman (${deps.podmanPath}) is not installed: ${HOST_SETUP_HINT}`
+        : `podman is misconfigured: ${(error as Error).message}`;
+    return { results: [{ name: "podman", status: "error", message }], podman: null, info: null };
+  }
+  let info: PodmanInfo;
+  try {
+    info = await podman.info({ timeoutMs: deps.timeoutMs ?? 20_000 });
+  } catch (error) {
+    const text = toUserMessage(error);
+    const stderr = (error as { cause?: { stderr?: unknown } }).cause?.stderr;
+    if (UNKNOWN_RUNTIME.test(`${error instanceof Error ? error.message : ""} ${String(stderr ?? "")}`)) {
+      return {
+        results: [
+          { name: "podman", status: "ok", message: "podman answers" },
+          {
+            name: "sandbox runtime",
+            status: "error",
+            message: `the sandbox runtime ${deps.runtime} is not installed or not registered with podman: ${HOST_SETUP_HINT}`,
+          },
+        ],
+        podman,
+        info: null,
+      };
+    }
+    return {
+      results: [{ name: "podman", status: "error", message: `podman does not answer: ${text}` }],
+      podman,
+      info: null,
+    };
+  }
+  const results: ProbeResult[] = [
+    {
+      name: "podman",
+      status: "ok",
+      message: `podman ${info.version ?? "?"} (${info.cgroupVersion ?? "?"} cgroups)`,
+    },
+    info.ociRuntime?.name === deps.runtime
+      ? {
+          name: "sandbox runtime",
+          status: "ok",
+          message: `${info.ociRuntime.name} ${info.ociRuntime.version?.split("\n")[0] ?? ""}`.trim(),
+        }
+      : {
+          name: "sandbox runtime",
+          status: "error",
+          message: `the sandbox runtime ${deps.runtime} is not installed or not registered with podman: ${HOST_SETUP_HINT}`,
+        },
+  ];
+  return { results, podman, info };
+}
+
+/** A base image: present, or pullable (a registry image), or an error for a local image nobody built. */
+export async function probeBaseImage(podman: Podman, image: string): Promise<ProbeResult> {
+  try {
+    const present = await podman.imageExists(image);
+    if (present) return { name: "base image", status: "ok", message: `${image} present` };
+    if (!image.startsWith("localhost/")) {
+      return { name: "base image", status: "warn", message: `${image} will be pulled at the first build` };
+    }
+    return {
+      name: "base image",
+      status: "error",
+      message: `the base image ${image} is missing: run scripts/host-setup.sh to build it`,
+    };
+  } catch (error) {
+    return { name: "base image", status: "warn", message: `could not check ${image}: ${toUserMessage(error)}` };
+  }
+}
+
+/** Caddy's admin API answers (a GET of its config). */
+export async function probeCaddy(deps: ReadinessDeps): Promise<ProbeResult> {
+  if (!deps.caddy) return { name: "caddy admin", status: "warn", message: "not checked" };
+  try {
+    await deps.caddy().ping();
+    return { name: "caddy admin", status: "ok", message: `Caddy's admin API answers at ${deps.caddyAdmin ?? "?"}` };
+  } catch (error) {
+    const detail = error instanceof Error && "userMessage" in error ? String(error.userMessage) : toUserMessage(error);
+    return {
+      name: "caddy admin",
+      status: "error",
+      message: `Caddy's admin API at ${deps.caddyAdmin ?? "?"} does not answer (${detail}): start Caddy, or ${HOST_SETUP_HINT}`,
+    };
+  }
+}
+
+export type Need = { podman: true; caddy?: boolean; baseImage?: string | null };
+
+/**
+ * The first problem that would make a build or release fail, as a sentence for the user, or null when the host is
+ * ready. Cheap: one `podman info`, at most one `podman image exists` and one GET of Caddy's config. Caddy is asked
+ * twice a second apart, so a Caddy in the middle of a restart does not fail a deploy.
+ */
+export async function readinessProblem(
+  deps: ReadinessDeps,
+  need: Need,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<string | null> {
+  const probe = await probePodman(deps);
+  const broken = probe.results.find((result) => result.status === "error");
+  if (broken) return `This host is not ready to run apps: ${broken.message}.`;
+  if (need.baseImage && probe.podman) {
+    const image = await probeBaseImage(probe.podman, need.baseImage);
+    if (image.status === "error") return `This host is not ready to build apps: ${image.message}.`;
+  }
+  if (need.caddy) {
+    let caddy = await probeCaddy(deps);
+    if (caddy.status === "error") {
+      await sleep(1_000);
+      caddy = await probeCaddy(deps);
+    }
+    if (caddy.status === "error") return `This host is not ready to serve apps: ${caddy.message}.`;
+  }
+  return null;
+}
+
+/** The probes' dependencies from configuration (the worker's podman and Caddy clients). */
+export function readinessDepsFromEnv(env: Env = getEnv()): ReadinessDeps {
+  return {
+    podman: () => getInfra().podman(),
+    podmanPath: env.infra.podmanPath,
+    runtime: env.infra.ociRuntime,
+    caddy: () => getInfra().caddy(),
+    caddyAdmin: env.release.caddyAdmin,
+  };
+}
