@@ -90,6 +90,7 @@ const envSchema = z.object({
   TUSSILAGO_DRAIN_SECONDS: z.coerce.number().int().min(0).max(600).default(10),
   TUSSILAGO_HEALTH_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(60),
   TUSSILAGO_RELEASE_TIMEOUT_S: z.coerce.number().int().min(10).max(7200).default(600),
+  TUSSILAGO_KEEP_IMAGES: z.coerce.number().int().min(1).max(100).default(5),
   TUSSILAGO_PYTHON_IMAGE: z.string().default("docker.io/library/python:{version}-slim"),
   TUSSILAGO_BUILD_TIMEOUT_S: z.coerce.number().int().min(30).max(7200).default(900),
   TUSSILAGO_BUILD_MEMORY_MB: z.coerce.number().int().min(256).max(65_536).default(2048),
@@ -139,6 +140,8 @@ export type Env = {
     drainMs: number;
     healthTimeoutMs: number;
     releaseCommandTimeoutMs: number;
+    /** Images kept per app besides the current release's: its last N successful deployments (rollback targets). */
+    keepImages: number;
   };
   infra: {
     podmanPath: string;
@@ -228,6 +231,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       drainMs: raw.TUSSILAGO_DRAIN_SECONDS * 1000,
       healthTimeoutMs: raw.TUSSILAGO_HEALTH_TIMEOUT_S * 1000,
       releaseCommandTimeoutMs: raw.TUSSILAGO_RELEASE_TIMEOUT_S * 1000,
+      keepImages: raw.TUSSILAGO_KEEP_IMAGES,
     },
     infra: {
       podmanPath: raw.TUSSILAGO_PODMAN_PATH,
