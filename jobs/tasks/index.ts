@@ -9,6 +9,7 @@ import { emailSend } from "@/jobs/tasks/email__send";
 import { platformPing } from "@/jobs/tasks/platform__ping";
 import { platformPrune } from "@/jobs/tasks/platform__prune";
 import { teamDelete } from "@/jobs/tasks/team__delete";
+import { tenantDbApplyLimits } from "@/jobs/tasks/tenant_db__apply_limits";
 import { tenantDbDeprovision } from "@/jobs/tasks/tenant_db__deprovision";
 import { tenantDbProvision } from "@/jobs/tasks/tenant_db__provision";
 import { tenantDbRotate } from "@/jobs/tasks/tenant_db__rotate";
@@ -27,6 +28,7 @@ export const tasks = {
   [platformPing.name]: platformPing,
   [platformPrune.name]: platformPrune,
   [teamDelete.name]: teamDelete,
+  [tenantDbApplyLimits.name]: tenantDbApplyLimits,
   [tenantDbDeprovision.name]: tenantDbDeprovision,
   [tenantDbProvision.name]: tenantDbProvision,
   [tenantDbRotate.name]: tenantDbRotate,

@@ -15,6 +15,7 @@ import { workerLogger } from "@/lib/database/migrate";
 import { getDb } from "@/lib/db";
 import type { Ctx } from "@/lib/domain/context";
 import {
+  changeDatabaseLimits,
   createDatabase,
   deleteDatabase,
   revealDatabaseCredentials,
@@ -302,6 +303,45 @@ describe("tenant_db__rotate", () => {
     expect((await fresh.query<{ one: number }>("SELECT 1 AS one")).rows[0]?.one).toBe(1);
     expect(logLines.join("")).not.toContain(after.password);
     expect(logLines.join("")).not.toContain(before.password);
+  });
+});
+
+describe("tenant_db__apply_limits", () => {
+  it("applies changed limits on the server: the new connection limit and timeouts hold for new sessions", async () => {
+    const ctx = await adminCtx();
+    const { database } = await readyDatabase(ctx);
+    const info = await revealDatabaseCredentials(getDb(), ctx, database.id);
+
+    const { operation } = await changeDatabaseLimits(getDb(), ctx, database.id, {
+      connectionLimit: 2,
+      statementTimeoutMs: 500,
+      idleInTransactionMs: 2_000,
+    });
+    expect(operation?.kind).toBe("database.limits");
+    await drain();
+    expect((await getDb().operation.findUniqueOrThrow({ where: { id: operation?.id ?? "" } })).status).toBe(
+      "succeeded",
+    );
+    expect(await getDb().tenantDatabase.findUniqueOrThrow({ where: { id: database.id } })).toMatchObject({
+      status: "ready",
+      error: null,
+      connectionLimit: 2,
+      statementTimeoutMs: 500,
+    });
+
+    const first = await open(info.url);
+    const settings = await first.query<{ statement: string; idle: string; limit: number }>(
+      "SELECT current_setting('statement_timeout') AS statement, " +
+        "current_setting('idle_in_transaction_session_timeout') AS idle, " +
+        "(SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user) AS limit",
+    );
+    expect(settings.rows[0]).toEqual({ statement: "500ms", idle: "2s", limit: 2 });
+    await expect(first.query("SELECT pg_sleep(2)")).rejects.toMatchObject({ code: "57014" });
+    await open(info.url);
+    // The third session is one too many for the new limit.
+    expect((await refused(info.url)).code).toBe("53300");
+    // The password did not change along the way.
+    expect((await revealDatabaseCredentials(getDb(), ctx, database.id)).password).toBe(info.password);
   });
 });
 

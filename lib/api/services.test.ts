@@ -330,6 +330,51 @@ describe("databases API", () => {
     ]);
   });
 
+  it("PATCH changes limits with 202 and an operation once ready: 409 while provisioning, 422 out of range", async () => {
+    const { database } = await createDatabaseThroughApi(fresh.write, { limits: { connectionLimit: 5 } });
+    const patch = (body: unknown, token = fresh.write) =>
+      call(patchDatabaseRoute, `/api/v1/databases/${database.id}`, {
+        method: "PATCH",
+        token,
+        params: { id: database.id },
+        body,
+      });
+    expect((await patch({ limits: { connectionLimit: 7 } })).status).toBe(409);
+    await getDb().tenantDatabase.update({ where: { id: database.id }, data: { status: "ready" } });
+
+    expect((await patch({ limits: { connectionLimit: 0 } })).status).toBe(422);
+    expect((await patch({ limits: { statementTimeoutMs: 5 } })).status).toBe(422);
+    expect((await patch({})).status).toBe(422);
+    expect((await patch({ limits: { connectionLimit: 7 } }, fresh.read)).status).toBe(403);
+
+    const response = await patch({ limits: { connectionLimit: 7, statementTimeoutMs: 4_000 } });
+    expect(response.status).toBe(202);
+    expect(response.headers.get("location")).toMatch(/^\/api\/v1\/operations\//);
+    const body = (await response.json()) as {
+      database: { limits: Record<string, number> };
+      operation: { id: string; kind: string };
+    };
+    expect(body.database.limits).toEqual({
+      connectionLimit: 7,
+      statementTimeoutMs: 4_000,
+      idleInTransactionMs: 60_000,
+    });
+    expect(body.operation.kind).toBe("database.limits");
+    expect((await pendingJobs("tenant_db__apply_limits")).map((job) => job.payload)).toContainEqual({
+      databaseId: database.id,
+      operationId: body.operation.id,
+    });
+    const audit = await getDb().auditEvent.findFirstOrThrow({
+      where: { targetId: database.id, action: "database.limits_changed" },
+    });
+    expect(audit.metadata).toMatchObject({ limits: { connectionLimit: 7 }, previous: { connectionLimit: 5 } });
+
+    // The same values again: nothing to do, 200 and no operation.
+    const same = await patch({ limits: { connectionLimit: 7 } });
+    expect(same.status).toBe(200);
+    expect(await same.json()).not.toHaveProperty("operation");
+  });
+
   it("rotate answers 202 on a ready database and 409 while it is provisioning", async () => {
     const { database } = await createDatabaseThroughApi(fresh.write);
     const rotate = () =>

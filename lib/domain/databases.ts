@@ -2,6 +2,7 @@
 // delete. Every change writes its intent (the row, an Operation) and enqueues its job in one transaction; the jobs
 // (jobs/tasks/tenant_db__*.ts) do the work on the tenant server. The password is generated here and stored sealed
 // before the job runs, so a retried job applies the same password.
+import type { z } from "zod";
 import { enqueue } from "@/jobs/enqueue";
 import { decryptSecret, encryptSecret } from "@/lib/crypto";
 import type { Db, Tx } from "@/lib/db";
@@ -13,8 +14,10 @@ import { restartAppsForServiceChange } from "@/lib/domain/service-env";
 import {
   busyConflict,
   CREDENTIAL_STATUSES,
+  type DatabaseLimits,
   type DatabaseLimitsInput,
   databaseLimits,
+  databaseLimitsChange,
   lockAppForAttachment,
   MAX_DATABASES_PER_TEAM,
   parseOrInvalid,
@@ -169,6 +172,63 @@ export async function updateDatabase(
       await restartAppsForServiceChange(tx, ctx, [before.appId, input.appId]);
     }
     return databaseView(row);
+  });
+}
+
+export type DatabaseLimitsChange = z.input<typeof databaseLimitsChange>;
+
+/**
+ * Changes the connection limit and the role defaults (`statement_timeout`, `idle_in_transaction_session_timeout`)
+ * of a ready database: the row first, then tenant_db__apply_limits converges the server to it. New sessions get the
+ * new values; sessions already open keep theirs until they reconnect. Nothing changed: no operation (null).
+ */
+export async function changeDatabaseLimits(
+  db: Db,
+  ctx: Ctx,
+  id: string,
+  input: DatabaseLimitsChange,
+): Promise<{ database: DatabaseView; operation: Operation | null }> {
+  authorize(ctx, "databases:manage");
+  checkId(id);
+  const change = parseOrInvalid(databaseLimitsChange, input, "limits");
+  requireConfig();
+  return await db.$transaction(async (tx) => {
+    const before = await lockDatabase(tx, ctx, id);
+    if (before.status === "provisioning" || before.status === "deleting") throw busyConflict("database", before.status);
+    if (before.status !== "ready") {
+      throw new AppError("conflict", "The database is in a failed state; rotate its credentials to repair it first.");
+    }
+    const limits: DatabaseLimits = {
+      connectionLimit: change.connectionLimit ?? before.connectionLimit,
+      statementTimeoutMs: change.statementTimeoutMs ?? before.statementTimeoutMs,
+      idleInTransactionMs: change.idleInTransactionMs ?? before.idleInTransactionMs,
+    };
+    const previous: DatabaseLimits = {
+      connectionLimit: before.connectionLimit,
+      statementTimeoutMs: before.statementTimeoutMs,
+      idleInTransactionMs: before.idleInTransactionMs,
+    };
+    if (
+      limits.connectionLimit === previous.connectionLimit &&
+      limits.statementTimeoutMs === previous.statementTimeoutMs &&
+      limits.idleInTransactionMs === previous.idleInTransactionMs
+    ) {
+      return { database: databaseView(before), operation: null };
+    }
+    const row = await tx.tenantDatabase.update({ where: { id }, data: limits });
+    const operation = await createOperation(tx, {
+      kind: "database.limits",
+      teamId: ctx.teamId,
+      target: { type: TARGET, id },
+      requestId: ctx.meta.requestId,
+    });
+    await enqueue(tx, "tenant_db__apply_limits", { databaseId: id, operationId: operation.id });
+    await recordAudit(tx, ctx, {
+      action: "database.limits_changed",
+      target: { type: TARGET, id },
+      metadata: { limits, previous },
+    });
+    return { database: databaseView(row), operation };
   });
 }
 

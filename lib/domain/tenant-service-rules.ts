@@ -22,11 +22,22 @@ export const serviceName = z
 export const MAX_DATABASES_PER_TEAM = 20;
 export const MAX_REDIS_PER_TEAM = 20;
 
+const connectionLimit = z.number().int().min(1).max(100);
+// At least 100 ms (shorter breaks ordinary queries), at most a day (migrations on big tables).
+const statementTimeoutMs = z.number().int().min(100).max(86_400_000);
+const idleInTransactionMs = z.number().int().min(1_000).max(86_400_000);
+
 export const databaseLimits = z.strictObject({
-  connectionLimit: z.number().int().min(1).max(100).default(20),
-  // At least 100 ms (shorter breaks ordinary queries), at most a day (migrations on big tables).
-  statementTimeoutMs: z.number().int().min(100).max(86_400_000).default(30_000),
-  idleInTransactionMs: z.number().int().min(1_000).max(86_400_000).default(60_000),
+  connectionLimit: connectionLimit.default(20),
+  statementTimeoutMs: statementTimeoutMs.default(30_000),
+  idleInTransactionMs: idleInTransactionMs.default(60_000),
+});
+
+/** A change of limits: only what is given changes (no defaults, unlike databaseLimits.partial()). */
+export const databaseLimitsChange = z.strictObject({
+  connectionLimit: connectionLimit.optional(),
+  statementTimeoutMs: statementTimeoutMs.optional(),
+  idleInTransactionMs: idleInTransactionMs.optional(),
 });
 export type DatabaseLimits = z.output<typeof databaseLimits>;
 export type DatabaseLimitsInput = z.input<typeof databaseLimits>;

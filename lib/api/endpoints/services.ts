@@ -7,7 +7,7 @@ import { operationSchema } from "@/lib/api/endpoints/identity";
 import type { DatabaseView } from "@/lib/domain/databases";
 import { pageQuery } from "@/lib/domain/pagination";
 import type { RedisView } from "@/lib/domain/redis";
-import { databaseLimits, serviceName } from "@/lib/domain/tenant-service-rules";
+import { databaseLimits, databaseLimitsChange, serviceName } from "@/lib/domain/tenant-service-rules";
 
 const status = z
   .enum(["provisioning", "ready", "failed", "deleting"])
@@ -105,18 +105,35 @@ export const getDatabaseEndpoint = defineEndpoint({
   responses: { 200: { description: "The database", schema: z.object({ database: databaseSchema }) } },
 });
 
+export const updateDatabaseBody = z
+  .strictObject({
+    appId: z.uuid().nullable().optional().describe("An app of the team to attach to, or null to detach"),
+    limits: databaseLimitsChange
+      .optional()
+      .describe("New limits; the ones left out stay. They apply to sessions opened after the change"),
+  })
+  .refine((body) => body.appId !== undefined || body.limits !== undefined, "Give appId, limits, or both.");
+
 export const updateDatabaseEndpoint = defineEndpoint({
   id: "updateDatabase",
   method: "PATCH",
   path: "/api/v1/databases/{id}",
-  summary: "Attach the database to an app, or detach it (takes effect when the app restarts)",
+  summary:
+    "Attach the database to an app or detach it (takes effect when the app restarts), and/or change its limits " +
+    "(asynchronous: 202 with an operation)",
   tags: ["databases"],
   auth: { scope: "write" },
   params: idParams,
-  body: attachBody,
+  body: updateDatabaseBody,
   responses: {
-    200: { description: "The database", schema: z.object({ database: databaseSchema }) },
-    409: { description: "The app already has a database, or the database is being deleted" },
+    200: {
+      description: "The database (nothing asynchronous to wait for)",
+      schema: z.object({ database: databaseSchema }),
+    },
+    202: { description: "The limits are being applied; poll the operation", schema: databaseAccepted.schema },
+    409: {
+      description: "The app already has a database, or the database is being created, deleted, or in a failed state",
+    },
   },
 });
 
