@@ -4,7 +4,11 @@ import type { TaskName } from "@/jobs/tasks";
 
 type CronEntry = { task: TaskName; match: string; maxAttempts: number };
 
-const entries: CronEntry[] = [{ task: "platform__prune", match: "17 * * * *", maxAttempts: 3 }];
+const entries: CronEntry[] = [
+  { task: "platform__prune", match: "17 * * * *", maxAttempts: 3 },
+  // Containers and routing against the database (lib/platform/reconcile.ts); also queued at worker start.
+  { task: "platform__reconcile", match: "*/5 * * * *", maxAttempts: 2 },
+];
 
 export function cronItems(): ParsedCronItem[] {
   return parseCronItems(

@@ -1,5 +1,7 @@
 // Worker process entry point (`npm run worker`, or started by `npm start`).
+import { enqueue } from "@/jobs/enqueue";
 import { startWorker } from "@/jobs/runner";
+import { RECONCILE_JOB_KEY } from "@/jobs/tasks/platform__reconcile";
 import { disconnectDb, getDb } from "@/lib/db";
 import { loadEnvOrExit } from "@/lib/env";
 import { logger } from "@/lib/logger";
@@ -21,6 +23,9 @@ async function main(): Promise<void> {
     log,
     concurrency: env.workerConcurrency,
   });
+
+  // Converge right away: containers or routes may have drifted while no worker ran (a reboot, a crash).
+  await getDb().$transaction((tx) => enqueue(tx, "platform__reconcile", {}, { jobKey: RECONCILE_JOB_KEY }));
 
   let shuttingDown = false;
   const shutdown = (signal: NodeJS.Signals) => {

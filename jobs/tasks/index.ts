@@ -8,6 +8,7 @@ import { deploymentRelease } from "@/jobs/tasks/deployment__release";
 import { emailSend } from "@/jobs/tasks/email__send";
 import { platformPing } from "@/jobs/tasks/platform__ping";
 import { platformPrune } from "@/jobs/tasks/platform__prune";
+import { platformReconcile } from "@/jobs/tasks/platform__reconcile";
 import { teamDelete } from "@/jobs/tasks/team__delete";
 import { tenantDbApplyLimits } from "@/jobs/tasks/tenant_db__apply_limits";
 import { tenantDbDeprovision } from "@/jobs/tasks/tenant_db__deprovision";
@@ -27,6 +28,7 @@ export const tasks = {
   [emailSend.name]: emailSend,
   [platformPing.name]: platformPing,
   [platformPrune.name]: platformPrune,
+  [platformReconcile.name]: platformReconcile,
   [teamDelete.name]: teamDelete,
   [tenantDbApplyLimits.name]: tenantDbApplyLimits,
   [tenantDbDeprovision.name]: tenantDbDeprovision,

@@ -1,6 +1,11 @@
-// Periodic housekeeping (crontab): forgets old heartbeats, expired rate-limit windows and sign-in tokens, sent mail.
+// Periodic housekeeping (crontab): forgets old heartbeats, expired rate-limit windows and sign-in tokens, sent mail;
+// removes app images no rollback will need (lib/platform/reconcile.ts, TUSSILAGO_KEEP_IMAGES).
 import { z } from "zod";
 import { defineTask } from "@/jobs/define";
+import { getEnv } from "@/lib/env";
+import type { Podman } from "@/lib/infra/podman";
+import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
+import { pruneImages } from "@/lib/platform/reconcile";
 
 const HEARTBEAT_RETENTION_MS = 24 * 60 * 60 * 1000;
 
@@ -18,5 +23,14 @@ export const platformPrune = defineTask({
     await db.verificationToken.deleteMany({ where: { expiresAt: { lt: now } } });
     await db.outboundEmail.deleteMany({ where: { sentAt: { lt: cutoff } } });
     await db.idempotencyKey.deleteMany({ where: { createdAt: { lt: cutoff } } });
+    let podman: Podman;
+    try {
+      podman = getInfra().podman();
+    } catch (error) {
+      if (error instanceof MissingExecutableError) return;
+      throw error;
+    }
+    const images = await pruneImages({ db, podman, log, keep: getEnv().release.keepImages });
+    if (images.length > 0) log.info({ removed: images.length }, "pruned old app images");
   },
 });

@@ -172,6 +172,12 @@ export async function rollbackApp(
         `Deployment #${deployment.number} never ran successfully; only those that did can be rolled back to.`,
       );
     }
+    if (deployment.imagePrunedAt) {
+      throw new AppError(
+        "conflict",
+        `The image of deployment #${deployment.number} is no longer kept on this host (only the most recent ones are). Deploy again instead.`,
+      );
+    }
     const operation = await enqueueLifecycle(tx, ctx, app, "rollback", deployment.id);
     await recordAudit(tx, ctx, {
       action: "app.rollback_requested",

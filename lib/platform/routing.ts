@@ -9,6 +9,7 @@ import {
   type ApplyResult,
   applyCaddyConfig,
   type CaddyClient,
+  type CaddyConfig,
   CaddyError,
   type DesiredApp,
   normalizeHostname,
@@ -104,6 +105,11 @@ export async function desiredRouting(db: Db | Tx, config: RoutingConfig, log?: L
     desired.push(candidate);
   }
   return desired;
+}
+
+/** The whole config Caddy should run now, rendered from the database (what syncRouting would load). */
+export async function renderDesiredConfig(db: Db | Tx, config: RoutingConfig, log?: Logger): Promise<CaddyConfig> {
+  return renderCaddyConfig(await desiredRouting(db, config, log), renderOptions(config));
 }
 
 export type SyncOptions = {

@@ -1,0 +1,212 @@
+// platform__reconcile and image pruning against the fake podman and the fake Caddy: orphan containers removed,
+// missing replicas restarted through the app's queue, a Caddy that lost its config re-synced, old images pruned
+// while the current release and the last N successful ones stay. Each converges and a second pass does nothing.
+import { randomUUID } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tasks } from "@/jobs/tasks";
+import { getDb } from "@/lib/db";
+import type { App } from "@/lib/generated/prisma/client";
+import { toResourceName } from "@/lib/infra/podman";
+import { getInfra } from "@/lib/platform/infra";
+import { pruneImages, type ReconcileDeps, reconcile } from "@/lib/platform/reconcile";
+import { releaseDeployment, teamNetworkName } from "@/lib/platform/release";
+import { syncRouting } from "@/lib/platform/routing";
+import { type FakeCaddy, startFakeCaddy } from "@/test/fake-caddy";
+import { type FakePodman, installFakePodman } from "@/test/fake-podman/install";
+import { pendingJobs } from "@/test/helpers";
+import {
+  buildImage,
+  fakeContainers,
+  oneOffExits,
+  type ReplicaServers,
+  replicaServers,
+  routingFor,
+  seedApp,
+  seedBuiltDeployment,
+  silentLog,
+  testDeps,
+} from "@/test/release-helpers";
+
+let podman: FakePodman;
+let caddy: FakeCaddy;
+let servers: ReplicaServers;
+
+beforeAll(async () => {
+  podman = await installFakePodman();
+  caddy = await startFakeCaddy();
+  servers = replicaServers(podman, () => oneOffExits(0));
+});
+
+afterAll(async () => {
+  await servers.close();
+  await caddy.close();
+  await podman.cleanup();
+});
+
+function reconcileDeps(): ReconcileDeps {
+  const deps = testDeps(caddy);
+  return { db: getDb(), podman: deps.podman, caddy: deps.caddy, routing: routingFor(caddy), log: silentLog };
+}
+
+async function runningApp(replicas = 2): Promise<App> {
+  const { app } = await seedApp({ replicas });
+  const first = await seedBuiltDeployment(app);
+  await servers.offer(replicas);
+  await releaseDeployment(testDeps(caddy, { drainMs: 0 }), {
+    deploymentId: first.deployment.id,
+    operationId: first.operation.id,
+  });
+  return await getDb().app.findUniqueOrThrow({ where: { id: app.id } });
+}
+
+async function namesOf(appId: string): Promise<string[]> {
+  return (await fakeContainers(podman))
+    .filter((c) => c.labels["tussilago.app"] === appId)
+    .map((c) => c.name)
+    .sort();
+}
+
+async function imagesInFake(): Promise<string[]> {
+  const text = await fs.readFile(path.join(podman.stateDir, "state.json"), "utf8");
+  return (JSON.parse(text) as { images: { names: string[] }[] }).images.flatMap((image) => image.names);
+}
+
+describe("platform__reconcile", { timeout: 300_000 }, () => {
+  it("is registered in the crontab and queued as a task", () => {
+    expect(tasks.platform__reconcile.maxAttempts).toBeGreaterThan(0);
+  });
+
+  it("removes containers no row wants, keeps the app's replicas, and does nothing the second time", async () => {
+    const app = await runningApp(2);
+    const replicas = await namesOf(app.id);
+    expect(replicas).toHaveLength(2);
+    // A container of an app deleted while podman was down, and a replica left by a crash after its row went.
+    const ghostApp = randomUUID();
+    const image = await buildImage(app.id, 99);
+    const adapter = getInfra().podman();
+    await servers.offer(2, null);
+    const labels = { team: app.teamId, app: ghostApp, deployment: randomUUID(), process: "web" };
+    const ghost = toResourceName(ghostApp, 1, 0);
+    await adapter.run({
+      name: ghost,
+      image,
+      network: teamNetworkName(app.teamId),
+      labels,
+      memoryMiB: 256,
+      cpus: 1,
+      port: 8000,
+    });
+    const leftover = toResourceName(app.id, 1, 7);
+    await adapter.run({
+      name: leftover,
+      image,
+      network: teamNetworkName(app.teamId),
+      labels: { ...labels, app: app.id },
+      memoryMiB: 256,
+      cpus: 1,
+      port: 8000,
+    });
+
+    const report = await reconcile(reconcileDeps());
+    expect(report.removed.sort()).toEqual([ghost, leftover].sort());
+    expect(report.restarted).toEqual([]);
+    expect(await namesOf(app.id)).toEqual(replicas);
+    expect(await namesOf(ghostApp)).toEqual([]);
+
+    const again = await reconcile(reconcileDeps());
+    expect(again.removed).toEqual([]);
+    expect(again.routingResynced).toBe(false);
+  });
+
+  it("queues one restart, in the app's queue, for a running app whose replicas are gone", async () => {
+    const app = await runningApp(2);
+    const [first] = await namesOf(app.id);
+    await getInfra()
+      .podman()
+      .remove(first as string);
+
+    const report = await reconcile(reconcileDeps());
+    expect(report.restarted).toEqual([app.id]);
+    const jobs = (await pendingJobs("app__lifecycle")).filter(
+      (job) => (job.payload as { appId: string }).appId === app.id,
+    );
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]?.payload).toMatchObject({ action: "restart" });
+    // The restart is pending: a second pass does not queue another one.
+    expect((await reconcile(reconcileDeps())).restarted).toEqual([]);
+    expect(
+      (await pendingJobs("app__lifecycle")).filter((job) => (job.payload as { appId: string }).appId === app.id),
+    ).toHaveLength(1);
+  });
+
+  it("re-syncs Caddy when it lost its config, and not when it runs the rendered one", async () => {
+    await runningApp(1);
+    await syncRouting(getDb(), testDeps(caddy).caddy, { config: routingFor(caddy), log: silentLog });
+    expect((await reconcile(reconcileDeps())).routingResynced).toBe(false);
+
+    caddy.restart();
+    const report = await reconcile(reconcileDeps());
+    expect(report.routingResynced).toBe(true);
+    expect(await pendingJobs("caddy__sync")).toHaveLength(1);
+    // The queued sync converges (job key: still one pending).
+    expect((await reconcile(reconcileDeps())).routingResynced).toBe(true);
+    expect(await pendingJobs("caddy__sync")).toHaveLength(1);
+    await syncRouting(getDb(), testDeps(caddy).caddy, { config: routingFor(caddy), log: silentLog });
+    expect((await reconcile(reconcileDeps())).routingResynced).toBe(false);
+  });
+});
+
+describe("image pruning", { timeout: 300_000 }, () => {
+  it("keeps the current release and the last N successful deployments, removes older and failed ones", async () => {
+    const app = await runningApp(1);
+    const db = getDb();
+    // Deployments #2..#8 of the same app: #2 failed, #3..#7 superseded, #8 still building (its image is on its way).
+    const made: { number: number; status: "failed" | "superseded" | "building"; imageRef: string }[] = [];
+    for (let number = 2; number <= 8; number += 1) {
+      const status = number === 2 ? "failed" : number === 8 ? "building" : "superseded";
+      const imageRef = await buildImage(app.id, number);
+      await db.deployment.create({
+        data: { appId: app.id, teamId: app.teamId, number, status, sourceType: "upload", imageRef },
+      });
+      made.push({ number, status, imageRef });
+    }
+    // The current release is #1, the oldest: it stays whatever N says.
+    const current = await db.deployment.findFirstOrThrow({ where: { appId: app.id, number: 1 } });
+    expect(app.currentDeploymentId).toBe(current.id);
+
+    const removed = await pruneImages({ db, podman: getInfra().podman(), log: silentLog, keep: 3 });
+    // Successful ones, newest first: #7, #6, #5 are the last three; #1 is the current release; #8 is in progress.
+    const tag = (n: number) => `localhost/${toResourceName(app.id)}:${n}`;
+    expect(removed.sort()).toEqual([tag(2), tag(3), tag(4)].sort());
+    const images = await imagesInFake();
+    for (const n of [1, 5, 6, 7, 8]) expect(images).toContain(tag(n));
+    for (const n of [2, 3, 4]) expect(images).not.toContain(tag(n));
+    const pruned = await db.deployment.findMany({
+      where: { appId: app.id, imagePrunedAt: { not: null } },
+      orderBy: { number: "asc" },
+    });
+    expect(pruned.map((row) => row.number)).toEqual([2, 3, 4]);
+
+    // Nothing more to do the second time.
+    expect(await pruneImages({ db, podman: getInfra().podman(), log: silentLog, keep: 3 })).toEqual([]);
+  });
+
+  it("refuses a rollback to a deployment whose image was pruned", async () => {
+    const { rollbackApp } = await import("@/lib/domain/lifecycle");
+    const { ctx, app } = await seedApp({ replicas: 1 });
+    const old = await getDb().deployment.create({
+      data: {
+        appId: app.id,
+        teamId: app.teamId,
+        number: 1,
+        status: "superseded",
+        sourceType: "upload",
+        imageRef: `localhost/${toResourceName(app.id)}:1`,
+        imagePrunedAt: new Date(),
+      },
+    });
+    await expect(rollbackApp(getDb(), ctx, app.id, { deploymentId: old.id })).rejects.toThrow(/no longer kept/);
+  });
+});
