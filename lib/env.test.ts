@@ -45,6 +45,21 @@ describe("parseEnv", () => {
     expect(env.databaseDirectUrl).toBe("postgresql://u:p@db:5432/app");
   });
 
+  it("runs build steps under the app runtime unless a build runtime is configured", () => {
+    const plain = parseEnv({ TUSSILAGO_SECRET_KEY: "k", TUSSILAGO_OCI_RUNTIME: "runsc-hostnet" });
+    expect(plain.infra.buildRuntime).toBe("runsc-hostnet");
+    const wrapped = parseEnv({
+      TUSSILAGO_SECRET_KEY: "k",
+      TUSSILAGO_OCI_RUNTIME: "runsc-hostnet",
+      TUSSILAGO_BUILD_RUNTIME: "runsc-build",
+    });
+    expect(wrapped.infra.ociRuntime).toBe("runsc-hostnet");
+    expect(wrapped.infra.buildRuntime).toBe("runsc-build");
+    expect(() => parseEnv({ TUSSILAGO_SECRET_KEY: "k", TUSSILAGO_BUILD_RUNTIME: "runsc; rm" })).toThrow(
+      /TUSSILAGO_BUILD_RUNTIME/,
+    );
+  });
+
   it.each([
     [{ PORT: "0" }, /PORT/],
     [{ PORT: "http" }, /PORT/],

@@ -76,6 +76,12 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_./-]+$/, "must be a runtime name or path")
     .default("runsc"),
   TUSSILAGO_OCI_RUNTIME_FLAGS: z.string().default(""),
+  // The runtime for the RUN steps of builds (host setup installs `runsc-build`: gVisor, tolerant of buildah's delete);
+  // unset: the app runtime.
+  TUSSILAGO_BUILD_RUNTIME: z
+    .string()
+    .regex(/^[A-Za-z0-9_./-]+$/, "must be a runtime name or path")
+    .optional(),
   TUSSILAGO_CADDY_ADMIN: z
     .string()
     .regex(
@@ -148,6 +154,8 @@ export type Env = {
     gitPath: string;
     ociRuntime: string;
     ociRuntimeFlags: string[];
+    /** The runtime for RUN steps of builds: gVisor like the app, possibly under another registered name. */
+    buildRuntime: string;
     /** With a `{version}` placeholder for the Python version. */
     pythonImage: string;
     buildTimeoutMs: number;
@@ -238,6 +246,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       gitPath: raw.TUSSILAGO_GIT_PATH,
       ociRuntime: raw.TUSSILAGO_OCI_RUNTIME,
       ociRuntimeFlags: raw.TUSSILAGO_OCI_RUNTIME_FLAGS.split(/\s+/).filter(Boolean),
+      buildRuntime: raw.TUSSILAGO_BUILD_RUNTIME ?? raw.TUSSILAGO_OCI_RUNTIME,
       pythonImage: raw.TUSSILAGO_PYTHON_IMAGE,
       buildTimeoutMs: raw.TUSSILAGO_BUILD_TIMEOUT_S * 1000,
       buildMemoryMb: raw.TUSSILAGO_BUILD_MEMORY_MB,

@@ -15,6 +15,9 @@ CADDY_SOCKET="$RUN_DIR/caddy-admin.sock"
 CADDY_CONFIG="$CONFIG_DIR/caddy.json"
 CONTAINERS_DROPIN=/etc/containers/containers.conf.d/50-tussilago.conf
 RUNSC_WRAPPER=/usr/local/bin/runsc-hostnet
+BUILD_WRAPPER=/usr/local/bin/runsc-build
+BUILD_HELPER=/usr/local/libexec/tussilago/runsc-build.py
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CHAIN=TUSSILAGO-ISOLATION
 BASE_IMAGE=localhost/tussilago-python
 APPS_DOMAIN=localhost
@@ -48,7 +51,7 @@ esac
 [[ "$APPS_DOMAIN" =~ ^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$ ]] || die "--apps-domain must be a lower-case DNS name"
 
 # 1. Packages ----------------------------------------------------------------------------------------------------
-packages=(podman runc catatonit uidmap slirp4netns fuse-overlayfs caddy redis-server debootstrap iptables curl ca-certificates)
+packages=(podman runc catatonit python3 uidmap slirp4netns fuse-overlayfs caddy redis-server debootstrap iptables curl ca-certificates)
 if apt-cache show runsc >/dev/null 2>&1; then
   packages+=(runsc)
 elif ! command -v runsc >/dev/null 2>&1; then
@@ -97,6 +100,21 @@ EOF
 else
   RUNTIME=runsc
 fi
+runtime_path=$([[ "$RUNTIME" == runsc-hostnet ]] && echo "$RUNSC_WRAPPER" || command -v runsc)
+
+# RUN steps of builds execute tenant code under the same runtime, through a wrapper that tolerates runsc's
+# `delete` timing out on buildah's zombies, which otherwise fails every RUN step
+# (scripts/host/runsc-build.py says why).
+log "installing $BUILD_WRAPPER (the build runtime: $RUNTIME, tolerant of buildah's delete)"
+install -D -m 0755 "$SCRIPT_DIR/host/runsc-build.py" "$BUILD_HELPER"
+cat >"$BUILD_WRAPPER.tmp" <<EOF
+#!/bin/sh
+# Installed by Tussilago's host setup: $RUNTIME for the RUN steps of podman build.
+# The distribution's Python, not whatever a user's PATH finds first (pyenv shims and the like).
+exec /usr/bin/python3 $BUILD_HELPER $runtime_path "\$@"
+EOF
+chmod 0755 "$BUILD_WRAPPER.tmp"
+mv "$BUILD_WRAPPER.tmp" "$BUILD_WRAPPER"
 
 cgroup_type=$(stat -fc %T /sys/fs/cgroup/)
 log "writing $CONTAINERS_DROPIN (cgroups: $([[ $cgroup_type == cgroup2fs ]] && echo v2 || echo v1/hybrid), runtime: $RUNTIME)"
@@ -115,6 +133,7 @@ install -d -m 0755 "$(dirname "$CONTAINERS_DROPIN")"
   echo "[engine.runtimes]"
   echo "runsc = [\"$(command -v runsc)\"]"
   [[ "$HOSTNET" == 1 ]] && echo "runsc-hostnet = [\"$RUNSC_WRAPPER\"]"
+  echo "runsc-build = [\"$BUILD_WRAPPER\"]"
 } >"$CONTAINERS_DROPIN.tmp"
 mv "$CONTAINERS_DROPIN.tmp" "$CONTAINERS_DROPIN"
 
@@ -230,6 +249,7 @@ log "writing $HOST_ENV"
 {
   echo "# Written by Tussilago's host setup ($(date -u +%Y-%m-%dT%H:%M:%SZ)). Environment variables override these."
   echo "TUSSILAGO_OCI_RUNTIME=$RUNTIME"
+  echo "TUSSILAGO_BUILD_RUNTIME=runsc-build"
   echo "TUSSILAGO_PODMAN_PATH=$(command -v podman)"
   echo "TUSSILAGO_CADDY_ADMIN=unix:$CADDY_SOCKET"
   echo "TUSSILAGO_APPS_DOMAIN=$APPS_DOMAIN"

@@ -256,6 +256,25 @@ describe("build", () => {
     ]);
   });
 
+  it("runs RUN steps under the configured build runtime, keeping the runtime flags", async () => {
+    const calls: string[][] = [];
+    const exec: Executor = async (_file, args) => {
+      calls.push([...args]);
+      return { stdout: `${IMAGE_ID}\n`, stderr: "", exitCode: 0, durationMs: 1 };
+    };
+    const podman = createPodman(exec, { ...CONFIG, buildRuntime: "runsc-build" });
+    await podman.build(base);
+    expect(calls[0]?.slice(0, 6)).toEqual([
+      "build",
+      "--runtime",
+      "runsc-build",
+      "--runtime-flag",
+      "network=host",
+      "--isolation=oci",
+    ]);
+    expect(() => createPodman(exec, { ...CONFIG, buildRuntime: "runsc build" })).toThrow(/build runtime/);
+  });
+
   it("asks podman for the image ID when the output does not end with it", async () => {
     const inspect = JSON.stringify([{ Id: IMAGE_ID, RepoTags: [IMAGE] }]);
     const { calls, podman } = fake({ stdout: "Successfully tagged\n" }, { stdout: inspect });

@@ -55,6 +55,7 @@ export function getInfra(): Infra {
           podmanPath: resolveExecutable(env.infra.podmanPath),
           runtime: env.infra.ociRuntime,
           runtimeFlags: env.infra.ociRuntimeFlags,
+          buildRuntime: env.infra.buildRuntime,
         });
         return podman;
       },
