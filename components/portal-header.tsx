@@ -9,7 +9,7 @@ import { Badge } from "@/components/ui";
 type TeamEntry = { id: string; name: string; role: string };
 
 type PortalHeaderProps = {
-  user: { email: string; name: string | null };
+  user: { email: string; name: string | null; isAdmin?: boolean };
   teams: TeamEntry[];
   currentTeamId?: string;
   signOut: FormAction;
@@ -86,6 +86,11 @@ export function PortalHeader({ user, teams, currentTeamId, signOut, signOutEvery
             <Link href="/account" className={MENU_LINK}>
               Account
             </Link>
+            {user.isAdmin ? (
+              <Link href="/admin/host" className={MENU_LINK} data-testid="admin-host-link">
+                Host readiness
+              </Link>
+            ) : null}
             <ActionButton
               action={signOut}
               label="Sign out"

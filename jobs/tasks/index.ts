@@ -6,6 +6,7 @@ import { caddySync } from "@/jobs/tasks/caddy__sync";
 import { deploymentBuild } from "@/jobs/tasks/deployment__build";
 import { deploymentRelease } from "@/jobs/tasks/deployment__release";
 import { emailSend } from "@/jobs/tasks/email__send";
+import { platformCheck } from "@/jobs/tasks/platform__check";
 import { platformPing } from "@/jobs/tasks/platform__ping";
 import { platformPrune } from "@/jobs/tasks/platform__prune";
 import { platformReconcile } from "@/jobs/tasks/platform__reconcile";
@@ -26,6 +27,7 @@ export const tasks = {
   [deploymentBuild.name]: deploymentBuild,
   [deploymentRelease.name]: deploymentRelease,
   [emailSend.name]: emailSend,
+  [platformCheck.name]: platformCheck,
   [platformPing.name]: platformPing,
   [platformPrune.name]: platformPrune,
   [platformReconcile.name]: platformReconcile,
