@@ -7,8 +7,23 @@ import { usePathname } from "next/navigation";
 
 export type NavItem = { href: string; label: string; exact?: boolean };
 
-export function TeamNav({ items }: { items: NavItem[] }) {
+// Databases and Redis follow Apps. They need databases:read, which every role has (lib/auth/permissions.ts), so
+// they go wherever Apps goes.
+function withServices(items: NavItem[]): NavItem[] {
+  return items.flatMap((item) =>
+    item.href.endsWith("/apps")
+      ? [
+          item,
+          { href: `${item.href.slice(0, -"/apps".length)}/databases`, label: "Databases" },
+          { href: `${item.href.slice(0, -"/apps".length)}/redis`, label: "Redis" },
+        ]
+      : [item],
+  );
+}
+
+export function TeamNav({ items: sections }: { items: NavItem[] }) {
   const pathname = usePathname();
+  const items = withServices(sections);
   return (
     <nav aria-label="Team" className="-mb-px flex gap-1 overflow-x-auto">
       {items.map((item) => {
