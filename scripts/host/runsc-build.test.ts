@@ -5,10 +5,12 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 const WRAPPER = fileURLToPath(new URL("./runsc-build.py", import.meta.url));
 const PYTHON = "/usr/bin/python3";
+const execFileAsync = promisify(execFile);
 
 // A runtime that records its arguments and answers per subcommand from variables: FAKE_<SUBCOMMAND>_EXIT and
 // FAKE_<SUBCOMMAND>_STDERR.
@@ -41,18 +43,17 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-async function wrapper(args: string[], env: Record<string, string> = {}) {
-  return await new Promise<{ code: number; stderr: string }>((resolve) => {
-    execFile(
-      PYTHON,
-      [WRAPPER, runtime, ...args],
-      { env: { PATH: process.env.PATH ?? "", FAKE_LOG: logFile, ...env }, timeout: 20_000 },
-      (error, _stdout, stderr) => {
-        const code = error && typeof error.code === "number" ? error.code : error ? -1 : 0;
-        resolve({ code, stderr });
-      },
-    );
-  });
+async function wrapper(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stderr: string }> {
+  try {
+    await execFileAsync(PYTHON, [WRAPPER, runtime, ...args], {
+      env: { ...process.env, FAKE_LOG: logFile, ...env },
+      timeout: 20_000,
+    });
+    return { code: 0, stderr: "" };
+  } catch (error) {
+    const failed = error as { code?: unknown; stderr?: string };
+    return { code: typeof failed.code === "number" ? failed.code : -1, stderr: failed.stderr ?? "" };
+  }
 }
 
 async function calls(): Promise<string[]> {
