@@ -1,6 +1,9 @@
-// An app's deployments, newest first: number, status, source, when, and a link to each one's page.
+// An app's deployments, newest first: number, status, source, when, and a link to each one's page; with `rollback`,
+// a "Roll back" button on each earlier deployment that ran successfully and whose image is still kept.
 import Link from "next/link";
+import { ActionButton } from "@/components/action-button";
 import { DeploymentStatusBadge } from "@/components/apps/status";
+import type { FormAction } from "@/components/form";
 import { DateTime } from "@/components/ui";
 import type { DeploymentView } from "@/lib/domain/deployments";
 
@@ -19,7 +22,31 @@ export function DeploymentSource({ source }: { source: DeploymentView["source"] 
   );
 }
 
-export function DeploymentsTable({ basePath, deployments }: { basePath: string; deployments: DeploymentView[] }) {
+export type RollbackOption = {
+  action: FormAction;
+  teamId: string;
+  appId: string;
+  currentDeploymentId: string | null;
+};
+
+function canRollBackTo(deployment: DeploymentView, currentDeploymentId: string | null): boolean {
+  return (
+    deployment.id !== currentDeploymentId &&
+    deployment.imageBuilt &&
+    !deployment.imagePruned &&
+    (deployment.status === "running" || deployment.status === "superseded")
+  );
+}
+
+export function DeploymentsTable({
+  basePath,
+  deployments,
+  rollback,
+}: {
+  basePath: string;
+  deployments: DeploymentView[];
+  rollback?: RollbackOption | null;
+}) {
   return (
     <div className="-mx-5 overflow-x-auto sm:-mx-6">
       <table className="w-full min-w-[36rem] text-left text-sm" aria-label="Deployments">
@@ -37,6 +64,11 @@ export function DeploymentsTable({ basePath, deployments }: { basePath: string; 
             <th scope="col" className="px-5 py-2 font-medium sm:px-6">
               Created
             </th>
+            {rollback ? (
+              <th scope="col" className="px-5 py-2 font-medium sm:px-6">
+                <span className="sr-only">Actions</span>
+              </th>
+            ) : null}
           </tr>
         </thead>
         <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
@@ -59,6 +91,20 @@ export function DeploymentsTable({ basePath, deployments }: { basePath: string; 
               <td className="whitespace-nowrap px-5 py-3 sm:px-6">
                 <DateTime value={deployment.createdAt} />
               </td>
+              {rollback ? (
+                <td className="px-5 py-2 sm:px-6" data-testid={`deployment-actions-${deployment.number}`}>
+                  {canRollBackTo(deployment, rollback.currentDeploymentId) ? (
+                    <ActionButton
+                      action={rollback.action}
+                      fields={{ teamId: rollback.teamId, appId: rollback.appId, deploymentId: deployment.id }}
+                      label="Roll back"
+                      confirm={`Release deployment #${deployment.number} again?`}
+                    />
+                  ) : deployment.id === rollback.currentDeploymentId ? (
+                    <span className="text-xs text-zinc-500">current release</span>
+                  ) : null}
+                </td>
+              ) : null}
             </tr>
           ))}
         </tbody>

@@ -39,9 +39,9 @@ export const FINISHED_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = [
 /** The statuses cancelDeployment accepts. */
 export const CANCELLABLE_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = ["queued", "building"];
 
-export function AppStatusBadge({ status }: { status: AppStatus }) {
+export function AppStatusBadge({ status, testId = "app-status" }: { status: AppStatus; testId?: string }) {
   return (
-    <span data-testid="app-status" data-status={status}>
+    <span data-testid={testId} data-status={status}>
       <Badge tone={APP_TONE[status]}>{status}</Badge>
     </span>
   );

@@ -28,6 +28,8 @@ export type DeploymentView = {
     | { type: "upload"; commitSha: null };
   plan: unknown;
   imageBuilt: boolean;
+  /** Its image was removed to save space (TUSSILAGO_KEEP_IMAGES): it can no longer be rolled back to. */
+  imagePruned: boolean;
   phases: Phase[];
   error: string | null;
   cancelRequested: boolean;
@@ -47,6 +49,7 @@ export function deploymentView(row: Deployment): DeploymentView {
         : { type: "upload", commitSha: null },
     plan: row.plan,
     imageBuilt: row.imageRef !== null,
+    imagePruned: row.imagePrunedAt !== null,
     phases: parsePhases(row.phases),
     error: row.error,
     cancelRequested: row.cancelRequestedAt !== null,

@@ -11,6 +11,7 @@ import { authorize, type Ctx } from "@/lib/domain/context";
 import { createOperation } from "@/lib/domain/operations";
 import { AppError } from "@/lib/errors";
 import type { App, Operation } from "@/lib/generated/prisma/client";
+import type { DeploymentStatus, ReplicaStatus } from "@/lib/generated/prisma/enums";
 
 export type LifecycleResult = { app: AppView; operation: Operation };
 
@@ -217,4 +218,79 @@ export async function scaleApp(
     });
     return { app: appView(app, app.team.slug), operation };
   });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What the app page shows live: replicas (by index and state, never host ports or container names), the
+// deployment in progress and lifecycle operations still waiting or running.
+
+export type ReplicaView = {
+  index: number;
+  status: ReplicaStatus;
+  deploymentId: string;
+  deploymentNumber: number | null;
+};
+export type AppRuntimeView = {
+  status: AppView["status"];
+  replicas: number;
+  running: ReplicaView[];
+  activeDeployment: { id: string; number: number; status: DeploymentStatus } | null;
+  pendingOperations: { id: string; kind: string; status: "queued" | "running" }[];
+};
+
+const ACTIVE_DEPLOYMENT = ["queued", "building", "built", "releasing"] as const;
+
+/** At most five queries, whatever the number of replicas, deployments or operations. */
+export async function getAppRuntime(db: Db, ctx: Ctx, appId: string): Promise<AppRuntimeView> {
+  authorize(ctx, "apps:read");
+  const app = await db.app.findFirst({
+    where: { id: appId, teamId: ctx.teamId },
+    select: { id: true, status: true, replicas: true },
+  });
+  if (!app) throw new AppError("not_found", "App not found.");
+  const [rows, active, operations] = await Promise.all([
+    db.replica.findMany({
+      where: { appId: app.id, status: { in: ["starting", "healthy", "draining"] } },
+      orderBy: [{ createdAt: "asc" }, { index: "asc" }],
+      select: { index: true, status: true, deploymentId: true },
+    }),
+    db.deployment.findFirst({
+      where: { appId: app.id, teamId: ctx.teamId, status: { in: [...ACTIVE_DEPLOYMENT] } },
+      orderBy: { number: "desc" },
+      select: { id: true, number: true, status: true },
+    }),
+    db.operation.findMany({
+      where: { teamId: ctx.teamId, targetId: app.id, status: { in: ["queued", "running"] } },
+      orderBy: { createdAt: "asc" },
+      take: 10,
+      select: { id: true, kind: true, status: true },
+    }),
+  ]);
+  const ids = [...new Set(rows.map((row) => row.deploymentId))];
+  const numbers = new Map(
+    ids.length === 0
+      ? []
+      : (
+          await db.deployment.findMany({
+            where: { id: { in: ids }, appId: app.id },
+            select: { id: true, number: true },
+          })
+        ).map((row) => [row.id, row.number]),
+  );
+  return {
+    status: app.status,
+    replicas: app.replicas,
+    running: rows.map((row) => ({
+      index: row.index,
+      status: row.status,
+      deploymentId: row.deploymentId,
+      deploymentNumber: numbers.get(row.deploymentId) ?? null,
+    })),
+    activeDeployment: active,
+    pendingOperations: operations.flatMap((operation) =>
+      operation.status === "queued" || operation.status === "running"
+        ? [{ id: operation.id, kind: operation.kind, status: operation.status }]
+        : [],
+    ),
+  };
 }

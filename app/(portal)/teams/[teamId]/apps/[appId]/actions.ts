@@ -6,10 +6,22 @@ import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
 import { type ActionState, teamAction } from "@/lib/actions";
+import { APP_LOG_MAX_TAIL, readAppLogs } from "@/lib/domain/app-logs";
 import { getApp } from "@/lib/domain/apps";
 import { createDeployment } from "@/lib/domain/deployments";
+import {
+  type AppRuntimeView,
+  getAppRuntime,
+  MAX_REPLICAS,
+  restartApp,
+  rollbackApp,
+  scaleApp,
+  startApp,
+  stopApp,
+} from "@/lib/domain/lifecycle";
 import { createUpload } from "@/lib/domain/uploads";
 import { AppError } from "@/lib/errors";
+import type { AppLogLine } from "@/lib/platform/app-logs";
 
 const appInput = z.strictObject({ teamId: z.uuid(), appId: z.uuid() });
 
@@ -47,3 +59,83 @@ export const deployGitAction = teamAction(appInput, async (input, { db, ctx }) =
   const { deployment } = await createDeployment(db, ctx, input.appId, { type: "git" });
   goToDeployment(ctx.teamId, input.appId, deployment.id);
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Lifecycle: the same domain functions as POST /api/v1/apps/{appId}/actions/*. Each queues an operation and returns;
+// the app page polls (pollAppRuntime) until the worker is done.
+
+function lifecycleDone(teamId: string, appId: string, message: string): ActionState {
+  revalidatePath(`/teams/${teamId}/apps/${appId}`, "layout");
+  return { status: "success", message };
+}
+
+export const startAppAction = teamAction(appInput, async (input, { db, ctx }) => {
+  await startApp(db, ctx, input.appId);
+  return lifecycleDone(ctx.teamId, input.appId, "Starting: new containers come up, then traffic goes to them.");
+});
+
+export const stopAppAction = teamAction(appInput, async (input, { db, ctx }) => {
+  await stopApp(db, ctx, input.appId);
+  return lifecycleDone(ctx.teamId, input.appId, "Stopping: its address answers 503 until it is started again.");
+});
+
+export const restartAppAction = teamAction(appInput, async (input, { db, ctx }) => {
+  await restartApp(db, ctx, input.appId);
+  return lifecycleDone(ctx.teamId, input.appId, "Restarting with fresh containers, without downtime.");
+});
+
+const scaleFormInput = appInput.extend({ replicas: z.coerce.number().int().min(0).max(MAX_REPLICAS) });
+
+export const scaleAppAction = teamAction(scaleFormInput, async (input, { db, ctx }) => {
+  const { app } = await scaleApp(db, ctx, input.appId, { replicas: input.replicas });
+  return lifecycleDone(ctx.teamId, input.appId, `Scaling to ${app.replicas} replica${app.replicas === 1 ? "" : "s"}.`);
+});
+
+export const rollbackAppAction = teamAction(appInput.extend({ deploymentId: z.uuid() }), async (input, { db, ctx }) => {
+  await rollbackApp(db, ctx, input.appId, { deploymentId: input.deploymentId });
+  return lifecycleDone(ctx.teamId, input.appId, "Rolling back: that image is released again, nothing is rebuilt.");
+});
+
+const runtimePoll = teamAction<typeof appInput, AppRuntimeView>(appInput, async (input, { db, ctx }) => {
+  return { status: "success", data: await getAppRuntime(db, ctx, input.appId) };
+});
+
+/** The app page's live part calls this every ~2 s while something is under way (membership checked each time). */
+export async function pollAppRuntime(teamId: string, appId: string): Promise<ActionState<AppRuntimeView>> {
+  const form = new FormData();
+  form.set("teamId", String(teamId));
+  form.set("appId", String(appId));
+  return await runtimePoll({ status: "idle" }, form);
+}
+
+const logsInput = appInput.extend({
+  tail: z.coerce.number().int().min(1).max(APP_LOG_MAX_TAIL),
+  // A line's own timestamp as the previous poll returned it (RFC 3339, podman's precision).
+  since: z
+    .string()
+    .max(64)
+    .refine((value) => !Number.isNaN(Date.parse(value)), "must be a time")
+    .optional(),
+});
+
+const logsPoll = teamAction<typeof logsInput, { lines: AppLogLine[] }>(logsInput, async (input, { db, ctx }) => {
+  const since = input.since ? new Date(input.since) : undefined;
+  return { status: "success", data: await readAppLogs(db, ctx, input.appId, { tail: input.tail, since }) };
+});
+
+/**
+ * The Logs tab polls this: the newest `tail` lines, or those from `since` on. Reading never runs podman; it asks the
+ * worker to collect new lines for the next poll (lib/domain/app-logs.ts), like GET /api/v1/apps/{appId}/logs.
+ */
+export async function pollAppLogs(
+  teamId: string,
+  appId: string,
+  query: { tail: number; since?: string },
+): Promise<ActionState<{ lines: AppLogLine[] }>> {
+  const form = new FormData();
+  form.set("teamId", String(teamId));
+  form.set("appId", String(appId));
+  form.set("tail", String(query.tail));
+  if (query.since) form.set("since", String(query.since));
+  return await logsPoll({ status: "idle" }, form);
+}

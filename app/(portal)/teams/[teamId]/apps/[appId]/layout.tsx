@@ -41,6 +41,7 @@ export default async function AppLayout({ children, params }: { children: ReactN
         <AppNav
           items={[
             { href: base, label: "Overview" },
+            { href: `${base}/logs`, label: "Logs" },
             { href: `${base}/env`, label: "Environment" },
             { href: `${base}/settings`, label: "Settings" },
           ]}

@@ -1,8 +1,18 @@
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
-import { deployGitAction, deployUploadAction } from "@/app/(portal)/teams/[teamId]/apps/[appId]/actions";
+import {
+  deployGitAction,
+  deployUploadAction,
+  pollAppRuntime,
+  restartAppAction,
+  rollbackAppAction,
+  scaleAppAction,
+  startAppAction,
+  stopAppAction,
+} from "@/app/(portal)/teams/[teamId]/apps/[appId]/actions";
 import { appPage, appTitle } from "@/app/(portal)/teams/[teamId]/apps/[appId]/app-page";
 import { firstParam, type SearchParams } from "@/app/search-params";
+import { AppRuntimeLive } from "@/components/apps/app-runtime-live";
 import { DeployPanel } from "@/components/apps/deploy-panel";
 import { DeploymentsTable } from "@/components/apps/deployments-table";
 import { Pager } from "@/components/pager";
@@ -11,6 +21,7 @@ import { roleAllows } from "@/lib/auth/permissions";
 import { getDb } from "@/lib/db";
 import type { AppView } from "@/lib/domain/apps";
 import { type DeploymentView, listDeployments } from "@/lib/domain/deployments";
+import { type AppRuntimeView, getAppRuntime } from "@/lib/domain/lifecycle";
 import type { Page } from "@/lib/domain/pagination";
 import { getEnv } from "@/lib/env";
 import { isAppError } from "@/lib/errors";
@@ -58,10 +69,15 @@ export default async function AppPage({ params, searchParams }: { params: Params
   const path = `/teams/${teamId}/apps/${appId}`;
   const { ctx, app } = await appPage(teamId, appId, path);
   const canDeploy = roleAllows(ctx.role, "deployments:create") && app.status !== "deleting";
+  const canOperate = roleAllows(ctx.role, "apps:write") && app.status !== "deleting";
 
   let deployments: Page<DeploymentView>;
+  let runtime: AppRuntimeView;
   try {
-    deployments = await listDeployments(getDb(), ctx, app.id, { limit: PAGE_SIZE, cursor });
+    [deployments, runtime] = await Promise.all([
+      listDeployments(getDb(), ctx, app.id, { limit: PAGE_SIZE, cursor }),
+      getAppRuntime(getDb(), ctx, app.id),
+    ]);
   } catch (error) {
     if (!isAppError(error)) throw error;
     return <Notice tone="error">{error.message}</Notice>;
@@ -69,6 +85,21 @@ export default async function AppPage({ params, searchParams }: { params: Params
 
   return (
     <>
+      <Card title="Running">
+        <AppRuntimeLive
+          teamId={ctx.teamId}
+          appId={app.id}
+          initial={runtime}
+          poll={pollAppRuntime}
+          basePath={path}
+          hasRelease={app.currentDeploymentId !== null}
+          actions={
+            canOperate
+              ? { start: startAppAction, stop: stopAppAction, restart: restartAppAction, scale: scaleAppAction }
+              : null
+          }
+        />
+      </Card>
       {canDeploy ? (
         <Card title="Deploy" description="Each deployment builds a new image from the source; the build log is live.">
           <DeployPanel
@@ -114,7 +145,20 @@ export default async function AppPage({ params, searchParams }: { params: Params
               : "Deployments of this app will appear here."}
           </EmptyState>
         ) : (
-          <DeploymentsTable basePath={path} deployments={deployments.items} />
+          <DeploymentsTable
+            basePath={path}
+            deployments={deployments.items}
+            rollback={
+              canOperate
+                ? {
+                    action: rollbackAppAction,
+                    teamId: ctx.teamId,
+                    appId: app.id,
+                    currentDeploymentId: app.currentDeploymentId,
+                  }
+                : null
+            }
+          />
         )}
       </Card>
       <Pager path={path} cursor={cursor} nextCursor={deployments.nextCursor} />
