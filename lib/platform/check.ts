@@ -11,6 +11,7 @@ import { WORKER_STALE_AFTER_MS } from "@/lib/health";
 import { execFileExecutor } from "@/lib/infra/exec";
 import { resolveExecutable } from "@/lib/platform/infra";
 import { probeBaseImage, probeCaddy, probePodman, readinessDepsFromEnv } from "@/lib/platform/readiness";
+import { tenantServicesSection } from "@/lib/platform/tenant-check";
 
 export type CheckStatus = "ok" | "warn" | "error";
 export type CheckResult = { name: string; status: CheckStatus; message: string };
@@ -194,6 +195,7 @@ export async function runChecks(deps: CheckDeps): Promise<CheckReport> {
   const databaseOk = sections[1]?.checks.every((check) => check.status !== "error") ?? false;
   if (databaseOk) sections.push(await workerSection(deps));
   sections.push({ name: "host", checks: await hostChecks(deps.env) });
+  sections.push(await tenantServicesSection(deps.env));
   const ok = sections.every((section) => section.checks.every((check) => check.status !== "error"));
   return { ok, sections };
 }

@@ -8,21 +8,25 @@ import fs from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import type { Logger } from "pino";
-import { z } from "zod";
+import type { z } from "zod";
 import { freePort, readOrCreatePassword, startEmbeddedPostgres } from "@/lib/database/embedded";
 import type { Env } from "@/lib/env";
 import { REDIS_ADMIN_USER, RedisServerError, startRedisServer } from "@/lib/infra/redis-server";
-import { DEFAULT_PG_PORT, parseRedisAdminUrl, portOf } from "@/lib/platform/tenant-services";
+import {
+  DEFAULT_PG_PORT,
+  PG_PASSWORD_FILE,
+  parseRedisAdminUrl,
+  portOf,
+  REDIS_PASSWORD_FILE,
+  STATE_FILE,
+  EMBEDDED_PG_SUPERUSER as SUPERUSER,
+  stateSchema,
+} from "@/lib/platform/tenant-services";
 
 export const TENANT_POSTGRES_DIR = "tenant-postgres";
 export const TENANT_REDIS_DIR = "tenant-redis";
-const STATE_FILE = "tenant-services.json";
-const PG_PASSWORD_FILE = "tenant-postgres-password";
-const REDIS_PASSWORD_FILE = "tenant-redis-password";
 const HBA_FILE = "tenant-postgres-hba.conf";
 const LOOPBACK = "127.0.0.1";
-// The embedded cluster's superuser (lib/database/embedded.ts).
-const SUPERUSER = "tussilago";
 
 export type TenantServicesHandle = {
   /** Variables for the web server's and the worker's environment. */
@@ -39,10 +43,6 @@ export type StartTenantServicesOptions = {
   postgresSettings?: Record<string, string>;
 };
 
-const stateSchema = z.object({
-  postgresPort: z.number().int().min(1).max(65_535).optional(),
-  redisPort: z.number().int().min(1).max(65_535).optional(),
-});
 type State = z.infer<typeof stateSchema>;
 
 async function readState(dataDir: string): Promise<State> {

