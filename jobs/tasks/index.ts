@@ -18,6 +18,7 @@ import { tenantDbRotate } from "@/jobs/tasks/tenant_db__rotate";
 import { tenantRedisDeprovision } from "@/jobs/tasks/tenant_redis__deprovision";
 import { tenantRedisProvision } from "@/jobs/tasks/tenant_redis__provision";
 import { tenantRedisRotate } from "@/jobs/tasks/tenant_redis__rotate";
+import { tenantServicesSweep } from "@/jobs/tasks/tenant_services__sweep";
 
 export const tasks = {
   [appCollectLogs.name]: appCollectLogs,
@@ -39,6 +40,7 @@ export const tasks = {
   [tenantRedisDeprovision.name]: tenantRedisDeprovision,
   [tenantRedisProvision.name]: tenantRedisProvision,
   [tenantRedisRotate.name]: tenantRedisRotate,
+  [tenantServicesSweep.name]: tenantServicesSweep,
 } as const;
 
 export type Tasks = typeof tasks;

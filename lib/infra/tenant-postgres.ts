@@ -1000,3 +1000,31 @@ export async function inspectTenantDatabase(admin: string, resourceId: string): 
     await close(session);
   }
 }
+
+const TENANT_NAME = /^t_([0-9a-f]{32})$/;
+
+/** `t_<32 hex>` back to the resource UUID it was derived from, or null for a name this adapter never makes. */
+export function resourceIdOfTenantName(name: string): string | null {
+  const hex = TENANT_NAME.exec(name)?.[1];
+  if (!hex) return null;
+  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return UUID_V4.test(id) ? id : null;
+}
+
+/**
+ * The resource IDs behind every tenant role or database on the server (named `t_<hex>` by tenantNames), for the
+ * orphan sweep. Names that do not decode to a v4 UUID are not ours and are left out.
+ */
+export async function listTenantResourceIds(admin: string): Promise<string[]> {
+  const session = await connect(admin, "inspect", "list");
+  try {
+    const found = await rows<{ name: string }>(
+      session,
+      "SELECT rolname::text AS name FROM pg_roles WHERE rolname ~ '^t_[0-9a-f]{32}$' " +
+        "UNION SELECT datname::text FROM pg_database WHERE datname ~ '^t_[0-9a-f]{32}$' ORDER BY 1",
+    );
+    return found.map((row) => resourceIdOfTenantName(row.name)).filter((id): id is string => id !== null);
+  } finally {
+    await close(session);
+  }
+}

@@ -464,3 +464,25 @@ export function tenantRedisConnectionInfo(input: {
     keyPrefix: names.keyPrefix,
   };
 }
+
+const TENANT_USER = /^t_([0-9a-f]{32})$/;
+
+/**
+ * The resource IDs behind every tenant ACL user on the server (named `t_<hex>` by tenantRedisNames), for the orphan
+ * sweep. Users whose names do not decode to a v4 UUID are not ours and are left out.
+ */
+export async function listTenantRedisResourceIds(admin: TenantRedisAdmin): Promise<string[]> {
+  return withAdmin(admin, "inspect", async (connection) => {
+    const reply = await connection.command(["ACL", "USERS"]);
+    if (!Array.isArray(reply))
+      throw new TenantRedisError("unexpected_reply", "inspect", "ACL USERS did not answer a list");
+    const ids: string[] = [];
+    for (const user of reply) {
+      const hex = typeof user === "string" ? TENANT_USER.exec(user)?.[1] : undefined;
+      if (!hex) continue;
+      const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+      if (UUID_V4.test(id)) ids.push(id);
+    }
+    return ids.sort();
+  });
+}
