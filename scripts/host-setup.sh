@@ -197,6 +197,55 @@ fi
 chmod 0660 "$CADDY_SOCKET"
 
 # 4. Firewall: tenant networks reach the internet and the tenant data services, nothing else on the host ---------
+# The tenant data services (tenant PostgreSQL and redis-server, started by `npm start`) listen on fixed ports so that
+# exactly those can be opened to tenant networks. The ports come from, in order: the environment of this script, the
+# existing host.env, the ports the platform already uses (<data dir>/tenant-services.json, so attached apps keep
+# working), else the defaults below. They are written to host.env, which the platform reads at start (lib/env.ts),
+# so the platform listens on the very ports the firewall opens. TENANT_SERVICE_PORTS (space-separated) adds more,
+# e.g. an external PgBouncer's; the port of TENANT_PGBOUNCER_URL is added when it is configured.
+DEFAULT_TENANT_PG_PORT=15432
+DEFAULT_TENANT_REDIS_PORT=16379
+
+host_env_value() {
+  [[ -f "$HOST_ENV" ]] || return 0
+  sed -n "s/^$1=//p" "$HOST_ENV" | tail -n 1
+}
+
+# The port the running platform chose for a tenant server ("postgresPort" or "redisPort"), if it ever started.
+state_port() {
+  local data_dir="${TUSSILAGO_DATA_DIR:-$(host_env_value TUSSILAGO_DATA_DIR)}"
+  data_dir="${data_dir:-/var/lib/tussilago}"
+  [[ -f "$data_dir/tenant-services.json" ]] || return 0
+  python3 -c 'import json, sys
+try:
+    value = json.load(open(sys.argv[1])).get(sys.argv[2])
+except Exception:
+    value = None
+print(value if isinstance(value, int) else "")' "$data_dir/tenant-services.json" "$1"
+}
+
+valid_port() { [[ "$1" =~ ^[0-9]{1,5}$ ]] && ((10#$1 >= 1 && 10#$1 <= 65535)); }
+
+TENANT_PG_PORT="${TENANT_PG_PORT:-$(host_env_value TENANT_PG_PORT)}"
+TENANT_PG_PORT="${TENANT_PG_PORT:-$(state_port postgresPort)}"
+TENANT_PG_PORT="${TENANT_PG_PORT:-$DEFAULT_TENANT_PG_PORT}"
+TENANT_REDIS_PORT="${TENANT_REDIS_PORT:-$(host_env_value TENANT_REDIS_PORT)}"
+TENANT_REDIS_PORT="${TENANT_REDIS_PORT:-$(state_port redisPort)}"
+TENANT_REDIS_PORT="${TENANT_REDIS_PORT:-$DEFAULT_TENANT_REDIS_PORT}"
+valid_port "$TENANT_PG_PORT" || die "TENANT_PG_PORT must be a port number (got '$TENANT_PG_PORT')"
+valid_port "$TENANT_REDIS_PORT" || die "TENANT_REDIS_PORT must be a port number (got '$TENANT_REDIS_PORT')"
+service_ports=("$TENANT_PG_PORT" "$TENANT_REDIS_PORT")
+pgbouncer_url="${TENANT_PGBOUNCER_URL:-$(host_env_value TENANT_PGBOUNCER_URL)}"
+if [[ "$pgbouncer_url" =~ :([0-9]{1,5})/?$ ]]; then
+  service_ports+=("${BASH_REMATCH[1]}")
+fi
+for port in ${TENANT_SERVICE_PORTS:-}; do
+  valid_port "$port" || die "TENANT_SERVICE_PORTS must list port numbers (got '$port')"
+  service_ports+=("$port")
+done
+# Sorted and without duplicates, so the chain is the same on every run.
+mapfile -t service_ports < <(printf '%s\n' "${service_ports[@]}" | sort -n -u)
+
 if [[ "$WANT_FIREWALL" == 1 ]]; then
   log "installing firewall chain $CHAIN"
   iptables -N "$CHAIN" 2>/dev/null || iptables -F "$CHAIN"
@@ -213,10 +262,11 @@ if [[ "$WANT_FIREWALL" == 1 ]]; then
     iptables -C "$hook" -i cni-podman+ -j "$CHAIN" 2>/dev/null || iptables -I "$hook" 1 -i cni-podman+ -j "$CHAIN"
   done
   # The host itself (portal, platform PostgreSQL, Caddy admin, SSH...): closed to tenant networks, except the
-  # tenant data services' ports, which TENANT_SERVICE_PORTS may list (space-separated).
+  # tenant data services' ports (above).
+  log "opening the tenant data services' ports to tenant networks: ${service_ports[*]}"
   iptables -N "$CHAIN-INPUT" 2>/dev/null || iptables -F "$CHAIN-INPUT"
   iptables -A "$CHAIN-INPUT" -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
-  for port in ${TENANT_SERVICE_PORTS:-}; do
+  for port in "${service_ports[@]}"; do
     iptables -A "$CHAIN-INPUT" -p tcp --dport "$port" -j RETURN
   done
   iptables -A "$CHAIN-INPUT" -j DROP
@@ -246,6 +296,8 @@ fi
 
 # 6. What the platform needs to know --------------------------------------------------------------------------------
 log "writing $HOST_ENV"
+# TENANT_* settings an operator added by hand (an external tenant server, public hosts) are kept.
+kept_tenant_lines=$([[ -f "$HOST_ENV" ]] && grep -E '^TENANT_[A-Z0-9_]+=' "$HOST_ENV" | grep -vE '^TENANT_(PG|REDIS)_PORT=' || true)
 {
   echo "# Written by Tussilago's host setup ($(date -u +%Y-%m-%dT%H:%M:%SZ)). Environment variables override these."
   echo "TUSSILAGO_OCI_RUNTIME=$RUNTIME"
@@ -259,6 +311,10 @@ log "writing $HOST_ENV"
     echo "TUSSILAGO_PYTHON_VERSION=$python_version"
   fi
   echo "TUSSILAGO_FIREWALL_CHAIN=$([[ $WANT_FIREWALL == 1 ]] && echo "$CHAIN" || echo none)"
+  # The embedded tenant servers listen here; the firewall opens exactly these (and TENANT_SERVICE_PORTS).
+  echo "TENANT_PG_PORT=$TENANT_PG_PORT"
+  echo "TENANT_REDIS_PORT=$TENANT_REDIS_PORT"
+  if [[ -n "$kept_tenant_lines" ]]; then printf '%s\n' "$kept_tenant_lines"; fi
 } >"$HOST_ENV.tmp"
 chmod 0644 "$HOST_ENV.tmp"
 mv "$HOST_ENV.tmp" "$HOST_ENV"

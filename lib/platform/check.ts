@@ -152,6 +152,21 @@ async function podmanCheck(env: Env): Promise<CheckResult[]> {
   return results;
 }
 
+/**
+ * The tenant data services the firewall's INPUT chain does not open (host setup writes their fixed ports to host.env
+ * and opens exactly those). Only fixed ports (TENANT_PG_PORT, TENANT_REDIS_PORT) are checked.
+ */
+export function tenantPortsClosed(env: Env, inputRules: string | null): string[] {
+  const wanted: [string, number | undefined][] = [
+    ["the tenant PostgreSQL", env.tenantServices.pgPort],
+    ["the tenant Redis", env.tenantServices.redisPort],
+  ];
+  const open = new Set(
+    [...(inputRules ?? "").matchAll(/--dport (\d+)\b.*-j RETURN/g)].map((match) => Number(match[1])),
+  );
+  return wanted.flatMap(([name, port]) => (port !== undefined && !open.has(port) ? [name] : []));
+}
+
 async function firewallCheck(env: Env): Promise<CheckResult> {
   const chain = env.infra.firewallChain;
   if (chain === "none") {
@@ -162,7 +177,17 @@ async function firewallCheck(env: Env): Promise<CheckResult> {
     };
   }
   try {
-    await execFileExecutor(resolveExecutable("iptables"), ["-S", chain], { timeoutMs: 5_000 });
+    const iptables = resolveExecutable("iptables");
+    await execFileExecutor(iptables, ["-S", chain], { timeoutMs: 5_000 });
+    const input = await execFileExecutor(iptables, ["-S", `${chain}-INPUT`], { timeoutMs: 5_000 }).catch(() => null);
+    const closed = tenantPortsClosed(env, input?.stdout ?? null);
+    if (closed.length > 0) {
+      return {
+        name: "firewall",
+        status: "warn",
+        message: `iptables chain ${chain} installed, but tenant networks cannot reach ${closed.join(" and ")}: run scripts/host-setup.sh again`,
+      };
+    }
     return { name: "firewall", status: "ok", message: `iptables chain ${chain} installed` };
   } catch {
     return {
