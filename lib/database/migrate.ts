@@ -13,7 +13,10 @@ import { runMigrations as runWorkerMigrations, Logger as WorkerLogger } from "gr
 import pg from "pg";
 import type { Logger } from "pino";
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
+// Resolved from this file's directory rather than with `new URL(relative, import.meta.url)`, which Next's bundler
+// takes for an asset to bundle (and fails on a directory) when web code imports this module through the job
+// registry; only the worker, the supervisor and the CLI apply migrations.
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../prisma/migrations");
 /** An arbitrary constant identifying the platform's migration lock (pg_advisory_xact_lock takes a bigint). */
 const MIGRATION_LOCK_KEY = 7_345_120_915_001;
 
