@@ -11,13 +11,26 @@
 //   FAKE_PODMAN_HANG_<KEY>=1             never answer (to test timeouts)
 //   FAKE_PODMAN_RUN_EXIT_CODE=<n>        containers started by `run` have already exited with n (one-off commands)
 //   FAKE_PODMAN_RUN_EXIT_MATCH=<regex>   ... only those whose name matches (e.g. "-release$"); the others keep running
+//   $FAKE_PODMAN_STATE/serve-http (a file)  containers started by `run` answer HTTP 200 on their published host ports (a
+//                                        small detached server per container, gone within a second of the container
+//                                        stopping or being removed), so a release passes its health check end to end
 //   FAKE_PODMAN_RUNTIMES=<r1,r2,...>     the OCI runtimes podman knows; any other --runtime fails like podman's
 //                                        "default OCI runtime ... not found" (a host without gVisor installed)
 //   FAKE_PODMAN_HOST_PORTS=<p1,p2,...>   host ports for `--publish 127.0.0.1::<port>`, taken in order (the first one
 //                                        no container holds), so a test can listen on them and answer health checks
 
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 
 const VERSION = "4.3.1";
@@ -416,7 +429,48 @@ function run(state, args, globals) {
     ],
   };
   state.containers.push(container);
+  if (container.state === "running" && existsSync(join(stateDir, "serve-http"))) {
+    for (const port of ports) serveHttp(container, port.host_port);
+  }
   return { stdout: `${container.id}\n` };
+}
+
+// The stand-in for the app inside a container: answers every request with 200 and exits once its container is no
+// longer running in the state file (stopped, removed, or the whole state directory gone).
+const SERVER = `
+const { createServer } = require("node:http");
+const { readFileSync } = require("node:fs");
+const [stateFile, id, port, name] = process.argv.slice(1);
+const server = createServer((req, res) => {
+  res.writeHead(200, { "content-type": "text/plain" });
+  res.end("ok from " + name + "\\n");
+});
+server.on("error", () => process.exit(0));
+server.listen(Number(port), "127.0.0.1");
+const started = Date.now();
+let seen = false;
+setInterval(() => {
+  let running = false;
+  try {
+    const state = JSON.parse(readFileSync(stateFile, "utf8"));
+    running = state.containers.some((c) => c.id === id && c.state === "running");
+  } catch {}
+  // The state is saved just after \`run\` answers: absent at first is not yet gone.
+  if (running) seen = true;
+  else if (seen || Date.now() - started > 10000) process.exit(0);
+}, 500);
+`;
+
+function serveHttp(container, port) {
+  const child = spawn(
+    process.execPath,
+    ["-e", SERVER, join(stateDir, "state.json"), container.id, String(port), container.name],
+    {
+      detached: true,
+      stdio: "ignore",
+    },
+  );
+  child.unref();
 }
 
 function psEntry(c) {
