@@ -20,6 +20,7 @@ import { baseImageFor } from "@/lib/build/containerfile";
 import { detectPlan, fsSourceTree } from "@/lib/build/plan";
 import { freePort } from "@/lib/database/embedded";
 import { DEFAULT_HOST_CONFIG, defaultPythonVersion, type Env, parseEnv, readHostConfig } from "@/lib/env";
+import { teamNetworkName } from "@/lib/platform/release";
 
 const execFileAsync = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -372,6 +373,15 @@ async function smokeExample(api: Api, env: Env, front: Front, example: string): 
     deploy(api, app.id, source),
   );
   await phase(`${example}: first request through Caddy`, () => waitServed(front, app.url, greets));
+  await phase(`${example}: replicas run under the sandbox runtime`, async () => {
+    const names = await containersOf(env, app.id);
+    if (names.length === 0) fail("no running container for the app");
+    for (const name of names) {
+      const runtime = (await podman(env, ["inspect", "--format", "{{.OCIRuntime}}", name])).trim();
+      if (runtime !== env.infra.ociRuntime) fail(`${name} runs under ${runtime}, not ${env.infra.ociRuntime}`);
+    }
+    say(`    ${names.length} container(s) under ${env.infra.ociRuntime}`);
+  });
 
   const second = await phase(`${example}: redeploy while probing (no failed request)`, async () => {
     const probe = probeLoop(front, app.url);
@@ -477,6 +487,7 @@ async function main(): Promise<number> {
   const platform = await phase("start the platform (build when sources changed)", () =>
     startPlatform(dataDir, logFile, secretKey),
   );
+  let teamId: string | null = null;
   try {
     const report = await phase("host readiness (manage check)", () => manage(platform, ["check", "--no-ping"]));
     if (report.ok !== true) {
@@ -500,10 +511,15 @@ async function main(): Promise<number> {
       "--scopes",
       "read,write",
     ]);
+    teamId = String(team.id);
     const api = apiClient(platform.origin, String(token.token));
     for (const example of examples) await smokeExample(api, env, front, example);
   } finally {
     await platform.stop();
+    // The smoke's team outlives its apps; its podman network is the one thing left on the host.
+    if (teamId) {
+      await execFileAsync(env.infra.podmanPath, ["network", "rm", "--force", teamNetworkName(teamId)]).catch(() => {});
+    }
     if (!values["keep-data"]) await fs.rm(dataDir, { recursive: true, force: true });
   }
   say("");
