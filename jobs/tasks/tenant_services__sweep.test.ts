@@ -77,7 +77,7 @@ describe("tenant_services__sweep on the tenant PostgreSQL", () => {
       ],
     });
     for (const id of [orphan, ready, deleting]) await provisionDatabase(id);
-    const mine = new Set([orphan, ready, deleting]);
+    const mine = new Set<string>([orphan, ready, deleting]);
 
     const first = await sweepTenantOrphans({
       db: getDb(),
