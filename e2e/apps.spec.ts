@@ -251,3 +251,108 @@ test("a viewer sees apps, deployments, variables and settings without any form",
   await expect(viewer.getByRole("button", { name: "Create app" })).toHaveCount(0);
   await context.close();
 });
+
+/**
+ * Runs `body` with the fake podman's containers answering HTTP on their published ports (test/fake-podman), so
+ * releases pass their health check and the app really reaches "running" through the release engine and fake Caddy.
+ */
+async function withServingContainers<T>(body: () => Promise<T>): Promise<T> {
+  const dir = process.env.E2E_FAKE_PODMAN_DIR;
+  if (!dir) throw new Error("e2e/global-setup.ts did not set E2E_FAKE_PODMAN_DIR");
+  const file = path.join(dir, "state", "serve-http");
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, "");
+  try {
+    return await body();
+  } finally {
+    await fs.rm(file, { force: true });
+  }
+}
+
+test("an app reaches running, shows its address, restarts, scales, shows its logs and stops", async ({ page }) => {
+  test.setTimeout(300_000);
+  const teamId = await signUpWithTeam(page, {
+    name: "Rita Runner",
+    email: uniqueEmail("runner"),
+    team: `Team ${unique("running")}`,
+  });
+  const name = unique("live");
+  const appPath = await createApp(page, teamId, name);
+  await withServingContainers(async () => {
+    await deploy(page, await tarball(path.resolve("examples/wsgi-stdlib"), "wsgi-live"));
+    await expect(page.getByTestId("deployment-status")).toHaveAttribute("data-status", "running", {
+      timeout: 150_000,
+    });
+    await expect(page.getByText("Released: this deployment is serving the app.")).toBeVisible();
+
+    // The app page: running, its address as a link, one healthy replica, the lifecycle controls.
+    await page.goto(appPath);
+    await expect(page.getByTestId("app-status")).toHaveAttribute("data-status", "running");
+    await expect(page.getByTestId("runtime-status")).toHaveAttribute("data-status", "running");
+    const address = page.getByRole("link", { name: new RegExp(`^http://${name}-[a-z0-9-]+\\.localhost`) });
+    await expect(address).toBeVisible();
+    const replicas = page.getByTestId("replica");
+    await expect(replicas).toHaveCount(1);
+    await expect(replicas.first()).toHaveAttribute("data-status", "healthy");
+    await expect(page.locator("body")).not.toContainText("127.0.0.1");
+    await page.screenshot({ path: test.info().outputPath("app-running.png"), fullPage: true });
+
+    // Restart: new containers, then the old ones go; the page follows the operation until it is done.
+    await page.getByRole("button", { name: "Restart" }).click();
+    await expect(page.getByText("Restarting with fresh containers, without downtime.")).toBeVisible();
+    await expect(page.getByTestId("pending-operations")).toHaveCount(0, { timeout: 90_000 });
+    await expect(replicas).toHaveCount(1);
+    await expect(replicas.first()).toHaveAttribute("data-status", "healthy");
+
+    // Scale to two replicas from the page.
+    await page.getByTestId("scale-replicas").fill("2");
+    await page.getByRole("button", { name: "Scale" }).click();
+    await expect(page.getByText("Scaling to 2 replicas.")).toBeVisible();
+    await expect(page.getByTestId("pending-operations")).toHaveCount(0, { timeout: 90_000 });
+    await expect(replicas).toHaveCount(2, { timeout: 30_000 });
+    await expect(page.locator('[data-testid="replica"][data-status="healthy"]')).toHaveCount(2);
+
+    // The Logs tab: what the (fake) containers printed, collected by the worker and followed by polling.
+    await page.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Logs" }).click();
+    await expect(page).toHaveURL((url) => url.pathname === `${appPath}/logs`);
+    await expect(page.getByTestId("app-logs")).toContainText("fake-podman: started", { timeout: 60_000 });
+    await expect(page.getByTestId("logs-follow")).toHaveAttribute("aria-pressed", "true");
+    await page.screenshot({ path: test.info().outputPath("app-logs.png"), fullPage: true });
+
+    // Stop asks first, then the app is stopped and its containers are gone.
+    await page.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Overview" }).click();
+    await page.getByRole("button", { name: "Stop" }).click();
+    await expect(page.getByText("Stop the app? Its address answers 503 until it is started again.")).toBeVisible();
+    await page.getByRole("button", { name: "Stop" }).click();
+    await expect(page.getByTestId("runtime-status")).toHaveAttribute("data-status", "stopped", { timeout: 90_000 });
+    await expect(page.getByTestId("replica")).toHaveCount(0, { timeout: 30_000 });
+    await expect(page.getByRole("button", { name: "Start", exact: true })).toBeVisible();
+  });
+});
+
+test("a viewer sees a running app's state but no lifecycle controls", async ({ page, browser, baseURL }) => {
+  test.setTimeout(120_000);
+  const teamId = await signUpWithTeam(page, {
+    name: "Otto Owner",
+    email: uniqueEmail("owner"),
+    team: `Team ${unique("watchers")}`,
+  });
+  const appPath = await createApp(page, teamId, unique("watched"));
+  // The owner sees the controls (no release yet: only scale).
+  await expect(page.getByRole("button", { name: "Scale" })).toBeVisible();
+  const invitePath = await invite(page, teamId, uniqueEmail("viewer"), "viewer");
+  const context = await browser.newContext({ baseURL });
+  const viewer = await context.newPage();
+  await viewer.goto(invitePath);
+  await viewer.getByRole("link", { name: "Sign up" }).click();
+  await submitSignUp(viewer, { name: "Val Viewer" });
+  await viewer.getByRole("button", { name: "Accept" }).click();
+  await viewer.goto(appPath);
+  await expect(viewer.getByTestId("runtime-status")).toHaveAttribute("data-status", "created");
+  for (const label of ["Start", "Stop", "Restart", "Scale", "Roll back"]) {
+    await expect(viewer.getByRole("button", { name: label, exact: true })).toHaveCount(0);
+  }
+  await viewer.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Logs" }).click();
+  await expect(viewer.getByTestId("app-logs")).toContainText("No output yet.");
+  await context.close();
+});
