@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { defineTask } from "@/jobs/define";
 import { failOperation } from "@/lib/domain/operations";
+import { readinessDepsFromEnv, readinessProblem } from "@/lib/platform/readiness";
 import {
   asRetryableFailure,
   giveUpRelease,
@@ -29,6 +30,19 @@ export const appLifecycle = defineTask({
       if (!(error instanceof ReleaseFailure)) throw error;
       await failOperation(ctx.db, payload.operationId, error.message);
       return;
+    }
+    // An unready host fails a request nothing has been done for yet (still queued) at once, with what to do.
+    const operation = await ctx.db.operation.findUnique({
+      where: { id: payload.operationId },
+      select: { status: true },
+    });
+    if (operation?.status === "queued") {
+      const problem = await readinessProblem(readinessDepsFromEnv(), { podman: true, caddy: true });
+      if (problem) {
+        await failOperation(ctx.db, payload.operationId, problem);
+        ctx.log.warn({ appId: payload.appId, problem }, "host not ready: lifecycle operation failed without retrying");
+        return;
+      }
     }
     try {
       await runLifecycle(deps, payload);

@@ -154,3 +154,17 @@ describe("deployment__release on an unready host", { timeout: 120_000 }, () => {
     expect(row.error).toMatch(/podman|container engine/);
   });
 });
+
+describe("app__lifecycle on an unready host", { timeout: 120_000 }, () => {
+  it("fails a queued start at once when Caddy does not answer, touching nothing", async () => {
+    const { app } = await seedApp({ replicas: 1 });
+    const operation = await getDb().operation.create({
+      data: { kind: "app.start", teamId: app.teamId, targetType: "app", targetId: app.id },
+    });
+    await tasks.app__lifecycle.run({ operationId: operation.id, appId: app.id, action: "start" }, taskCtx());
+    const row = await getDb().operation.findUniqueOrThrow({ where: { id: operation.id } });
+    expect(row.status).toBe("failed");
+    expect(row.error).toContain("Caddy's admin API");
+    expect(await fakeContainers(podman)).toEqual([]);
+  });
+});
