@@ -113,6 +113,10 @@ const envSchema = z.object({
   TENANT_PGBOUNCER_URL: postgresUrl,
   TENANT_REDIS_ADMIN_URL: redisUrl,
   TENANT_REDIS_PUBLIC_HOST: hostName,
+  TENANT_PGBOUNCER: z.enum(["embedded", "off", ""]).default("off"),
+  TENANT_PGBOUNCER_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  TENANT_PGBOUNCER_ADMIN_URL: postgresUrl,
+  TENANT_PGBOUNCER_CONFIG_DIR: optionalString,
   TENANT_PG_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   TENANT_REDIS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
 });
@@ -180,6 +184,14 @@ export type Env = {
     pgPublicHost: string | undefined;
     /** When set, apps connect through this PgBouncer (its host and port) instead of the server itself. */
     pgBouncerUrl: string | undefined;
+    /** "embedded": the supervisor starts a PgBouncer in front of the tenant PostgreSQL (and sets pgBouncerUrl). */
+    pgBouncerMode: "embedded" | "off";
+    pgBouncerPort: number | undefined;
+    /**
+     * The embedded PgBouncer as the worker manages it: its admin console, and the directory of its configuration,
+     * whose users and auth files the worker rewrites from the databases. Both or neither; the supervisor sets them.
+     */
+    pgBouncerAdmin: { adminUrl: string; configDir: string } | null;
     redisAdminUrl: string | undefined;
     /** Like pgPublicHost, for Redis; defaults to TENANT_PG_PUBLIC_HOST, then to the admin URL's host. */
     redisPublicHost: string | undefined;
@@ -261,6 +273,12 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       pgAdminUrl: raw.TENANT_PG_ADMIN_URL,
       pgPublicHost: raw.TENANT_PG_PUBLIC_HOST,
       pgBouncerUrl: raw.TENANT_PGBOUNCER_URL,
+      pgBouncerMode: raw.TENANT_PGBOUNCER === "embedded" ? "embedded" : "off",
+      pgBouncerPort: raw.TENANT_PGBOUNCER_PORT,
+      pgBouncerAdmin:
+        raw.TENANT_PGBOUNCER_ADMIN_URL && raw.TENANT_PGBOUNCER_CONFIG_DIR
+          ? { adminUrl: raw.TENANT_PGBOUNCER_ADMIN_URL, configDir: raw.TENANT_PGBOUNCER_CONFIG_DIR }
+          : null,
       redisAdminUrl: raw.TENANT_REDIS_ADMIN_URL,
       redisPublicHost: raw.TENANT_REDIS_PUBLIC_HOST ?? raw.TENANT_PG_PUBLIC_HOST,
       pgPort: raw.TENANT_PG_PORT,

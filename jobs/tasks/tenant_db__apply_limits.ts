@@ -6,6 +6,7 @@ import { defineTask } from "@/jobs/define";
 import { errorFields, finalReason, openPassword, requirePostgres } from "@/jobs/tenant-services";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { provisionTenantDatabase } from "@/lib/infra/tenant-postgres";
+import { syncTenantPgBouncer } from "@/lib/platform/tenant-services-pgbouncer";
 
 export const tenantDbApplyLimits = defineTask({
   name: "tenant_db__apply_limits",
@@ -48,6 +49,8 @@ export const tenantDbApplyLimits = defineTask({
       return;
     }
     await db.tenantDatabase.updateMany({ where: { id: databaseId, status: "ready" }, data: { error: null } });
+    // PgBouncer's per-user cap follows, where the platform manages one.
+    await syncTenantPgBouncer(db, jobLog);
     await succeedOperation(db, operationId);
     jobLog.info({ limits }, "tenant database limits applied");
   },

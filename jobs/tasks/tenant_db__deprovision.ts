@@ -5,6 +5,7 @@ import { defineTask } from "@/jobs/define";
 import { errorFields, finalReason, requirePostgres } from "@/jobs/tenant-services";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { deprovisionTenantDatabase } from "@/lib/infra/tenant-postgres";
+import { syncTenantPgBouncer } from "@/lib/platform/tenant-services-pgbouncer";
 
 export const tenantDbDeprovision = defineTask({
   name: "tenant_db__deprovision",
@@ -38,6 +39,7 @@ export const tenantDbDeprovision = defineTask({
     await db.tenantDatabase.deleteMany({ where: { id: databaseId, status: "deleting" } });
     await succeedOperation(db, operationId);
     jobLog.info("tenant database deleted");
+    await syncTenantPgBouncer(db, jobLog);
   },
   async onGiveUp({ databaseId, operationId }, reason, { db }) {
     await db.tenantDatabase.updateMany({ where: { id: databaseId, status: "deleting" }, data: { error: reason } });

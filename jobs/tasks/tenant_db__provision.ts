@@ -7,6 +7,7 @@ import { errorFields, finalReason, openPassword, requirePostgres } from "@/jobs/
 import { requestSystemRestart } from "@/lib/domain/lifecycle";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { runTenantProvisionSteps, TENANT_PROVISION_STEPS, type TenantProvisionStep } from "@/lib/infra/tenant-postgres";
+import { syncTenantPgBouncer } from "@/lib/platform/tenant-services-pgbouncer";
 
 const payload = z.strictObject({ databaseId: z.uuid(), operationId: z.uuid() });
 
@@ -60,6 +61,8 @@ export async function provisionTenantDb(
     jobLog.warn(errorFields(error), "tenant database provisioning failed");
     return;
   }
+  // PgBouncer learns the role before anyone holds its credentials (they are revealed and injected once ready).
+  await syncTenantPgBouncer(db, jobLog);
   // Conditional: a deletion requested meanwhile wins, and its job removes what was just created. An app attached at
   // creation restarts to receive the variables, in the same transaction as the status that makes them available.
   await db.$transaction(async (tx) => {

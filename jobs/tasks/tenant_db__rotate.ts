@@ -6,6 +6,7 @@ import { errorFields, finalReason, openPassword, requirePostgres } from "@/jobs/
 import { requestSystemRestart } from "@/lib/domain/lifecycle";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { provisionTenantDatabase, rotateTenantPassword } from "@/lib/infra/tenant-postgres";
+import { syncTenantPgBouncer } from "@/lib/platform/tenant-services-pgbouncer";
 
 const ROTATABLE = ["ready", "failed"] as const;
 
@@ -53,6 +54,8 @@ export const tenantDbRotate = defineTask({
       jobLog.warn(errorFields(error), "tenant database password rotation failed");
       return;
     }
+    // PgBouncer takes the new verifier before the app restarts with the new password.
+    await syncTenantPgBouncer(db, jobLog);
     // The old password stopped working: the attached app restarts with the new one, in the same transaction as the
     // status that says it is in place.
     await db.$transaction(async (tx) => {

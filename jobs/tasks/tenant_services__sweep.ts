@@ -16,6 +16,7 @@ import type { Db } from "@/lib/db";
 import { deprovisionTenantDatabase, listTenantResourceIds } from "@/lib/infra/tenant-postgres";
 import { deprovisionTenantRedis, listTenantRedisResourceIds, type TenantRedisAdmin } from "@/lib/infra/tenant-redis";
 import { tenantPostgresConfig, tenantRedisConfig } from "@/lib/platform/tenant-services";
+import { syncTenantPgBouncer } from "@/lib/platform/tenant-services-pgbouncer";
 
 export type SweepInput = {
   db: Db;
@@ -95,6 +96,8 @@ export const tenantServicesSweep = defineTask({
       postgresAdminUrl: tenantPostgresConfig()?.adminUrl ?? null,
       redisAdmin: redis?.admin ?? null,
     });
+    // Also the hourly catch-up of PgBouncer's per-user limits, should a job's sync have failed.
+    await syncTenantPgBouncer(db, log);
     const removed = result.databases.length + result.redis.length;
     if (removed > 0)
       log.info({ databases: result.databases.length, redis: result.redis.length }, "tenant orphans swept");

@@ -1028,3 +1028,36 @@ export async function listTenantResourceIds(admin: string): Promise<string[]> {
     await close(session);
   }
 }
+
+/**
+ * The SCRAM verifiers of the given resources' roles, by role name (roles that do not exist are absent), for a
+ * PgBouncer that logs clients in with the same verifier as the server. Secrets: never log them. Needs an admin that
+ * can read pg_authid (a superuser); others get a "permission" error.
+ */
+export async function readTenantVerifiers(admin: string, resourceIds: readonly string[]): Promise<Map<string, string>> {
+  const roles = resourceIds.map((id) => tenantNames(id, "inspect").role);
+  const session = await connect(admin, "inspect", "verifiers");
+  try {
+    const [access] = await rows<{ readable: boolean }>(
+      session,
+      "SELECT has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS readable",
+    );
+    if (!access?.readable) {
+      throw new TenantPostgresError("permission", "inspect", "the admin role cannot read pg_authid", {
+        step: "verifiers",
+      });
+    }
+    const found = await rows<{ role: string; verifier: string | null }>(
+      session,
+      "SELECT rolname::text AS role, rolpassword AS verifier FROM pg_authid WHERE rolname = ANY($1::text[])",
+      [roles],
+    );
+    return new Map(
+      found
+        .filter((row): row is { role: string; verifier: string } => row.verifier?.startsWith("SCRAM-SHA-256$") ?? false)
+        .map((row) => [row.role, row.verifier]),
+    );
+  } finally {
+    await close(session);
+  }
+}

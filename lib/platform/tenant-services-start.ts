@@ -14,6 +14,7 @@ import type { Env } from "@/lib/env";
 import { REDIS_ADMIN_USER, RedisServerError, startRedisServer } from "@/lib/infra/redis-server";
 import {
   DEFAULT_PG_PORT,
+  hostOf,
   PG_PASSWORD_FILE,
   parseRedisAdminUrl,
   portOf,
@@ -22,9 +23,11 @@ import {
   EMBEDDED_PG_SUPERUSER as SUPERUSER,
   stateSchema,
 } from "@/lib/platform/tenant-services";
+import { type EmbeddedPgBouncer, startPgBouncer } from "@/lib/platform/tenant-services-pgbouncer";
 
 export const TENANT_POSTGRES_DIR = "tenant-postgres";
 export const TENANT_REDIS_DIR = "tenant-redis";
+export const TENANT_PGBOUNCER_DIR = "tenant-pgbouncer";
 const HBA_FILE = "tenant-postgres-hba.conf";
 const LOOPBACK = "127.0.0.1";
 
@@ -33,12 +36,15 @@ export type TenantServicesHandle = {
   env: Record<string, string>;
   postgres: { adminUrl: string; port: number; embedded: boolean };
   redis: { adminUrl: string; port: number; embedded: boolean } | null;
+  /** The embedded PgBouncer, when TENANT_PGBOUNCER=embedded. */
+  pgbouncer: { port: number; adminUrl: string; configDir: string } | null;
   stop(): Promise<void>;
 };
 
 export type StartTenantServicesOptions = {
   /** Tests point this at a missing binary to see the warning path. */
   redisServerPath?: string;
+  pgBouncerPath?: string;
   /** Extra server settings for the embedded PostgreSQL (tests turn durability off). */
   postgresSettings?: Record<string, string>;
 };
@@ -195,6 +201,35 @@ async function startEmbeddedTenantRedis(
   }
 }
 
+/**
+ * PgBouncer in front of the tenant PostgreSQL (TENANT_PGBOUNCER=embedded). The worker fills in the tenant roles:
+ * their SCRAM verifiers come from pg_authid, which needs a superuser admin, as the embedded cluster's is.
+ */
+async function startEmbeddedPgBouncer(
+  env: Env,
+  log: Logger,
+  state: State,
+  adminUrl: string,
+  options: StartTenantServicesOptions,
+): Promise<EmbeddedPgBouncer> {
+  const bouncerLog = log.child({ component: "tenant-pgbouncer" });
+  const extra = extraListenAddress(env.tenantServices.pgPublicHost, "PgBouncer", bouncerLog);
+  const port = await stablePort(env.tenantServices.pgBouncerPort, state.pgBouncerPort, "PgBouncer", bouncerLog);
+  const admin = new URL(adminUrl);
+  const started = await startPgBouncer({
+    dir: path.join(env.dataDir, TENANT_PGBOUNCER_DIR),
+    port,
+    listen: extra ? [LOOPBACK, extra] : [LOOPBACK],
+    backend: { host: hostOf(admin), port: portOf(admin, DEFAULT_PG_PORT) },
+    // PgBouncer refuses to run as root; the embedded PostgreSQL's user exists by then (lib/database/embedded.ts).
+    ...(typeof process.getuid === "function" && process.getuid() === 0 ? { runAs: "postgres" } : {}),
+    ...(options.pgBouncerPath ? { binary: options.pgBouncerPath } : {}),
+    log: bouncerLog,
+  });
+  state.pgBouncerPort = port;
+  return started;
+}
+
 /** Starts what the operator did not configure. Call before the web server and the worker; stop after them. */
 export async function startTenantServices(
   env: Env,
@@ -228,11 +263,23 @@ export async function startTenantServices(
       if (started) stops.push(started.stop);
       redis = started ? { adminUrl: started.url, port: started.port, embedded: true } : null;
     }
+    let pgbouncer: TenantServicesHandle["pgbouncer"] = null;
+    if (env.tenantServices.pgBouncerMode === "embedded" && !env.tenantServices.pgBouncerUrl) {
+      const started = await startEmbeddedPgBouncer(env, log, state, postgres.adminUrl, options);
+      stops.push(started.stop);
+      pgbouncer = { port: started.port, adminUrl: started.adminUrl, configDir: started.configDir };
+    }
     await writeState(env.dataDir, state);
 
     const childEnv: Record<string, string> = { TENANT_PG_ADMIN_URL: postgres.adminUrl };
     if (redis) childEnv.TENANT_REDIS_ADMIN_URL = redis.adminUrl;
-    return { env: childEnv, postgres, redis, stop: stopAll };
+    if (pgbouncer) {
+      // Apps connect through it (its host and port); the worker keeps its per-user limits in step.
+      childEnv.TENANT_PGBOUNCER_URL = `postgresql://${LOOPBACK}:${pgbouncer.port}`;
+      childEnv.TENANT_PGBOUNCER_ADMIN_URL = pgbouncer.adminUrl;
+      childEnv.TENANT_PGBOUNCER_CONFIG_DIR = pgbouncer.configDir;
+    }
+    return { env: childEnv, postgres, redis, pgbouncer, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

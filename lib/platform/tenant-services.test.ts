@@ -228,4 +228,33 @@ describe("startTenantServices", () => {
     });
     await services.stop();
   });
+
+  it.skipIf(spawnSync("pgbouncer", ["--version"], { stdio: "ignore" }).status !== 0)(
+    "starts PgBouncer in front of the tenant PostgreSQL with TENANT_PGBOUNCER=embedded; apps' address is its own",
+    async () => {
+      const bouncerDir = path.join(dataDir, "with-pgbouncer");
+      await fs.mkdir(bouncerDir, { mode: 0o711 });
+      await fs.chmod(bouncerDir, 0o711);
+      const env = parseEnv({ ...KEY, TUSSILAGO_DATA_DIR: bouncerDir, TENANT_PGBOUNCER: "embedded" });
+      const services = await startTenantServices(env, log, { postgresSettings: fast });
+      try {
+        expect(services.pgbouncer).not.toBeNull();
+        const port = services.pgbouncer?.port ?? 0;
+        expect(services.env).toMatchObject({
+          TENANT_PGBOUNCER_URL: `postgresql://127.0.0.1:${port}`,
+          TENANT_PGBOUNCER_CONFIG_DIR: path.join(bouncerDir, "tenant-pgbouncer"),
+        });
+        // What the web server and the worker see: apps get PgBouncer's port, the worker may manage it.
+        const child = parseEnv({ ...KEY, TUSSILAGO_DATA_DIR: bouncerDir, ...services.env });
+        expect(tenantPostgresConfig(child)).toMatchObject({ publicHost: "127.0.0.1", publicPort: port });
+        expect(child.tenantServices.pgBouncerAdmin?.adminUrl).toMatch(/\/pgbouncer$/);
+        const adminConsole = new pg.Client({ connectionString: services.env.TENANT_PGBOUNCER_ADMIN_URL });
+        await adminConsole.connect();
+        expect((await adminConsole.query("SHOW VERSION")).rows[0]).toBeDefined();
+        await adminConsole.end();
+      } finally {
+        await services.stop();
+      }
+    },
+  );
 });

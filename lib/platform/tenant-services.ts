@@ -113,6 +113,7 @@ export const EMBEDDED_PG_SUPERUSER = "tussilago";
 export const stateSchema = z.object({
   postgresPort: z.number().int().min(1).max(65_535).optional(),
   redisPort: z.number().int().min(1).max(65_535).optional(),
+  pgBouncerPort: z.number().int().min(1).max(65_535).optional(),
 });
 
 /**
