@@ -121,6 +121,10 @@ describe("tenant services check", () => {
         TENANT_PGBOUNCER_URL: `postgresql://127.0.0.1:${port}`,
       });
       expect(up.PgBouncer?.status).toBe("ok");
+      // The embedded one, found through the data directory as `npm start` left it.
+      await fs.writeFile(path.join(dataDir, "tenant-services.json"), JSON.stringify({ pgBouncerPort: port }));
+      const embedded = await section({ TENANT_PG_ADMIN_URL: adminUrl, TENANT_PGBOUNCER: "embedded" });
+      expect(embedded.PgBouncer).toMatchObject({ status: "ok", message: expect.stringContaining("embedded") });
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -129,6 +133,9 @@ describe("tenant services check", () => {
       TENANT_PGBOUNCER_URL: `postgresql://127.0.0.1:${await freePort()}`,
     });
     expect(down.PgBouncer?.status).toBe("error");
+    const stopped = await section({ TENANT_PG_ADMIN_URL: adminUrl, TENANT_PGBOUNCER: "embedded" });
+    expect(stopped.PgBouncer?.status).toBe("warn");
+    await fs.rm(path.join(dataDir, "tenant-services.json"));
     expect((await section({ TENANT_PG_ADMIN_URL: adminUrl })).PgBouncer).toBeUndefined();
   });
 

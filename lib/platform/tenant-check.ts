@@ -231,8 +231,20 @@ function tcpReachable(host: string, port: number): Promise<string | null> {
   });
 }
 
-async function pgBouncerCheck(url: string | undefined): Promise<CheckResult[]> {
-  if (!url) return [];
+async function pgBouncerCheck(url: string | undefined, embeddedPort: number | null): Promise<CheckResult[]> {
+  if (!url) {
+    if (embeddedPort === null) return [];
+    const problem = await tcpReachable("127.0.0.1", embeddedPort);
+    return [
+      problem === null
+        ? { name: "PgBouncer", status: "ok", message: `embedded, accepting connections on port ${embeddedPort}` }
+        : {
+            name: "PgBouncer",
+            status: "warn",
+            message: `the embedded PgBouncer does not answer (is the platform running?)`,
+          },
+    ];
+  }
   const parsed = new URL(url);
   const host = hostOf(parsed);
   const port = portOf(parsed, DEFAULT_PG_PORT);
@@ -280,7 +292,10 @@ export async function tenantServicesSection(env: Env, options: TenantCheckOption
       : null;
   const checks = [
     ...(await postgresChecks(postgres)),
-    ...(await pgBouncerCheck(pgBouncerUrl)),
+    ...(await pgBouncerCheck(
+      pgBouncerUrl,
+      env.tenantServices.pgBouncerMode === "embedded" ? embedded.pgBouncerPort : null,
+    )),
     ...(await redisChecks(redis)),
     ...(await hostConfigCheck(options.source ?? process.env)),
   ];

@@ -123,7 +123,7 @@ export const stateSchema = z.object({
  */
 export async function embeddedTenantAdminUrls(
   dataDir: string,
-): Promise<{ postgres: string | null; redis: string | null }> {
+): Promise<{ postgres: string | null; redis: string | null; pgBouncerPort: number | null }> {
   let state: z.infer<typeof stateSchema> = {};
   try {
     const parsed = stateSchema.safeParse(JSON.parse(await fs.readFile(path.join(dataDir, STATE_FILE), "utf8")));
@@ -149,5 +149,6 @@ export async function embeddedTenantAdminUrls(
       state.redisPort && redisPassword
         ? `redis://${encodeURIComponent(REDIS_ADMIN_USER)}:${encodeURIComponent(redisPassword)}@127.0.0.1:${state.redisPort}`
         : null,
+    pgBouncerPort: state.pgBouncerPort ?? null,
   };
 }
