@@ -354,5 +354,10 @@ test("a viewer sees a running app's state but no lifecycle controls", async ({ p
   }
   await viewer.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Logs" }).click();
   await expect(viewer.getByTestId("app-logs")).toContainText("No output yet.");
+  // The host readiness page exists for instance administrators only; this account is not one (nor in its menu).
+  expect((await viewer.goto("/admin/host"))?.status()).toBe(404);
+  await viewer.goto(appPath);
+  await viewer.getByTestId("user-menu").click();
+  await expect(viewer.getByTestId("admin-host-link")).toHaveCount(0);
   await context.close();
 });
