@@ -205,6 +205,7 @@ chmod 0660 "$CADDY_SOCKET"
 # e.g. an external PgBouncer's; the port of TENANT_PGBOUNCER_URL is added when it is configured.
 DEFAULT_TENANT_PG_PORT=15432
 DEFAULT_TENANT_REDIS_PORT=16379
+DEFAULT_TENANT_PGBOUNCER_PORT=16432
 
 host_env_value() {
   [[ -f "$HOST_ENV" ]] || return 0
@@ -235,6 +236,15 @@ TENANT_REDIS_PORT="${TENANT_REDIS_PORT:-$DEFAULT_TENANT_REDIS_PORT}"
 valid_port "$TENANT_PG_PORT" || die "TENANT_PG_PORT must be a port number (got '$TENANT_PG_PORT')"
 valid_port "$TENANT_REDIS_PORT" || die "TENANT_REDIS_PORT must be a port number (got '$TENANT_REDIS_PORT')"
 service_ports=("$TENANT_PG_PORT" "$TENANT_REDIS_PORT")
+# The embedded PgBouncer (TENANT_PGBOUNCER=embedded) is where apps connect: its port is fixed and opened too.
+TENANT_PGBOUNCER="${TENANT_PGBOUNCER:-$(host_env_value TENANT_PGBOUNCER)}"
+if [[ "$TENANT_PGBOUNCER" == embedded ]]; then
+  TENANT_PGBOUNCER_PORT="${TENANT_PGBOUNCER_PORT:-$(host_env_value TENANT_PGBOUNCER_PORT)}"
+  TENANT_PGBOUNCER_PORT="${TENANT_PGBOUNCER_PORT:-$(state_port pgBouncerPort)}"
+  TENANT_PGBOUNCER_PORT="${TENANT_PGBOUNCER_PORT:-$DEFAULT_TENANT_PGBOUNCER_PORT}"
+  valid_port "$TENANT_PGBOUNCER_PORT" || die "TENANT_PGBOUNCER_PORT must be a port number (got '$TENANT_PGBOUNCER_PORT')"
+  service_ports+=("$TENANT_PGBOUNCER_PORT")
+fi
 pgbouncer_url="${TENANT_PGBOUNCER_URL:-$(host_env_value TENANT_PGBOUNCER_URL)}"
 if [[ "$pgbouncer_url" =~ :([0-9]{1,5})/?$ ]]; then
   service_ports+=("${BASH_REMATCH[1]}")
@@ -297,7 +307,7 @@ fi
 # 6. What the platform needs to know --------------------------------------------------------------------------------
 log "writing $HOST_ENV"
 # TENANT_* settings an operator added by hand (an external tenant server, public hosts) are kept.
-kept_tenant_lines=$([[ -f "$HOST_ENV" ]] && grep -E '^TENANT_[A-Z0-9_]+=' "$HOST_ENV" | grep -vE '^TENANT_(PG|REDIS)_PORT=' || true)
+kept_tenant_lines=$([[ -f "$HOST_ENV" ]] && grep -E '^TENANT_[A-Z0-9_]+=' "$HOST_ENV" | grep -vE '^TENANT_(PG|REDIS|PGBOUNCER)_PORT=' || true)
 {
   echo "# Written by Tussilago's host setup ($(date -u +%Y-%m-%dT%H:%M:%SZ)). Environment variables override these."
   echo "TUSSILAGO_OCI_RUNTIME=$RUNTIME"
@@ -314,6 +324,7 @@ kept_tenant_lines=$([[ -f "$HOST_ENV" ]] && grep -E '^TENANT_[A-Z0-9_]+=' "$HOST
   # The embedded tenant servers listen here; the firewall opens exactly these (and TENANT_SERVICE_PORTS).
   echo "TENANT_PG_PORT=$TENANT_PG_PORT"
   echo "TENANT_REDIS_PORT=$TENANT_REDIS_PORT"
+  if [[ "$TENANT_PGBOUNCER" == embedded ]]; then echo "TENANT_PGBOUNCER_PORT=$TENANT_PGBOUNCER_PORT"; fi
   if [[ -n "$kept_tenant_lines" ]]; then printf '%s\n' "$kept_tenant_lines"; fi
 } >"$HOST_ENV.tmp"
 chmod 0644 "$HOST_ENV.tmp"

@@ -25,6 +25,17 @@ describe("tenantPortsClosed", () => {
     expect(tenantPortsClosed(env, null)).toEqual(["the tenant PostgreSQL", "the tenant Redis"]);
   });
 
+  it("checks the embedded PgBouncer's port too", () => {
+    const env = parseEnv({
+      ...base,
+      TENANT_PG_PORT: "15432",
+      TENANT_REDIS_PORT: "16379",
+      TENANT_PGBOUNCER: "embedded",
+      TENANT_PGBOUNCER_PORT: "16432",
+    });
+    expect(tenantPortsClosed(env, RULES)).toEqual(["the tenant PgBouncer"]);
+  });
+
   it("has nothing to check when the ports are not fixed", () => {
     expect(tenantPortsClosed(parseEnv(base), "")).toEqual([]);
   });

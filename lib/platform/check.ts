@@ -154,12 +154,17 @@ async function podmanCheck(env: Env): Promise<CheckResult[]> {
 
 /**
  * The tenant data services the firewall's INPUT chain does not open (host setup writes their fixed ports to host.env
- * and opens exactly those). Only fixed ports (TENANT_PG_PORT, TENANT_REDIS_PORT) are checked.
+ * and opens exactly those). Only fixed ports (TENANT_PG_PORT, TENANT_REDIS_PORT, an embedded PgBouncer's
+ * TENANT_PGBOUNCER_PORT) are checked.
  */
 export function tenantPortsClosed(env: Env, inputRules: string | null): string[] {
   const wanted: [string, number | undefined][] = [
     ["the tenant PostgreSQL", env.tenantServices.pgPort],
     ["the tenant Redis", env.tenantServices.redisPort],
+    [
+      "the tenant PgBouncer",
+      env.tenantServices.pgBouncerMode === "embedded" ? env.tenantServices.pgBouncerPort : undefined,
+    ],
   ];
   const open = new Set(
     [...(inputRules ?? "").matchAll(/--dport (\d+)\b.*-j RETURN/g)].map((match) => Number(match[1])),
