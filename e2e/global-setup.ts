@@ -1,6 +1,8 @@
 // Starts the whole platform the way `npm start` does (embedded PostgreSQL, migrations, production build, web and
-// worker) on a free port with a throwaway data directory, and stops it after the run. The worker talks to the fake
-// podman (test/fake-podman) and a fake Caddy admin API (test/fake-caddy.ts), never to real infrastructure.
+// worker) on a free port with a throwaway data directory, and stops it after the run; then a second instance with
+// email (a fake SMTP server, test/fake-smtp.ts) and single sign-on (a fake OIDC issuer, test/fake-oidc.ts). The
+// workers talk to the fake podman (test/fake-podman) and fake Caddy admin APIs (test/fake-caddy.ts), never to real
+// infrastructure.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
@@ -11,6 +13,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FullConfig } from "@playwright/test";
 import { startFakeCaddy } from "../test/fake-caddy";
+import { startFakeOidc } from "../test/fake-oidc";
+import { startFakeSmtp } from "../test/fake-smtp";
 
 const STARTUP_DEADLINE_MS = 5 * 60_000;
 
@@ -72,15 +76,25 @@ async function waitForHealthy(url: string, child: ChildProcess, logFile: string)
   throw new Error(`the platform did not become healthy in time; see ${logFile}`);
 }
 
-export default async function globalSetup(_config: FullConfig): Promise<() => Promise<void>> {
-  const port = await freePort();
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "tussilago-e2e-"));
+type Platform = { baseUrl: string; podmanDir: string; stop: () => Promise<void> };
+
+/**
+ * One platform instance: `scripts/start.ts` with its own data directory, free port, fake podman and fake Caddy.
+ * Instances start one after the other: the first builds the portal when the sources changed, the next ones find the
+ * build up to date and only run `next start`.
+ */
+async function startPlatform(
+  name: string,
+  port: number,
+  options: { host?: "127.0.0.1" | "localhost"; env?: Record<string, string> } = {},
+): Promise<Platform> {
+  const baseUrl = `http://${options.host ?? "127.0.0.1"}:${port}`;
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `tussilago-${name}-`));
   await fs.chmod(dataDir, 0o711);
   await fs.mkdir("test-results", { recursive: true });
-  const logFile = path.resolve("test-results", "e2e-platform.log");
-  const podmanDir = await fs.mkdtemp(path.join(os.tmpdir(), "tussilago-e2e-podman-"));
+  const logFile = path.resolve("test-results", `${name}-platform.log`);
+  const podmanDir = await fs.mkdtemp(path.join(os.tmpdir(), `tussilago-${name}-podman-`));
   const podmanPath = await installFakePodman(podmanDir);
-  process.env.E2E_FAKE_PODMAN_DIR = podmanDir;
   // Releases switch routes through Caddy's admin API; a Caddy on this machine's default port is not ours to change.
   const caddy = await startFakeCaddy();
   const log = createWriteStream(logFile);
@@ -95,24 +109,17 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
       PORT: String(port),
       TUSSILAGO_PODMAN_PATH: podmanPath,
       TUSSILAGO_CADDY_ADMIN: caddy.url,
+      // The address the specs use: links in pages and mails, and next-auth's redirects, are built on it.
+      TUSSILAGO_PUBLIC_URL: baseUrl,
       LOG_LEVEL: "info",
+      ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
-  const baseUrl = `http://127.0.0.1:${port}`;
-  process.env.E2E_BASE_URL = baseUrl;
-  try {
-    await waitForHealthy(baseUrl, child, logFile);
-  } catch (error) {
-    child.kill("SIGTERM");
-    await caddy.close();
-    await fs.rm(podmanDir, { recursive: true, force: true });
-    throw error;
-  }
 
-  return async () => {
+  const stop = async () => {
     if (child.exitCode === null) {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
@@ -123,4 +130,66 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
     await fs.rm(dataDir, { recursive: true, force: true });
     await fs.rm(podmanDir, { recursive: true, force: true });
   };
+  try {
+    await waitForHealthy(`http://127.0.0.1:${port}`, child, logFile);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { baseUrl, podmanDir, stop };
+}
+
+/** The client the fake issuer knows the second platform by (README: OIDC_CLIENT_ID, OIDC_CLIENT_SECRET). */
+const OIDC_CLIENT = { clientId: "tussilago-e2e", clientSecret: randomBytes(24).toString("base64url") };
+const OIDC_NAME = "Fake IdP";
+
+/**
+ * Two instances: the main one without SMTP or OIDC (specs rely on "without SMTP the inviter copies the link"), and a
+ * second one, for e2e/auth-providers.spec.ts, that sends mail to a fake SMTP server and signs in through a fake OIDC
+ * issuer. Specs run in other processes and find them through environment variables: E2E_BASE_URL; E2E_AUTH_BASE_URL,
+ * E2E_SMTP_INBOX_URL (GET /messages), E2E_OIDC_ISSUER (POST /_test/user picks who the issuer signs in) and
+ * E2E_OIDC_NAME.
+ */
+export default async function globalSetup(_config: FullConfig): Promise<() => Promise<void>> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step();
+  };
+  try {
+    const main = await startPlatform("e2e", await freePort());
+    cleanups.push(main.stop);
+    process.env.E2E_BASE_URL = main.baseUrl;
+    process.env.E2E_FAKE_PODMAN_DIR = main.podmanDir;
+
+    const smtp = await startFakeSmtp({ inbox: true });
+    cleanups.push(smtp.stop);
+    const authPort = await freePort();
+    // On localhost rather than 127.0.0.1: Next's NextRequest reports loopback addresses as `localhost`, so next-auth's
+    // route handlers see http://localhost:<port> whatever the browser used, and its redirects and the OIDC
+    // redirect_uri agree with the public URL only when that is localhost too.
+    const authBaseUrl = `http://localhost:${authPort}`;
+    // The redirect URI an operator registers (README): the public URL's /api/auth/callback/oidc, and only that.
+    const oidc = await startFakeOidc({ ...OIDC_CLIENT, redirectUris: [`${authBaseUrl}/api/auth/callback/oidc`] });
+    cleanups.push(oidc.close);
+    const providers = await startPlatform("e2e-auth", authPort, {
+      host: "localhost",
+      env: {
+        SMTP_URL: smtp.url,
+        SMTP_FROM: "Tussilago E2E <no-reply@tussilago.test>",
+        OIDC_ISSUER: oidc.issuer,
+        OIDC_CLIENT_ID: OIDC_CLIENT.clientId,
+        OIDC_CLIENT_SECRET: OIDC_CLIENT.clientSecret,
+        OIDC_NAME: OIDC_NAME,
+      },
+    });
+    cleanups.push(providers.stop);
+    process.env.E2E_AUTH_BASE_URL = providers.baseUrl;
+    process.env.E2E_SMTP_INBOX_URL = smtp.inboxUrl ?? "";
+    process.env.E2E_OIDC_ISSUER = oidc.issuer;
+    process.env.E2E_OIDC_NAME = OIDC_NAME;
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  return cleanup;
 }

@@ -25,10 +25,11 @@ function adapterUser(user: PublicUser & { emailVerifiedAt?: Date | null }): Adap
 function tussilagoAdapter(db: Db): Adapter {
   return {
     async createUser(user) {
+      // next-auth sets emailVerified for email links (the link proved the address) and leaves it null for OIDC.
       const created = await createUser(db, {
         email: user.email.toLowerCase(),
         name: user.name ?? null,
-        emailVerified: true,
+        emailVerified: Boolean(user.emailVerified),
       });
       return adapterUser(created);
     },
@@ -89,6 +90,13 @@ function tussilagoAdapter(db: Db): Adapter {
 
 export function authConfig(): NextAuthConfig {
   const env = getEnv();
+  // next-auth otherwise takes its own address from each request: from the Host or X-Forwarded-Host header in server
+  // actions (which whoever sends the request controls: a forged host would put someone's sign-in token in a link to
+  // another site) and from the server's own idea of it in route handlers (`localhost` under `next start`, so the
+  // OIDC redirect_uri of the callback differed from the one the sign-in sent). AUTH_URL is next-auth's one setting
+  // for this, and it reads it from the environment only: the public URL is the address every link and redirect uses,
+  // and the OIDC redirect URI operators register (README).
+  process.env.AUTH_URL = new URL(env.publicUrl).origin;
   const db = getDb();
   const log = logger({ component: "auth" });
   const providers: NextAuthConfig["providers"] = [
@@ -146,17 +154,29 @@ export function authConfig(): NextAuthConfig {
   }
   return {
     secret: deriveKey("authSecret").toString("base64url"),
+    basePath: "/api/auth",
     trustHost: true,
     adapter: tussilagoAdapter(db),
     session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_S },
     pages: { signIn: "/sign-in", error: "/sign-in", verifyRequest: "/sign-in/check-email" },
     providers,
     logger: {
-      error: (error) => log.warn({ err: error }, "auth error"),
+      // next-auth wraps what went wrong (an issuer's error answer, a failed adapter call) in `cause.err`.
+      error: (error) => {
+        const cause = (error as { cause?: { err?: unknown } }).cause?.err;
+        log.warn({ err: error, ...(cause instanceof Error ? { cause: cause.message } : {}) }, "auth error");
+      },
       warn: (code) => log.warn({ code }, "auth warning"),
       debug: () => {},
     },
     callbacks: {
+      async signIn({ account, profile }) {
+        if (account?.type !== "oidc") return true;
+        // The account is keyed by the issuer's subject, but the address becomes the account's email, which
+        // invitations are bound to: refuse an issuer's user without one, or with one the issuer says is unverified.
+        // (Issuers that never send email_verified, such as Entra ID, are taken at their word.)
+        return typeof profile?.email === "string" && profile.email !== "" && profile.email_verified !== false;
+      },
       async jwt({ token, user }) {
         if (user?.id) {
           const fresh = await db.user.findUnique({ where: { id: user.id }, select: { sessionVersion: true } });

@@ -1,5 +1,6 @@
 "use server";
 
+import { redirect } from "next/navigation";
 import { AuthError } from "next-auth";
 import { z } from "zod";
 import { safeCallbackUrl } from "@/app/(auth)/callback-url";
@@ -51,13 +52,19 @@ export const signInWithEmailLink = publicAction(
       await enforceRateLimit(db, `email:ip:${meta.ip}`, EMAIL_REQUESTS_PER_IP, "Too many requests. Try again later.");
     }
     try {
-      await signIn("email", { email: input.email, redirectTo: safeCallbackUrl(input.callbackUrl) ?? "/teams" });
+      // Without `redirect: false`, next-auth sends the browser to its own /api/auth/verify-request, which redirects
+      // again: the client router then shows the page under the API address.
+      await signIn("email", {
+        email: input.email,
+        redirectTo: safeCallbackUrl(input.callbackUrl) ?? "/teams",
+        redirect: false,
+      });
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       logger({ requestId: meta.requestId }).warn({ err: error }, "email link sign-in failed");
       return { status: "error", message: "We could not send a sign-in link. Try again in a moment." };
     }
-    return undefined;
+    redirect("/sign-in/check-email");
   },
 );
 
