@@ -28,7 +28,10 @@ beforeAll(async () => {
 afterAll(async () => {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
-  for (const role of roles) await client.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`);
+  for (const role of roles) {
+    await client.query(`DROP OWNED BY ${pg.escapeIdentifier(role)}`);
+    await client.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`);
+  }
   await client.end();
   await fs.rm(dataDir, { recursive: true, force: true });
 });
@@ -50,6 +53,9 @@ async function roleUrl(attributes: string): Promise<string> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   await client.query(`CREATE ROLE ${role} LOGIN ${attributes} PASSWORD '${password}'`);
+  // Tenant provisioning in other test files revokes PUBLIC's CONNECT on postgres, as a real host setup does; the
+  // admin role then gets its own (lib/infra/tenant-postgres.ts, "Privileges of the admin role").
+  await client.query(`GRANT CONNECT ON DATABASE postgres TO ${role}`);
   await client.end();
   roles.push(role);
   const url = new URL(adminUrl);
