@@ -62,7 +62,7 @@ export async function provisionTenantDb(
     return;
   }
   // PgBouncer learns the role before anyone holds its credentials (they are revealed and injected once ready).
-  await syncTenantPgBouncer(db, jobLog);
+  await syncTenantPgBouncer(db, jobLog, { required: true });
   // Conditional: a deletion requested meanwhile wins, and its job removes what was just created. An app attached at
   // creation restarts to receive the variables, in the same transaction as the status that makes them available.
   await db.$transaction(async (tx) => {

@@ -55,7 +55,7 @@ export const tenantDbRotate = defineTask({
       return;
     }
     // PgBouncer takes the new verifier before the app restarts with the new password.
-    await syncTenantPgBouncer(db, jobLog);
+    await syncTenantPgBouncer(db, jobLog, { required: true });
     // The old password stopped working: the attached app restarts with the new one, in the same transaction as the
     // status that says it is in place.
     await db.$transaction(async (tx) => {

@@ -49,6 +49,20 @@ describe("renderPgBouncerUsers", () => {
   });
 });
 
+describe("syncTenantPgBouncer", () => {
+  it("does nothing without a PgBouncer to manage, and throws on failure only when the sync is required", async () => {
+    expect(await syncTenantPgBouncer(getDb(), log, { target: null, postgresAdminUrl: adminUrl })).toBe(false);
+    const unreachable = {
+      target: { adminUrl: "postgresql://x:y@127.0.0.1:1/pgbouncer", configDir: path.join(os.tmpdir(), randomUUID()) },
+      postgresAdminUrl: adminUrl,
+    };
+    expect(await syncTenantPgBouncer(getDb(), log, unreachable)).toBe(false);
+    await expect(syncTenantPgBouncer(getDb(), log, { ...unreachable, required: true })).rejects.toThrow(
+      "The connection pooler (PgBouncer) could not be updated.",
+    );
+  });
+});
+
 describe.skipIf(!hasPgBouncer)("the embedded PgBouncer (real pgbouncer)", () => {
   let scratch: string;
   let bouncer: EmbeddedPgBouncer;
@@ -117,7 +131,10 @@ describe.skipIf(!hasPgBouncer)("the embedded PgBouncer (real pgbouncer)", () => 
   }
 
   const sync = () =>
-    syncTenantPgBouncer(getDb(), log, { adminUrl: bouncer.adminUrl, configDir: bouncer.configDir }, adminUrl);
+    syncTenantPgBouncer(getDb(), log, {
+      target: { adminUrl: bouncer.adminUrl, configDir: bouncer.configDir },
+      postgresAdminUrl: adminUrl,
+    });
   const usersFile = () => fs.readFile(path.join(bouncer.configDir, "users.ini"), "utf8");
 
   it("lets a synced tenant role in and caps its server connections as synced", async () => {

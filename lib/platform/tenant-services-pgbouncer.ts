@@ -263,15 +263,22 @@ export async function syncPgBouncerUsers(
 /**
  * Brings the embedded PgBouncer's logins and per-user limits in line with the databases (the jobs call this after
  * provisioning, before the database is ready; after a rotation; after a change of limits; after a deletion; and the
- * hourly sweep). No PgBouncer to manage: nothing to do (false). A failure is logged and left to the next sync: the
- * server's own CONNECTION LIMIT holds meanwhile.
+ * hourly sweep). No PgBouncer to manage: nothing to do (false). A failure is logged and left to the next sync (the
+ * server's own CONNECTION LIMIT holds meanwhile), or, with `required` (a new or rotated password that apps could not
+ * use through PgBouncer otherwise), thrown so that the job is retried.
  */
 export async function syncTenantPgBouncer(
   db: Db,
   log: Logger,
-  target: { adminUrl: string; configDir: string } | null = getEnv().tenantServices.pgBouncerAdmin,
-  postgresAdminUrl: string | undefined = tenantPostgresConfig()?.adminUrl,
+  options: {
+    required?: boolean;
+    /** Tests point these at their own servers; the defaults come from lib/env. */
+    target?: { adminUrl: string; configDir: string } | null;
+    postgresAdminUrl?: string | undefined;
+  } = {},
 ): Promise<boolean> {
+  const target = options.target === undefined ? getEnv().tenantServices.pgBouncerAdmin : options.target;
+  const postgresAdminUrl = "postgresAdminUrl" in options ? options.postgresAdminUrl : tenantPostgresConfig()?.adminUrl;
   if (!target || !postgresAdminUrl) return false;
   try {
     const rows = await db.tenantDatabase.findMany({
@@ -294,6 +301,7 @@ export async function syncTenantPgBouncer(
   } catch (error) {
     // Messages only: an error object could carry a statement with a verifier in it.
     log.warn({ reason: error instanceof Error ? error.message : String(error) }, "pgbouncer not synced");
+    if (options.required) throw new Error("The connection pooler (PgBouncer) could not be updated.");
     return false;
   }
 }
