@@ -45,6 +45,18 @@ describe("parseEnv", () => {
     expect(env.databaseDirectUrl).toBe("postgresql://u:p@db:5432/app");
   });
 
+  it("accepts https OIDC issuers anywhere and plain http ones on the loopback interface only", () => {
+    for (const issuer of ["https://idp.example.org/realms/x", "http://localhost:9000", "http://127.0.0.1:4444/"]) {
+      const env = parseEnv({
+        TUSSILAGO_SECRET_KEY: "k",
+        OIDC_ISSUER: issuer,
+        OIDC_CLIENT_ID: "c",
+        OIDC_CLIENT_SECRET: "s",
+      });
+      expect(env.oidc?.issuer).toBe(issuer);
+    }
+  });
+
   it("runs build steps under the app runtime unless a build runtime is configured", () => {
     const plain = parseEnv({ TUSSILAGO_SECRET_KEY: "k", TUSSILAGO_OCI_RUNTIME: "runsc-hostnet" });
     expect(plain.infra.buildRuntime).toBe("runsc-hostnet");
@@ -66,6 +78,11 @@ describe("parseEnv", () => {
     [{ DATABASE_URL: "mysql://x" }, /DATABASE_URL: must be a postgres/],
     [{ LOG_LEVEL: "loud" }, /LOG_LEVEL/],
     [{ TUSSILAGO_PUBLIC_URL: "ftp://x" }, /TUSSILAGO_PUBLIC_URL/],
+    [
+      { OIDC_ISSUER: "http://idp.example.org", OIDC_CLIENT_ID: "c", OIDC_CLIENT_SECRET: "s" },
+      /OIDC_ISSUER: must be an https/,
+    ],
+    [{ OIDC_ISSUER: "http://localhost.evil.example", OIDC_CLIENT_ID: "c", OIDC_CLIENT_SECRET: "s" }, /OIDC_ISSUER/],
   ])("names the invalid variable %o", (extra, message) => {
     expect(() => parseEnv({ TUSSILAGO_SECRET_KEY: "k", ...extra })).toThrow(message);
   });

@@ -60,7 +60,14 @@ const envSchema = z.object({
     "must be an smtp:// or smtps:// URL",
   ),
   SMTP_FROM: z.string().default("Tussilago <no-reply@localhost>"),
-  OIDC_ISSUER: optionalString.refine((value) => value === undefined || /^https?:\/\//.test(value), "must be a URL"),
+  // The issuer signs who users are: plain http only on the loopback interface (a local identity provider, tests).
+  OIDC_ISSUER: optionalString.refine(
+    (value) =>
+      value === undefined ||
+      /^https:\/\/[^/]/.test(value) ||
+      /^http:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?(?:\/|$)/.test(value),
+    "must be an https:// URL (plain http only on localhost)",
+  ),
   OIDC_CLIENT_ID: optionalString,
   OIDC_CLIENT_SECRET: optionalString,
   OIDC_NAME: z.string().default("Single sign-on"),
