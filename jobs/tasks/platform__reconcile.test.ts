@@ -45,9 +45,10 @@ afterAll(async () => {
   await podman.cleanup();
 });
 
-function reconcileDeps(): ReconcileDeps {
+/** Ten minutes from now: containers started by the test are old enough to be orphans. */
+function reconcileDeps(now = () => Date.now() + 10 * 60_000): ReconcileDeps {
   const deps = testDeps(caddy);
-  return { db: getDb(), podman: deps.podman, caddy: deps.caddy, routing: routingFor(caddy), log: silentLog };
+  return { db: getDb(), podman: deps.podman, caddy: deps.caddy, routing: routingFor(caddy), log: silentLog, now };
 }
 
 async function runningApp(replicas = 2): Promise<App> {
@@ -109,8 +110,23 @@ describe("platform__reconcile", { timeout: 300_000 }, () => {
       port: 8000,
     });
 
+    // Another installation's container on the same podman (a team this database does not know): never touched.
+    const foreignApp = randomUUID();
+    const foreign = toResourceName(foreignApp, 1, 0);
+    await adapter.run({
+      name: foreign,
+      image,
+      network: teamNetworkName(app.teamId),
+      labels: { ...labels, team: randomUUID(), app: foreignApp },
+      memoryMiB: 256,
+      cpus: 1,
+    });
+
+    // Just started: not orphans yet.
+    expect((await reconcile(reconcileDeps(Date.now))).removed).toEqual([]);
     const report = await reconcile(reconcileDeps());
     expect(report.removed.sort()).toEqual([ghost, leftover].sort());
+    expect((await fakeContainers(podman)).map((c) => c.name)).toContain(foreign);
     expect(report.restarted).toEqual([]);
     expect(await namesOf(app.id)).toEqual(replicas);
     expect(await namesOf(ghostApp)).toEqual([]);

@@ -1,7 +1,8 @@
 // Desired state (the database) against actual state (podman's containers by label, Caddy's live config), converged
 // by platform__reconcile every few minutes and at worker start (ARCHITECTURE.md, "Jobs"):
 // - a container labelled by the platform that no row wants (a crash between `podman run` and the row's removal, an
-//   app deleted while podman was down) is removed;
+//   app deleted while podman was down) is removed, if it belongs to one of this installation's teams and is older
+//   than two minutes;
 // - a running app whose serving replicas are gone or exited (host reboot, OOM, podman restarted) gets a restart
 //   through the release engine, in its own queue (health-gated, no duplicates: lib/domain/lifecycle.ts dedupes it);
 // - a Caddy whose live config is not the one rendered from the database (restarted without autosave, edited by hand)
@@ -17,9 +18,12 @@ import { enqueue } from "@/jobs/enqueue";
 import type { Db } from "@/lib/db";
 import { requestSystemRestart } from "@/lib/domain/lifecycle";
 import { type CaddyClient, configHash } from "@/lib/infra/caddy";
-import { LABEL_PROCESS, type Podman, PodmanError } from "@/lib/infra/podman";
+import { LABEL_APP, LABEL_PROCESS, LABEL_TEAM, type Podman, PodmanError } from "@/lib/infra/podman";
 import { releaseContainerName } from "@/lib/platform/release";
 import { type RoutingConfig, renderDesiredConfig } from "@/lib/platform/routing";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const isUuid = (value: string) => UUID.test(value);
 
 /** Deployment statuses whose release is still to come or under way: their containers and images are wanted. */
 const IN_PROGRESS = ["queued", "building", "built", "releasing"] as const;
@@ -32,7 +36,19 @@ export type ReconcileDeps = {
   caddy: CaddyClient;
   routing: RoutingConfig;
   log: Logger;
+  now?: () => number;
 };
+
+/** Containers younger than this are never orphans yet (a margin on top of the rows-first ordering). */
+const ORPHAN_MIN_AGE_MS = 2 * 60_000;
+
+/** podman ps gives Created as Unix seconds; older versions (and the fake) as a time. */
+function createdAtMs(created: string | null): number | null {
+  if (created === null) return null;
+  if (/^\d+$/.test(created)) return Number(created) * 1000;
+  const parsed = Date.parse(created);
+  return Number.isNaN(parsed) ? null : parsed;
+}
 
 export type ReconcileReport = {
   /** Names of the orphan containers removed. */
@@ -70,16 +86,30 @@ async function reconcileContainers(
   });
   for (const deployment of releasing) wanted.add(releaseContainerName(deployment.appId, deployment.number));
 
+  // Only this platform's teams: another installation sharing the host's podman (a benchmark, a second instance) labels
+  // its containers the same way, and they are not ours to remove.
+  const teamIds = [...new Set(containers.flatMap((c) => (c.labels[LABEL_TEAM] ? [c.labels[LABEL_TEAM]] : [])))];
+  const ours = new Set(
+    teamIds.length === 0
+      ? []
+      : (await db.team.findMany({ where: { id: { in: teamIds.filter(isUuid) } }, select: { id: true } })).map(
+          (team) => team.id,
+        ),
+  );
+  const now = (deps.now ?? Date.now)();
   const removed: string[] = [];
   for (const container of containers) {
     if (wanted.has(container.name)) continue;
+    if (!ours.has(container.labels[LABEL_TEAM] ?? "")) continue;
+    const created = createdAtMs(container.created);
+    if (created === null || now - created < ORPHAN_MIN_AGE_MS) continue;
     try {
       await podman.remove(container.name);
       removed.push(container.name);
       log.info(
         {
           container: container.name,
-          appId: container.labels["tussilago.app"],
+          appId: container.labels[LABEL_APP],
           process: container.labels[LABEL_PROCESS],
         },
         "orphan container removed",
