@@ -11,8 +11,12 @@ import path from "node:path";
 import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+// Through the registry: importing a task module first would enter the registry's import cycle half-way.
+import { tasks } from "@/jobs/tasks";
 import { freePort } from "@/lib/database/embedded";
 import { getDb } from "@/lib/db";
+import { createDatabase, revealDatabaseCredentials } from "@/lib/domain/databases";
+import { resetEnvForTests } from "@/lib/env";
 import {
   deprovisionTenantDatabase,
   generateTenantPassword,
@@ -26,7 +30,7 @@ import {
   startPgBouncer,
   syncTenantPgBouncer,
 } from "@/lib/platform/tenant-services-pgbouncer";
-import { createTestTeam, createTestUser } from "@/test/factories";
+import { createTestTeam, createTestUser, userCtx } from "@/test/factories";
 
 const { adminUrl } = inject("testDatabase");
 const hasPgBouncer = spawnSync("pgbouncer", ["--version"], { stdio: "ignore" }).status === 0;
@@ -166,6 +170,46 @@ describe.skipIf(!hasPgBouncer)("the embedded PgBouncer (real pgbouncer)", () => 
     expect(await sync()).toBe(true);
     expect(await usersFile()).not.toContain(db.role);
     expect((await second.query<{ one: number }>("SELECT 1 AS one")).rows[0]?.one).toBe(1);
+  });
+
+  it("is where a database's revealed (and injected) URL points once the provision job ran", async () => {
+    const owner = await createTestUser();
+    const team = await createTestTeam(owner.id);
+    const ctx = await userCtx(owner.id, team.id);
+    process.env.TENANT_PG_ADMIN_URL = adminUrl;
+    process.env.TENANT_PGBOUNCER_URL = `postgresql://127.0.0.1:${bouncer.port}`;
+    process.env.TENANT_PGBOUNCER_ADMIN_URL = bouncer.adminUrl;
+    process.env.TENANT_PGBOUNCER_CONFIG_DIR = bouncer.configDir;
+    resetEnvForTests();
+    try {
+      const { database, operation } = await createDatabase(getDb(), ctx, {
+        name: "pooled",
+        limits: { connectionLimit: 2 },
+      });
+      resources.push(database.id);
+      await tasks.tenant_db__provision.run(
+        { databaseId: database.id, operationId: operation.id },
+        { db: getDb(), log, jobId: "test", attempt: 1, maxAttempts: 8, workerId: "test" },
+      );
+      const info = await revealDatabaseCredentials(getDb(), ctx, database.id);
+      expect(info.port).toBe(bouncer.port);
+      expect(await usersFile()).toContain(`${info.user} = max_user_connections=2`);
+      const client = new pg.Client({ connectionString: info.url, connectionTimeoutMillis: 10_000 });
+      client.on("error", () => undefined);
+      clients.push(client);
+      await client.connect();
+      expect((await client.query<{ user: string }>("SELECT current_user AS user")).rows[0]?.user).toBe(info.user);
+    } finally {
+      for (const key of [
+        "TENANT_PG_ADMIN_URL",
+        "TENANT_PGBOUNCER_URL",
+        "TENANT_PGBOUNCER_ADMIN_URL",
+        "TENANT_PGBOUNCER_CONFIG_DIR",
+      ]) {
+        delete process.env[key];
+      }
+      resetEnvForTests();
+    }
   });
 
   it("accepts only the rotated password", async () => {
