@@ -2,91 +2,19 @@
 // OIDC provider (when configured). Sessions are JWTs carrying the user's session version; every request checks it
 // against the database, so signing out everywhere or changing the password ends other sessions at once.
 import NextAuth, { type NextAuthConfig } from "next-auth";
-import type { Adapter, AdapterUser } from "next-auth/adapters";
 import Credentials from "next-auth/providers/credentials";
 import Nodemailer from "next-auth/providers/nodemailer";
+import { tussilagoAdapter } from "@/lib/auth/adapter";
 import { clientIpFrom } from "@/lib/auth/request-meta";
-import { sha256 } from "@/lib/auth/tokens";
-import { type Db, getDb } from "@/lib/db";
+import { getDb } from "@/lib/db";
 import { emailInput } from "@/lib/domain/schemas";
-import { authenticateWithPassword, createUser, type PublicUser, sessionUser } from "@/lib/domain/users";
+import { authenticateWithPassword, sessionUser } from "@/lib/domain/users";
 import { queueEmail } from "@/lib/email";
 import { deriveKey, getEnv } from "@/lib/env";
 import { isAppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
 
 const SESSION_MAX_AGE_S = 30 * 24 * 60 * 60;
-
-function adapterUser(user: PublicUser & { emailVerifiedAt?: Date | null }): AdapterUser {
-  return { id: user.id, email: user.email, name: user.name, emailVerified: user.emailVerifiedAt ?? null };
-}
-
-// The minimum next-auth needs for email links and OIDC account linking, over our own tables.
-function tussilagoAdapter(db: Db): Adapter {
-  return {
-    async createUser(user) {
-      // next-auth sets emailVerified for email links (the link proved the address) and leaves it null for OIDC.
-      const created = await createUser(db, {
-        email: user.email.toLowerCase(),
-        name: user.name ?? null,
-        emailVerified: Boolean(user.emailVerified),
-      });
-      return adapterUser(created);
-    },
-    async getUser(id) {
-      const user = await db.user.findUnique({ where: { id } });
-      return user ? adapterUser(user) : null;
-    },
-    async getUserByEmail(email) {
-      const user = await db.user.findUnique({ where: { email: email.toLowerCase() } });
-      return user ? adapterUser(user) : null;
-    },
-    async getUserByAccount({ provider, providerAccountId }) {
-      const account = await db.account.findUnique({
-        where: { provider_providerAccountId: { provider, providerAccountId } },
-        include: { user: true },
-      });
-      return account ? adapterUser(account.user) : null;
-    },
-    async updateUser(user) {
-      const updated = await db.user.update({
-        where: { id: user.id },
-        data: {
-          ...(user.emailVerified ? { emailVerifiedAt: user.emailVerified } : {}),
-          ...(user.name ? { name: user.name } : {}),
-        },
-      });
-      return adapterUser(updated);
-    },
-    async linkAccount(account) {
-      await db.account.upsert({
-        where: {
-          provider_providerAccountId: { provider: account.provider, providerAccountId: account.providerAccountId },
-        },
-        create: { userId: account.userId, provider: account.provider, providerAccountId: account.providerAccountId },
-        update: {},
-      });
-    },
-    async createVerificationToken(token) {
-      await db.verificationToken.create({
-        data: {
-          tokenHash: sha256(token.token),
-          identifier: token.identifier,
-          purpose: "sign-in",
-          expiresAt: token.expires,
-        },
-      });
-      return token;
-    },
-    async useVerificationToken({ identifier, token }) {
-      const tokenHash = sha256(token);
-      const row = await db.verificationToken.findFirst({ where: { tokenHash, identifier, purpose: "sign-in" } });
-      if (!row) return null;
-      const consumed = await db.verificationToken.deleteMany({ where: { tokenHash } });
-      return consumed.count === 1 ? { identifier, token, expires: row.expiresAt } : null;
-    },
-  };
-}
 
 export function authConfig(): NextAuthConfig {
   const env = getEnv();
@@ -156,7 +84,7 @@ export function authConfig(): NextAuthConfig {
     secret: deriveKey("authSecret").toString("base64url"),
     basePath: "/api/auth",
     trustHost: true,
-    adapter: tussilagoAdapter(db),
+    adapter: tussilagoAdapter(db, log),
     session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_S },
     pages: { signIn: "/sign-in", error: "/sign-in", verifyRequest: "/sign-in/check-email" },
     providers,
