@@ -3,6 +3,7 @@ import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db";
 import { getEnv } from "@/lib/env";
+import { type FakeCaddy, startFakeCaddy } from "@/test/fake-caddy";
 import { type FakePodman, installFakePodman } from "@/test/fake-podman/install";
 
 type Result = { code: number | null; stdout: string; stderr: string };
@@ -45,20 +46,25 @@ describe("without TUSSILAGO_SECRET_KEY", () => {
 
 describe("npm run manage", () => {
   let podman: FakePodman;
+  let caddy: FakeCaddy;
   beforeAll(async () => {
     podman = await installFakePodman();
+    caddy = await startFakeCaddy();
   });
   afterAll(async () => {
     await podman.cleanup();
+    await caddy.close();
   });
 
-  // The host checks run the fake podman; the firewall check is told there is no chain (no iptables in tests).
+  // The host checks run the fake podman and reach the fake Caddy admin API; the firewall check is told there is no
+  // chain (no iptables in tests).
   const env = () => ({
     TUSSILAGO_SECRET_KEY: "k".repeat(40),
     DATABASE_URL: getEnv().databaseUrl,
     TUSSILAGO_DATA_DIR: getEnv().dataDir,
     TUSSILAGO_PODMAN_PATH: podman.path,
     TUSSILAGO_FIREWALL_CHAIN: "none",
+    TUSSILAGO_CADDY_ADMIN: caddy.url,
   });
 
   it("lists its commands", async () => {
@@ -90,7 +96,13 @@ describe("npm run manage", () => {
       sections: { name: string; checks: { name: string; status: string }[] }[];
     };
     expect(report.ok).toBe(false);
-    expect(report.sections.map((section) => section.name)).toEqual(["configuration", "database", "worker", "host"]);
+    expect(report.sections.map((section) => section.name)).toEqual([
+      "configuration",
+      "database",
+      "worker",
+      "host",
+      "tenant services",
+    ]);
     const worker = report.sections.find((section) => section.name === "worker");
     expect(worker?.checks[0]).toMatchObject({ name: "heartbeat", status: "error" });
     const database = report.sections.find((section) => section.name === "database");
