@@ -1,9 +1,9 @@
 // Tenant data services in the portal, end to end against the real tenant servers the platform starts (the embedded
 // tenant PostgreSQL and, where redis-server is installed, the tenant Redis: scripts/start.ts): create a database
 // and watch it become ready, reveal its credentials, attach it to an app, change its limits, delete it with the
-// typed confirmation; the same journey, shorter, for Redis.
+// typed confirmation; the same journey, shorter, for Redis; a viewer sees it all without a single control.
 import { expect, type Page, test } from "@playwright/test";
-import { signUpWithTeam, unique, uniqueEmail } from "./fixtures/identity";
+import { invite, signUpWithTeam, submitSignUp, unique, uniqueEmail } from "./fixtures/identity";
 
 const UUID = "[0-9a-f-]{36}";
 
@@ -93,4 +93,48 @@ test("an owner creates a Redis instance and reveals its key prefix", async ({ pa
   await page.getByRole("button", { name: "Delete Redis instance" }).click();
   await expect(page).toHaveURL((url) => url.pathname === `/teams/${teamId}/redis`);
   await expect(page.getByText("No Redis instances yet")).toBeVisible({ timeout: 60_000 });
+});
+
+test("a viewer sees the team's databases without controls or credentials", async ({ page, browser, baseURL }) => {
+  test.setTimeout(120_000);
+  const teamId = await signUpWithTeam(page, {
+    name: "Olga Owner",
+    email: uniqueEmail("dbviewerowner"),
+    team: `Team ${unique("dbview")}`,
+  });
+  const name = unique("shared");
+  await page.goto(`/teams/${teamId}/databases/new`);
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByRole("button", { name: "Create database" }).click();
+  await expect(page).toHaveURL(new RegExp(`/teams/${teamId}/databases/${UUID}$`));
+  const databasePath = new URL(page.url()).pathname;
+  await expect(page.getByTestId("service-status")).toHaveAttribute("data-status", "ready", { timeout: 60_000 });
+
+  const invitePath = await invite(page, teamId, uniqueEmail("dbviewer"), "viewer");
+  const context = await browser.newContext({ baseURL });
+  const viewer = await context.newPage();
+  await viewer.goto(invitePath);
+  await viewer.getByRole("link", { name: "Sign up" }).click();
+  await submitSignUp(viewer, { name: "Vera Viewer" });
+  await viewer.getByRole("button", { name: "Accept" }).click();
+  await expect(viewer).toHaveURL((url) => url.pathname === `/teams/${teamId}`);
+
+  await viewer.getByRole("navigation", { name: "Team" }).getByRole("link", { name: "Databases" }).click();
+  await expect(viewer.getByRole("table", { name: "databases" })).toContainText(name);
+  await expect(viewer.getByRole("link", { name: "New database" })).toHaveCount(0);
+  await viewer.getByRole("link", { name }).click();
+  await expect(viewer).toHaveURL((url) => url.pathname === databasePath);
+  await expect(viewer.getByTestId("service-status")).toHaveAttribute("data-status", "ready");
+  await expect(viewer.getByText("Your role can view this database; admins and owners manage it.")).toBeVisible();
+  for (const control of [
+    "Reveal credentials",
+    "Save attachment",
+    "Change limits",
+    "Rotate password",
+    "Delete database",
+  ]) {
+    await expect(viewer.getByRole("button", { name: control })).toHaveCount(0);
+  }
+  expect((await viewer.goto(`/teams/${teamId}/databases/new`))?.status()).toBe(404);
+  await context.close();
 });
