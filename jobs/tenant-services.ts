@@ -67,7 +67,7 @@ export function errorFields(error: unknown): Record<string, unknown> {
  * Removes every database and Redis user of a team that is being deleted, before its rows cascade away with the
  * team: nothing would remember them afterwards. Rows are marked deleting first, so a provision or rotation job that
  * starts later stops at its status check. One already mid-step could still finish after this and leave a role
- * behind; a periodic reconciliation of `t_<hex>` roles and users without a row is still to come (README).
+ * behind; the hourly tenant_services__sweep removes such `t_<hex>` roles, databases and users without a row.
  */
 export async function removeTeamServices(db: Db, teamId: string, log: Logger): Promise<void> {
   await db.tenantDatabase.updateMany({ where: { teamId }, data: { status: "deleting" } });

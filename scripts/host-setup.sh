@@ -51,7 +51,7 @@ esac
 [[ "$APPS_DOMAIN" =~ ^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$ ]] || die "--apps-domain must be a lower-case DNS name"
 
 # 1. Packages ----------------------------------------------------------------------------------------------------
-packages=(podman runc catatonit python3 uidmap slirp4netns fuse-overlayfs caddy redis-server debootstrap iptables curl ca-certificates)
+packages=(podman runc catatonit python3 uidmap slirp4netns fuse-overlayfs caddy redis-server pgbouncer debootstrap iptables curl ca-certificates)
 if apt-cache show runsc >/dev/null 2>&1; then
   packages+=(runsc)
 elif ! command -v runsc >/dev/null 2>&1; then
@@ -69,7 +69,7 @@ else
   log "packages already installed"
 fi
 # Debian starts these services on installation where systemd runs; the platform manages its own instances.
-for service in caddy redis-server; do
+for service in caddy redis-server pgbouncer; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
     systemctl disable --now "$service" >/dev/null 2>&1 || true
   fi
@@ -327,7 +327,9 @@ kept_tenant_lines=$([[ -f "$HOST_ENV" ]] && grep -E '^TENANT_[A-Z0-9_]+=' "$HOST
   if [[ "$TENANT_PGBOUNCER" == embedded ]]; then echo "TENANT_PGBOUNCER_PORT=$TENANT_PGBOUNCER_PORT"; fi
   if [[ -n "$kept_tenant_lines" ]]; then printf '%s\n' "$kept_tenant_lines"; fi
 } >"$HOST_ENV.tmp"
-chmod 0644 "$HOST_ENV.tmp"
+# Readable by everyone unless an operator kept admin URLs (with passwords) in it: then root only, which the
+# platform is (rootful podman).
+if grep -q '^TENANT_[A-Z_]*_URL=' "$HOST_ENV.tmp"; then chmod 0600 "$HOST_ENV.tmp"; else chmod 0644 "$HOST_ENV.tmp"; fi
 mv "$HOST_ENV.tmp" "$HOST_ENV"
 
 log "done. Check the host with: npm run manage -- check"
