@@ -145,3 +145,19 @@ describe("npm run manage", () => {
     expect(none.stderr).toContain("Looked for");
   });
 });
+
+describe("modules load on their own", () => {
+  // Scripts import these first (smoke:host imports release.ts before anything else); an import cycle through the job
+  // registry once left a payload schema's constant uninitialized in that order only.
+  it.each([
+    "lib/platform/release.ts",
+    "lib/platform/routing.ts",
+    "lib/domain/lifecycle.ts",
+    "lib/domain/deployments.ts",
+    "jobs/tasks/index.ts",
+  ])("%s", async (module) => {
+    const result = await runTs(["-e", `await import(${JSON.stringify(`./${module}`)})`], {});
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(result.code).toBe(0);
+  });
+});

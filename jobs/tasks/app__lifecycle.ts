@@ -3,11 +3,11 @@
 import { z } from "zod";
 import { defineTask } from "@/jobs/define";
 import { failOperation } from "@/lib/domain/operations";
+import { LIFECYCLE_ACTIONS } from "@/lib/platform/lifecycle-actions";
 import { readinessDepsFromEnv, readinessProblem } from "@/lib/platform/readiness";
 import {
   asRetryableFailure,
   giveUpRelease,
-  LIFECYCLE_ACTIONS,
   ReleaseFailure,
   releaseDepsFromEnv,
   runLifecycle,

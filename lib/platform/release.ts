@@ -37,6 +37,7 @@ import { type Podman, PodmanError, toResourceName } from "@/lib/infra/podman";
 import { collectAppLogs } from "@/lib/platform/app-logs";
 import { httpProbe, type Probe } from "@/lib/platform/health-probe";
 import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
+import type { LifecycleAction } from "@/lib/platform/lifecycle-actions";
 import { deploymentLogPath } from "@/lib/platform/paths";
 import { type RoutingConfig, routingConfigFromEnv, syncRouting } from "@/lib/platform/routing";
 
@@ -64,8 +65,7 @@ export type ReleaseDeps = {
   checkpoint?: (step: string) => Promise<void> | void;
 };
 
-export const LIFECYCLE_ACTIONS = ["start", "stop", "restart", "rollback", "scale"] as const;
-export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
+export { LIFECYCLE_ACTIONS, type LifecycleAction } from "@/lib/platform/lifecycle-actions";
 
 const PROBE_TIMEOUT_MS = 5_000;
 const HEALTH_BACKOFF_BASE_MS = 250;
