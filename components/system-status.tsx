@@ -1,7 +1,8 @@
 "use client";
 
 // Polls /api/health and shows each part of the platform; pauses while the tab is hidden.
-import { useEffect, useState } from "react";
+import { useState } from "react";
+import { usePolling } from "@/components/use-polling";
 
 type Status = "ok" | "unavailable";
 type Health = {
@@ -24,38 +25,22 @@ export function SystemStatus() {
   const [health, setHealth] = useState<Health | null>(null);
   const [failed, setFailed] = useState(false);
 
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let cancelled = false;
-    const poll = async () => {
-      if (document.visibilityState === "visible") {
-        try {
-          const response = await fetch("/api/health", { cache: "no-store" });
-          const body = (await response.json()) as Health;
-          if (!cancelled) {
-            setHealth(body);
-            setFailed(false);
-          }
-        } catch {
-          if (!cancelled) setFailed(true);
+  usePolling(
+    async ({ stopped }) => {
+      try {
+        const response = await fetch("/api/health", { cache: "no-store" });
+        const body = (await response.json()) as Health;
+        if (!stopped()) {
+          setHealth(body);
+          setFailed(false);
         }
+      } catch {
+        if (!stopped()) setFailed(true);
       }
-      if (!cancelled) timer = setTimeout(poll, POLL_MS);
-    };
-    void poll();
-    const onVisible = () => {
-      if (document.visibilityState === "visible") {
-        clearTimeout(timer);
-        void poll();
-      }
-    };
-    document.addEventListener("visibilitychange", onVisible);
-    return () => {
-      cancelled = true;
-      clearTimeout(timer);
-      document.removeEventListener("visibilitychange", onVisible);
-    };
-  }, []);
+      return POLL_MS;
+    },
+    { firstDelayMs: 0 },
+  );
 
   const rows: { name: string; status: Status | "unknown"; detail: string }[] = [
     { name: "Web", status: health?.checks.web.status ?? "unknown", detail: health ? "serving" : "checking…" },

@@ -5,6 +5,7 @@
 // time come back again and are skipped.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { buttonClass, inputClass, Notice } from "@/components/ui";
+import { usePolling } from "@/components/use-polling";
 import type { ActionState } from "@/lib/actions";
 import type { AppLogLine } from "@/lib/platform/app-logs";
 
@@ -51,25 +52,20 @@ export function AppLogsLive({
     });
   }, []);
 
-  // A new tail: load it afresh, then follow from its newest line.
-  useEffect(() => {
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let newest: string | undefined;
-    let first = true;
-    const schedule = (ms: number) => {
-      clearTimeout(timer);
-      if (!stopped) timer = setTimeout(tick, ms);
-    };
-    const tick = async () => {
-      if (stopped || (!first && document.visibilityState !== "visible")) return;
+  // The newest time shown in this run of polling: the next poll asks for what came after it.
+  const newest = useRef<string | undefined>(undefined);
+
+  usePolling(
+    async ({ stopped, first }) => {
+      if (first) newest.current = undefined;
       let delay = POLL_MS;
       try {
-        const result = await poll(teamId, appId, newest ? { tail, since: newest } : { tail });
-        if (stopped) return;
+        const since = newest.current;
+        const result = await poll(teamId, appId, since ? { tail, since } : { tail });
+        if (stopped()) return null;
         if (result.status === "success" && result.data) {
           append(result.data.lines, first);
-          newest = result.data.lines.at(-1)?.time ?? newest;
+          newest.current = result.data.lines.at(-1)?.time ?? newest.current;
           setProblem(null);
           setLoaded(true);
         } else {
@@ -77,23 +73,14 @@ export function AppLogsLive({
           delay = RETRY_MS;
         }
       } catch {
-        if (!stopped) setProblem("Lost contact with the server.");
+        if (!stopped()) setProblem("Lost contact with the server.");
         delay = RETRY_MS;
       }
-      first = false;
-      if (follow) schedule(delay);
-    };
-    const onVisibility = () => {
-      if (follow && document.visibilityState === "visible") schedule(0);
-    };
-    schedule(0);
-    document.addEventListener("visibilitychange", onVisibility);
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      document.removeEventListener("visibilitychange", onVisibility);
-    };
-  }, [teamId, appId, tail, follow, poll, append]);
+      return follow ? delay : null;
+    },
+    // A new tail, or following again: load afresh, then follow from its newest line.
+    { firstDelayMs: 0, firstEvenIfHidden: true, restartKey: `${appId}|${tail}|${follow}` },
+  );
 
   // Keep the newest line in view unless the reader scrolled up.
   useEffect(() => {

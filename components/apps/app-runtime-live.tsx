@@ -9,6 +9,7 @@ import { useEffect, useState } from "react";
 import { type LifecycleActions, LifecycleControls } from "@/components/apps/lifecycle-controls";
 import { AppStatusBadge, DeploymentStatusBadge } from "@/components/apps/status";
 import { Badge, Notice } from "@/components/ui";
+import { usePolling } from "@/components/use-polling";
 import type { ActionState } from "@/lib/actions";
 import type { AppRuntimeView } from "@/lib/domain/lifecycle";
 import type { ReplicaStatus } from "@/lib/generated/prisma/enums";
@@ -64,49 +65,28 @@ export function AppRuntimeLive({
   // The server rendered the page again (after an action, or a refresh): start from its view.
   useEffect(() => setRuntime(initial), [initial]);
 
-  useEffect(() => {
-    if (!busy) return;
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const schedule = (ms: number) => {
-      clearTimeout(timer);
-      if (!stopped) timer = setTimeout(tick, ms);
-    };
-    const tick = async () => {
-      if (stopped || document.visibilityState !== "visible") return;
-      let delay = POLL_MS;
+  usePolling(
+    async ({ stopped }) => {
       try {
         const result = await poll(teamId, appId);
-        if (stopped) return;
-        if (result.status === "success" && result.data) {
-          setRuntime(result.data);
-          setProblem(null);
-          if (!isBusy(result.data)) {
-            // Done: the status in the header and the deployments below come from the server.
-            router.refresh();
-            return;
-          }
-        } else {
+        if (stopped()) return null;
+        if (result.status !== "success" || !result.data) {
           setProblem(result.message ?? "The latest state could not be loaded.");
-          delay = RETRY_MS;
+          return RETRY_MS;
         }
+        setRuntime(result.data);
+        setProblem(null);
+        if (isBusy(result.data)) return POLL_MS;
+        // Done: the status in the header and the deployments below come from the server.
+        router.refresh();
+        return null;
       } catch {
-        if (!stopped) setProblem("Lost contact with the server.");
-        delay = RETRY_MS;
+        if (!stopped()) setProblem("Lost contact with the server.");
+        return RETRY_MS;
       }
-      schedule(delay);
-    };
-    const onVisibility = () => {
-      if (document.visibilityState === "visible") schedule(0);
-    };
-    schedule(POLL_MS);
-    document.addEventListener("visibilitychange", onVisibility);
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      document.removeEventListener("visibilitychange", onVisibility);
-    };
-  }, [busy, teamId, appId, poll, router]);
+    },
+    { enabled: busy, firstDelayMs: POLL_MS, restartKey: appId },
+  );
 
   const active = runtime.activeDeployment;
   return (

@@ -18,6 +18,7 @@ import {
 } from "@/components/apps/status";
 import type { FormAction } from "@/components/form";
 import { Badge, Card, DateTime, Notice } from "@/components/ui";
+import { usePolling } from "@/components/use-polling";
 // Type-only: lib/actions is server code.
 import type { ActionState } from "@/lib/actions";
 import type { DeploymentStatus } from "@/lib/generated/prisma/enums";
@@ -62,64 +63,36 @@ export function DeploymentLive({ teamId, initial, initialLog, poll, cancelAction
   const [problem, setProblem] = useState<string | null>(null);
   const [now, setNow] = useState<number | null>(null);
   const offset = useRef(initialLog.nextOffset);
-  const done = useRef(finished);
   const deploymentId = initial.id;
 
-  useEffect(() => {
-    if (done.current) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let stopped = false;
-    let busy = false;
-    const schedule = (ms: number) => {
-      clearTimeout(timer);
-      if (!stopped) timer = setTimeout(tick, ms);
-    };
-    const tick = async () => {
-      // Hidden: no timer; the visibility listener starts again.
-      if (busy || stopped || document.visibilityState !== "visible") return;
-      busy = true;
-      let delay = POLL_MS;
+  usePolling(
+    async ({ stopped }) => {
       try {
         const result = await poll(teamId, deploymentId, offset.current);
-        if (stopped) return;
-        if (result.status === "success" && result.data) {
-          const { deployment: next, log: chunk } = result.data;
-          offset.current = chunk.nextOffset;
-          setDeployment(next);
-          if (chunk.text) setLog((previous) => appendLog(previous, chunk.text));
-          setProblem(null);
-          if (isFinished(next.status, chunk.complete)) {
-            stopped = true;
-            done.current = true;
-            setFinished(true);
-            setNow(null);
-            router.refresh();
-            return;
-          }
-          if (chunk.text.length >= CATCH_UP_CHARS) delay = 0;
-        } else {
+        if (stopped()) return null;
+        if (result.status !== "success" || !result.data) {
           setProblem(result.message ?? "The latest state could not be loaded.");
-          delay = RETRY_MS;
+          return RETRY_MS;
         }
+        const { deployment: next, log: chunk } = result.data;
+        offset.current = chunk.nextOffset;
+        setDeployment(next);
+        if (chunk.text) setLog((previous) => appendLog(previous, chunk.text));
+        setProblem(null);
+        if (isFinished(next.status, chunk.complete)) {
+          setFinished(true);
+          setNow(null);
+          router.refresh();
+          return null;
+        }
+        return chunk.text.length >= CATCH_UP_CHARS ? 0 : POLL_MS;
       } catch {
-        if (!stopped) setProblem("Lost contact with the server.");
-        delay = RETRY_MS;
-      } finally {
-        busy = false;
+        if (!stopped()) setProblem("Lost contact with the server.");
+        return RETRY_MS;
       }
-      schedule(delay);
-    };
-    const onVisibility = () => {
-      if (document.visibilityState === "visible") schedule(0);
-    };
-    schedule(POLL_MS);
-    document.addEventListener("visibilitychange", onVisibility);
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      document.removeEventListener("visibilitychange", onVisibility);
-    };
-  }, [teamId, deploymentId, poll, router]);
+    },
+    { enabled: !finished, firstDelayMs: POLL_MS, restartKey: deploymentId },
+  );
 
   // A clock for the running phase's elapsed time, only while something runs.
   useEffect(() => {

@@ -5,9 +5,10 @@
 // from what the server rendered, refreshes the page (its server parts re-render with the new state). A service that
 // disappeared (deleted) sends a detail page back to the list.
 import { useRouter } from "next/navigation";
-import { useEffect, useState } from "react";
+import { useRef, useState } from "react";
 import { isBusy, type ServicePoll, type ServiceSnapshot } from "@/components/services/service-types";
 import { Notice } from "@/components/ui";
+import { usePolling } from "@/components/use-polling";
 
 const POLL_MS = 2_000;
 const RETRY_MS = 5_000;
@@ -39,70 +40,46 @@ export function ServicePoller({
   // A stable dependency: the effect restarts when the server renders a new state, not at every render.
   const key = JSON.stringify(busyIds.map((id) => [id, initial[id]]));
 
-  useEffect(() => {
-    let watched: [string, ServiceSnapshot][] = JSON.parse(key);
-    if (watched.length === 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let stopped = false;
-    let busy = false;
-    const schedule = (ms: number) => {
-      clearTimeout(timer);
-      if (!stopped) timer = setTimeout(tick, ms);
-    };
-    const tick = async () => {
-      if (busy || stopped || document.visibilityState !== "visible") return;
-      busy = true;
-      let delay = POLL_MS;
+  // What this run of polling compares against: the server's state at its start, then what was last seen.
+  const watched = useRef<[string, ServiceSnapshot][]>([]);
+
+  usePolling(
+    async ({ stopped, first }) => {
+      if (first) watched.current = JSON.parse(key);
       try {
         const result = await poll(
           teamId,
-          watched.map(([id]) => id),
+          watched.current.map(([id]) => id),
         );
-        if (stopped) return;
-        if (result.status === "success" && result.data) {
-          setProblem(null);
-          const snapshots = result.data;
-          const gone = watched.every(([id]) => snapshots[id] === null);
-          if (gone && goneHref) {
-            stopped = true;
-            router.replace(goneHref);
-            return;
-          }
-          if (watched.some(([id, before]) => !same(before, snapshots[id]))) {
-            router.refresh();
-            // Until the refreshed page arrives (and restarts this effect), compare with what was just seen.
-            watched = watched.flatMap(([id]) => {
-              const next = snapshots[id];
-              return next && isBusy(next) ? [[id, next] as [string, ServiceSnapshot]] : [];
-            });
-            if (watched.length === 0) {
-              stopped = true;
-              return;
-            }
-          }
-        } else {
+        if (stopped()) return null;
+        if (result.status !== "success" || !result.data) {
           setProblem(result.message ?? "The latest state could not be loaded.");
-          delay = RETRY_MS;
+          return RETRY_MS;
         }
+        setProblem(null);
+        const snapshots = result.data;
+        const gone = watched.current.every(([id]) => snapshots[id] === null);
+        if (gone && goneHref) {
+          router.replace(goneHref);
+          return null;
+        }
+        if (watched.current.some(([id, before]) => !same(before, snapshots[id]))) {
+          router.refresh();
+          // Until the refreshed page arrives (and restarts polling), compare with what was just seen.
+          watched.current = watched.current.flatMap(([id]) => {
+            const next = snapshots[id];
+            return next && isBusy(next) ? [[id, next] as [string, ServiceSnapshot]] : [];
+          });
+          if (watched.current.length === 0) return null;
+        }
+        return POLL_MS;
       } catch {
-        if (!stopped) setProblem("Lost contact with the server.");
-        delay = RETRY_MS;
-      } finally {
-        busy = false;
+        if (!stopped()) setProblem("Lost contact with the server.");
+        return RETRY_MS;
       }
-      schedule(delay);
-    };
-    const onVisibility = () => {
-      if (document.visibilityState === "visible") schedule(0);
-    };
-    schedule(POLL_MS);
-    document.addEventListener("visibilitychange", onVisibility);
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      document.removeEventListener("visibilitychange", onVisibility);
-    };
-  }, [key, teamId, poll, goneHref, router]);
+    },
+    { enabled: busyIds.length > 0, firstDelayMs: POLL_MS, restartKey: key },
+  );
 
   if (busyIds.length === 0) return null;
   return problem ? (
