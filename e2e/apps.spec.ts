@@ -347,6 +347,8 @@ test("a viewer sees a running app's state but no lifecycle controls", async ({ p
   await viewer.getByRole("link", { name: "Sign up" }).click();
   await submitSignUp(viewer, { name: "Val Viewer" });
   await viewer.getByRole("button", { name: "Accept" }).click();
+  // Membership exists once the acceptance has landed on the team page; going on earlier races it (a 404).
+  await expect(viewer).toHaveURL((url) => url.pathname === `/teams/${teamId}`);
   await viewer.goto(appPath);
   await expect(viewer.getByTestId("runtime-status")).toHaveAttribute("data-status", "created");
   for (const label of ["Start", "Stop", "Restart", "Scale", "Roll back"]) {
