@@ -5,7 +5,7 @@
 import { refresh } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { serviceSnapshots } from "@/app/(portal)/teams/[teamId]/databases/service-data";
+import { pollServices } from "@/app/(portal)/teams/[teamId]/databases/service-poll";
 import type { ServiceSnapshot } from "@/components/services/service-types";
 import { type ActionState, teamAction } from "@/lib/actions";
 import {
@@ -109,28 +109,10 @@ export const deleteDatabaseAction = teamAction(
   },
 );
 
-// formToObject gives a repeated field as an array and a single one as a string.
-const idList = z.preprocess(
-  (value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]),
-  z.array(z.uuid()).max(200),
-);
-const pollInput = teamInput.extend({ ids: idList });
-
-const poll = teamAction<typeof pollInput, Record<string, ServiceSnapshot | null>>(
-  pollInput,
-  async (input, { db, ctx }) => ({
-    status: "success",
-    data: await serviceSnapshots(db, ctx, "database", input.ids),
-  }),
-);
-
 /** The pages poll this while something is in progress; membership and role are checked on each call. */
 export async function pollDatabases(
   teamId: string,
   ids: string[],
 ): Promise<ActionState<Record<string, ServiceSnapshot | null>>> {
-  const form = new FormData();
-  form.set("teamId", String(teamId));
-  for (const id of new Set(ids.map(String))) form.append("ids", id);
-  return await poll({ status: "idle" }, form);
+  return await pollServices("database", teamId, ids);
 }
