@@ -37,7 +37,29 @@ type FieldProps = Omit<InputHTMLAttributes<HTMLInputElement>, "id"> & {
   hint?: ReactNode;
 };
 
-export function Field({ label, name, error, hint, className, ...input }: FieldProps) {
+/** What a control inside a FieldFrame needs: its id and the accessibility attributes tying it to label, hint, error. */
+export type FieldControlProps = {
+  id: string;
+  "aria-invalid": true | undefined;
+  "aria-describedby": string | undefined;
+};
+
+/** A label, a control, a hint and an error, tied together for assistive technology: the frame of every field. */
+export function FieldFrame({
+  label,
+  error,
+  hint,
+  className,
+  errorClassName = "",
+  children,
+}: {
+  label: string;
+  error?: string | undefined;
+  hint?: ReactNode;
+  className?: string | undefined;
+  errorClassName?: string;
+  children: (control: FieldControlProps) => ReactNode;
+}) {
   const id = useId();
   const describedBy = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(" ");
   return (
@@ -45,25 +67,26 @@ export function Field({ label, name, error, hint, className, ...input }: FieldPr
       <label htmlFor={id} className="block font-medium text-sm">
         {label}
       </label>
-      <input
-        id={id}
-        name={name}
-        className={`mt-1.5 ${inputClass}`}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy || undefined}
-        {...input}
-      />
+      {children({ id, "aria-invalid": error ? true : undefined, "aria-describedby": describedBy || undefined })}
       {hint ? (
         <p id={`${id}-hint`} className="mt-1 text-xs text-zinc-500">
           {hint}
         </p>
       ) : null}
       {error ? (
-        <p id={`${id}-error`} className="mt-1 text-red-600 text-xs dark:text-red-400">
+        <p id={`${id}-error`} className={`mt-1 text-red-600 text-xs dark:text-red-400 ${errorClassName}`}>
           {error}
         </p>
       ) : null}
     </div>
+  );
+}
+
+export function Field({ label, name, error, hint, className, ...input }: FieldProps) {
+  return (
+    <FieldFrame label={label} error={error} hint={hint} className={className}>
+      {(control) => <input name={name} className={`mt-1.5 ${inputClass}`} {...control} {...input} />}
+    </FieldFrame>
   );
 }
 
