@@ -25,6 +25,12 @@ export type Endpoint<
   query?: Query;
   body?: Body;
   responses: Responses;
+  /**
+   * Top-level answer fields that hold a secret shown once (an invitation link, a token, a password). The
+   * idempotency store keeps the answer with these fields set to null, so the database holds no secret and a
+   * replay answers without them: declare each such field nullable in its schema.
+   */
+  secretFields?: readonly string[];
 };
 
 export function defineEndpoint<

@@ -3,7 +3,13 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Endpoint, EndpointResponse } from "@/lib/api/endpoint";
-import { claimIdempotencyKey, releaseIdempotencyKey, requestHash, storeIdempotentAnswer } from "@/lib/api/idempotency";
+import {
+  claimIdempotencyKey,
+  redactSecrets,
+  releaseIdempotencyKey,
+  requestHash,
+  storeIdempotentAnswer,
+} from "@/lib/api/idempotency";
 import { requestMetaFrom } from "@/lib/auth/request-meta";
 import { getDb } from "@/lib/db";
 import { authenticateApiToken } from "@/lib/domain/api-tokens";
@@ -163,7 +169,7 @@ export function handle<E extends Endpoint>(
         if (claimedKey) {
           await storeIdempotentAnswer(getDb(), claimedKey, {
             status: result.status,
-            body: output,
+            body: redactSecrets(output, endpoint.secretFields),
             headers: result.headers ?? {},
           });
         }

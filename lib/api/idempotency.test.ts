@@ -55,6 +55,26 @@ describe("Idempotency-Key", () => {
     expect(await getDb().invitation.count({ where: { teamId: team.id } })).toBe(1);
   });
 
+  it("stores no secret: a replayed invitation answers the same status without its link", async () => {
+    const { team, token } = await seed();
+    const key = crypto.randomUUID();
+    const body = { email: `secret-${crypto.randomUUID()}@example.test`, role: "member" };
+    const first = await post(createInvitationRoute, "/api/v1/invitations", token, body, key);
+    expect(first.status).toBe(201);
+    const { link } = (await first.json()) as { link: string };
+    expect(link).toMatch(/^https?:\/\//);
+    const rows = await getDb().idempotencyKey.findMany({ where: { teamId: team.id } });
+    expect(rows).toHaveLength(1);
+    const secretToken = new URL(link).pathname.split("/").at(-1) ?? link;
+    expect(JSON.stringify(rows)).not.toContain(secretToken);
+    const replay = await post(createInvitationRoute, "/api/v1/invitations", token, body, key);
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    const replayed = (await replay.json()) as { link: string | null; invitation: { email: string } };
+    expect(replayed.link).toBeNull();
+    expect(replayed.invitation.email).toBe(body.email);
+  });
+
   it("keeps keys per team: another team's identical key is independent", async () => {
     const a = await seed();
     const b = await seed();

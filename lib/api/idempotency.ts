@@ -1,5 +1,6 @@
 // Idempotency-Key on API POSTs (API.md): the same key and body within 24 hours answer the first answer again and do
 // no new work; the same key with another body is refused; a key whose first request is still running answers 409.
+// A secret in an answer (an endpoint's `secretFields`) is shown once: the store keeps it nulled, and so does a replay.
 import { createHash } from "node:crypto";
 import type { Db } from "@/lib/db";
 import { AppError } from "@/lib/errors";
@@ -53,6 +54,14 @@ export async function claimIdempotencyKey(
       headers: (existing.responseHeaders ?? {}) as Record<string, string>,
     },
   };
+}
+
+/** The answer as stored for replays: each secret field nulled (secrets are shown once, never kept). */
+export function redactSecrets(body: unknown, secretFields: readonly string[] = []): unknown {
+  if (secretFields.length === 0 || body === null || typeof body !== "object" || Array.isArray(body)) return body;
+  const redacted: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+  for (const field of secretFields) if (field in redacted) redacted[field] = null;
+  return redacted;
 }
 
 export async function storeIdempotentAnswer(db: Db, id: string, answer: StoredAnswer): Promise<void> {

@@ -109,11 +109,14 @@ export const createInvitationEndpoint = defineEndpoint({
   body: createInvitationBody,
   responses: {
     201: {
-      description: "Invited. `link` is the accept link, shown once, when no mail is configured; otherwise null",
+      description:
+        "Invited. `link` is the accept link, shown once, when no mail is configured; otherwise null. A replay " +
+        "(same Idempotency-Key) answers null: the link is never stored",
       schema: z.object({ invitation: invitationSchema, link: z.url().nullable() }),
     },
     409: { description: "Already a member, or a pending invitation exists", schema: errorBody },
   },
+  secretFields: ["link"],
 });
 
 export const revokeInvitationEndpoint = defineEndpoint({
