@@ -1,5 +1,6 @@
 // The audit log: one append-only row per mutation, written in the mutation's transaction.
 import { z } from "zod";
+import { roleAllows } from "@/lib/auth/permissions";
 import type { Db, Tx } from "@/lib/db";
 import { authorize, type Ctx } from "@/lib/domain/context";
 import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
@@ -51,6 +52,15 @@ export type AuditEventView = {
   createdAt: Date;
 };
 
+/**
+ * Who reads which field (the page and the API both come through here, so they agree):
+ * - every role that reads the audit log (viewer and up, a read token acting as a viewer) sees every event, its
+ *   action, actor, target, request ID and metadata;
+ * - an event's IP address and user agent: admins and owners (and write tokens, which act as admins), and the actor
+ *   of the event themselves; for anyone else they are null, since they locate and fingerprint a person;
+ * - an invitee's email in invitation events: admins and owners only, as for the invitation list
+ *   ("invitations:read"); members' emails stay, since every role sees the member list.
+ */
 export async function listAuditEvents(
   db: Db,
   ctx: Ctx,
@@ -58,6 +68,7 @@ export async function listAuditEvents(
   page: PageInput,
 ): Promise<Page<AuditEventView>> {
   authorize(ctx, "audit:read");
+  const seesAll = roleAllows(ctx.role, "invitations:read");
   const rows = await db.auditEvent.findMany({
     where: {
       teamId: ctx.teamId,
@@ -77,15 +88,30 @@ export async function listAuditEvents(
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: page.limit + 1,
   });
-  return toPage(rows, page.limit, (row) => ({
-    id: row.id,
-    action: row.action,
-    actor: { type: row.actorType, id: row.actorId, label: row.actorLabel },
-    target: { type: row.targetType, id: row.targetId },
-    ip: row.ip,
-    userAgent: row.userAgent,
-    requestId: row.requestId,
-    metadata: row.metadata,
-    createdAt: row.createdAt,
-  }));
+  return toPage(rows, page.limit, (row) => {
+    const own = row.actorType === ctx.actor.type && row.actorId !== null && row.actorId === actorIdOf(ctx);
+    return {
+      id: row.id,
+      action: row.action,
+      actor: { type: row.actorType, id: row.actorId, label: row.actorLabel },
+      target: { type: row.targetType, id: row.targetId },
+      ip: seesAll || own ? row.ip : null,
+      userAgent: seesAll || own ? row.userAgent : null,
+      requestId: row.requestId,
+      metadata: seesAll ? row.metadata : withoutInviteeEmail(row.action, row.metadata),
+      createdAt: row.createdAt,
+    };
+  });
+}
+
+function actorIdOf(ctx: Ctx): string {
+  return ctx.actor.type === "user" ? ctx.actor.userId : ctx.actor.tokenId;
+}
+
+/** Invitation events name a person who may never have joined: their address is as private as the invitation list. */
+function withoutInviteeEmail(action: string, metadata: Prisma.JsonValue): Prisma.JsonValue {
+  if (!action.startsWith("invitation.") || metadata === null || typeof metadata !== "object" || Array.isArray(metadata))
+    return metadata;
+  const { email: _email, ...rest } = metadata;
+  return rest;
 }
