@@ -9,6 +9,7 @@ import { ConfigError, defaultPythonVersion, loadEnvOrExit } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { type CheckReport, runChecks } from "@/lib/platform/check";
 import { openPlatformDatabase } from "@/lib/platform/database";
+import { migrateSecrets } from "@/lib/platform/secrets-migration";
 
 type Io = { out(text: string): void; err(text: string): void };
 
@@ -55,6 +56,7 @@ const commands: Record<string, Command> = {
       const database = await openPlatformDatabase(env, log, { attachIfRunning: true });
       try {
         const { applied } = await migrateAll(database.directUrl, log);
+        await migrateSecrets(database.directUrl, log);
         const status = await migrationStatus(database.directUrl);
         if (values.json) printJson(io, { applied, total: status.applied.length });
         else

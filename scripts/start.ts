@@ -15,6 +15,7 @@ import { migrateAll } from "@/lib/database/migrate";
 import { loadEnvOrExit } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { openPlatformDatabase } from "@/lib/platform/database";
+import { migrateSecrets } from "@/lib/platform/secrets-migration";
 import { startTenantServices, type TenantServicesHandle } from "@/lib/platform/tenant-services-start";
 
 const env = loadEnvOrExit();
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
   try {
     const { applied } = await migrateAll(database.directUrl, log);
     log.info({ applied: applied.length }, applied.length ? "migrations applied" : "database schema up to date");
+    await migrateSecrets(database.directUrl, log);
     const started = await startTenantServices(env, log);
     tenantServices = started;
     // A signal during the start: shutdown() already ran without these, so stop them here.

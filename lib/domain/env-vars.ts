@@ -1,6 +1,6 @@
 // Env vars: set, unset and bulk edit; values sealed at rest and masked on every read.
 import { z } from "zod";
-import { decryptSecret, encryptSecret } from "@/lib/crypto";
+import { decryptBound, decryptSecret, encryptBound, isLegacySealed } from "@/lib/crypto";
 import type { Db } from "@/lib/db";
 import { ENV_MAX_KEYS, ENV_TOTAL_MAX_BYTES, envKey, envValue } from "@/lib/domain/app-rules";
 import { getAppOrThrow } from "@/lib/domain/apps";
@@ -59,7 +59,7 @@ export async function setEnvVars(db: Db, ctx: Ctx, appId: string, changes: EnvCh
       .map(([key]) => key);
     if (toUnset.length > 0) await tx.envVar.deleteMany({ where: { appId, key: { in: toUnset } } });
     for (const [key, value] of toSet) {
-      const valueEncrypted = encryptSecret(value);
+      const valueEncrypted = encryptBound(value, envVarBinding(appId, key));
       await tx.envVar.upsert({
         where: { appId_key: { appId, key } },
         create: { appId, key, valueEncrypted },
@@ -89,8 +89,68 @@ export async function setEnvVars(db: Db, ctx: Ctx, appId: string, changes: EnvCh
   return await listEnvVars(db, ctx, appId);
 }
 
-/** The decrypted variables, for the worker when it starts the app's containers. Never for a response. */
+/** A value belongs to one app and one key: sealed with them as associated data, it opens nowhere else. */
+function envVarBinding(appId: string, key: string): string[] {
+  return ["env-var", appId, key];
+}
+
+/**
+ * The decrypted variables, for the worker when it starts the app's containers. Never for a response. Only v2
+ * values open here: v1 values (unbound) are re-encrypted by reencryptLegacyEnvVars at every start, before the
+ * worker runs, so one still here was written behind the platform's back and is refused.
+ */
 export async function resolveEnvForRelease(db: Db, appId: string): Promise<Record<string, string>> {
   const rows = await db.envVar.findMany({ where: { appId }, orderBy: { key: "asc" } });
-  return Object.fromEntries(rows.map((row) => [row.key, decryptSecret(row.valueEncrypted)]));
+  return Object.fromEntries(
+    rows.map((row) => {
+      if (isLegacySealed(row.valueEncrypted)) {
+        throw new Error(
+          `env var ${row.key} is sealed in the old format; run \`npm run manage -- migrate\` (npm start does it)`,
+        );
+      }
+      return [row.key, decryptBound(row.valueEncrypted, envVarBinding(row.appId, row.key))];
+    }),
+  );
+}
+
+const REENCRYPT_BATCH = 200;
+
+/**
+ * The migration path from v1 (no associated data) to v2 (bound to app and key). It needs the secret key, so it is
+ * code, not SQL: `npm start` and `manage migrate` run it after the schema migrations. Idempotent: it touches only
+ * v1 rows, and each update applies only if the row still holds the value it read (a concurrent edit wins). A v1
+ * value that does not open (another secret key, tampering) is left as it is and counted: the release refuses it.
+ */
+export async function reencryptLegacyEnvVars(db: Db): Promise<{ migrated: number; unreadable: number }> {
+  let migrated = 0;
+  let unreadable = 0;
+  let after: string | undefined;
+  for (;;) {
+    const rows = await db.envVar.findMany({
+      where: { valueEncrypted: { startsWith: "v1." }, ...(after ? { id: { gt: after } } : {}) },
+      select: { id: true, appId: true, key: true, valueEncrypted: true },
+      orderBy: { id: "asc" },
+      take: REENCRYPT_BATCH,
+    });
+    if (rows.length === 0) return { migrated, unreadable };
+    after = rows.at(-1)?.id;
+    const updates = [];
+    for (const row of rows) {
+      let value: string;
+      try {
+        value = decryptSecret(row.valueEncrypted);
+      } catch {
+        unreadable += 1;
+        continue;
+      }
+      updates.push(
+        db.envVar.updateMany({
+          where: { id: row.id, valueEncrypted: row.valueEncrypted },
+          data: { valueEncrypted: encryptBound(value, envVarBinding(row.appId, row.key)) },
+        }),
+      );
+    }
+    const results = await db.$transaction(updates);
+    migrated += results.reduce((sum, result) => sum + result.count, 0);
+  }
 }
