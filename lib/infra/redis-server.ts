@@ -33,6 +33,9 @@ export type RedisServerOptions = {
   // maxmemory with the `noeviction` policy: one tenant filling the server makes writes fail instead of evicting
   // other tenants' keys. Unset: no limit.
   maxMemoryBytes?: number;
+  // Largest single value (proto-max-bulk-len; the query buffer gets twice that), so one command cannot put far more
+  // than this on the server between two quota sweeps (tenant-redis-quota.ts). Default DEFAULT_MAX_VALUE_BYTES.
+  maxValueBytes?: number;
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
   // The complete environment of redis-server; the platform's own (secrets included) is never passed on.
@@ -114,7 +117,12 @@ function checkOptions(options: RedisServerOptions): void {
   }
   const max = options.maxMemoryBytes;
   if (max !== undefined && (!Number.isSafeInteger(max) || max < 1024 * 1024)) throw invalid("maxMemoryBytes");
+  const value = options.maxValueBytes;
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 1024 * 1024)) throw invalid("maxValueBytes");
 }
+
+// Redis's own default is 512 MB per value: far more than a tenant quota, so one SET could overshoot it by that much.
+export const DEFAULT_MAX_VALUE_BYTES = 16 * 1024 * 1024;
 
 // The redis.conf the platform runs with. Rewritten on every start, so hand edits do not survive.
 export function renderRedisConfig(options: {
@@ -123,7 +131,9 @@ export function renderRedisConfig(options: {
   bind?: readonly string[];
   persistence: RedisPersistence;
   maxMemoryBytes?: number;
+  maxValueBytes?: number;
 }): string {
+  const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
   const lines = [
     "# Written by tussilago on every start; edits are lost.",
     `bind ${(options.bind ?? ["127.0.0.1"]).join(" ")}`,
@@ -145,6 +155,8 @@ export function renderRedisConfig(options: {
     "enable-module-command no",
     "enable-protected-configs no",
     "maxmemory-policy noeviction",
+    `proto-max-bulk-len ${maxValueBytes}`,
+    `client-query-buffer-limit ${2 * maxValueBytes}`,
   ];
   if (options.maxMemoryBytes !== undefined) lines.push(`maxmemory ${options.maxMemoryBytes}`);
   return `${lines.join("\n")}\n`;
@@ -222,6 +234,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
     bind: options.bind,
     persistence: options.persistence ?? "aof",
     maxMemoryBytes: options.maxMemoryBytes,
+    maxValueBytes: options.maxValueBytes,
   };
   await writePrivate(configPath, renderRedisConfig(config));
 

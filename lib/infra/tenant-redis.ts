@@ -53,7 +53,14 @@ export type TenantRedisErrorKind =
   | "unexpected_reply"
   | "command_failed";
 
-export type TenantRedisOperation = "names" | "provision" | "rotate" | "deprovision" | "inspect" | "connection_info";
+export type TenantRedisOperation =
+  | "names"
+  | "provision"
+  | "rotate"
+  | "deprovision"
+  | "inspect"
+  | "connection_info"
+  | "quota";
 
 const USER_MESSAGES: Record<TenantRedisErrorKind, string> = {
   invalid_argument: "The request contained an invalid value.",
@@ -194,6 +201,20 @@ const DENIED_COMMANDS = [
   "memory",
 ] as const;
 
+// The command part of a tenant's rules. Starting from +@all, it sets every command bit whatever came before, so
+// applying it alone (tenant-redis-quota.ts does, without touching passwords, keys or channels) restores exactly the
+// normal command rights.
+export function tenantRedisCommandRules(): string[] {
+  return [
+    "+@all",
+    "-@admin",
+    "-@dangerous",
+    "-@scripting",
+    ...DENIED_COMMANDS.map((command) => `-${command}`),
+    "+memory|usage",
+  ];
+}
+
 export function tenantRedisAclRules(names: TenantRedisNames, passwordHash: string): string[] {
   return [
     // reset: off, no passwords, no keys, no channels, no commands; so re-running it converges to exactly this.
@@ -203,12 +224,7 @@ export function tenantRedisAclRules(names: TenantRedisNames, passwordHash: strin
     `~${names.keyPattern}`,
     "resetchannels",
     `&${names.channelPattern}`,
-    "+@all",
-    "-@admin",
-    "-@dangerous",
-    "-@scripting",
-    ...DENIED_COMMANDS.map((command) => `-${command}`),
-    "+memory|usage",
+    ...tenantRedisCommandRules(),
   ];
 }
 
@@ -272,7 +288,8 @@ async function verifyAcl(connection: RedisConnection, names: TenantRedisNames): 
 // ---------------------------------------------------------------------------------------------------------------
 // Operations
 
-function withAdmin<T>(
+// One admin connection for `fn`, its failures mapped to TenantRedisError (also used by ./tenant-redis-quota).
+export function withAdmin<T>(
   admin: TenantRedisAdmin,
   operation: TenantRedisOperation,
   fn: (connection: RedisConnection) => Promise<T>,
