@@ -1,7 +1,9 @@
-// Periodic housekeeping (crontab): forgets old heartbeats, expired rate-limit windows and sign-in tokens, sent mail;
+// Periodic housekeeping (crontab): forgets old heartbeats, expired rate-limit windows and sign-in tokens, sent mail,
+// revoked and expired portal sessions;
 // removes app images no rollback will need (lib/platform/reconcile.ts, TUSSILAGO_KEEP_IMAGES).
 import { z } from "zod";
 import { defineTask } from "@/jobs/define";
+import { pruneUserSessions } from "@/lib/auth/user-sessions";
 import { getEnv } from "@/lib/env";
 import type { Podman } from "@/lib/infra/podman";
 import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
@@ -23,6 +25,7 @@ export const platformPrune = defineTask({
     await db.verificationToken.deleteMany({ where: { expiresAt: { lt: now } } });
     await db.outboundEmail.deleteMany({ where: { sentAt: { lt: cutoff } } });
     await db.idempotencyKey.deleteMany({ where: { createdAt: { lt: cutoff } } });
+    await pruneUserSessions(db, now);
     let podman: Podman;
     try {
       podman = getInfra().podman();

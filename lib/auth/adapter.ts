@@ -3,6 +3,7 @@
 import type { Adapter, AdapterUser } from "next-auth/adapters";
 import type { Logger } from "pino";
 import { sha256 } from "@/lib/auth/tokens";
+import { endAllUserSessions } from "@/lib/auth/user-sessions";
 import type { Db } from "@/lib/db";
 import { createUser, type PublicUser } from "@/lib/domain/users";
 
@@ -49,7 +50,7 @@ export function tussilagoAdapter(db: Db, log: Logger): Adapter {
         const dropPassword = firstProof && current?.passwordHash !== null;
         if (dropPassword)
           log.warn({ userId: user.id }, "first verified sign-in by email link: unverified password removed");
-        return await tx.user.update({
+        const updated = await tx.user.update({
           where: { id: user.id },
           data: {
             ...(user.emailVerified ? { emailVerifiedAt: user.emailVerified } : {}),
@@ -57,6 +58,8 @@ export function tussilagoAdapter(db: Db, log: Logger): Adapter {
             ...(dropPassword ? { passwordHash: null, sessionVersion: { increment: 1 } } : {}),
           },
         });
+        if (dropPassword) await endAllUserSessions(tx, user.id);
+        return updated;
       });
       return adapterUser(updated);
     },

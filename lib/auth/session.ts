@@ -17,6 +17,12 @@ export async function currentUser(): Promise<PublicUser | null> {
   return user ? await sessionUser(getDb(), user.id, user.sessionVersion) : null;
 }
 
+/** The id of this browser's server-side session row (marked "this session" on the account page). */
+export async function currentSessionId(): Promise<string | null> {
+  const session = await auth();
+  return session?.sessionId ?? null;
+}
+
 export async function requireUser(returnTo?: string): Promise<PublicUser> {
   const user = await currentUser();
   if (!user) redirect(returnTo ? `/sign-in?callbackUrl=${encodeURIComponent(returnTo)}` : "/sign-in");

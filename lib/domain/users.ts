@@ -1,6 +1,7 @@
 // Accounts: sign-up, password sign-in with rate limits, password changes and resets, revoking sessions.
 import { hashPassword, verifyAgainstNothing, verifyPassword } from "@/lib/auth/password";
 import { randomToken, sha256 } from "@/lib/auth/tokens";
+import { endAllUserSessions } from "@/lib/auth/user-sessions";
 import type { Db, Tx } from "@/lib/db";
 import {
   EMAIL_REQUESTS_PER_IP,
@@ -86,9 +87,10 @@ export async function sessionUser(db: Db, userId: string, sessionVersion: number
   return toPublic(user);
 }
 
-/** Ends every session of the user, everywhere. */
+/** Ends every session of the user, everywhere: the version bump refuses every JWT, the rows leave the list. */
 export async function revokeSessions(db: Db | Tx, userId: string): Promise<void> {
   await db.user.update({ where: { id: userId }, data: { sessionVersion: { increment: 1 } } });
+  await endAllUserSessions(db, userId);
 }
 
 export async function changePassword(
@@ -102,9 +104,14 @@ export async function changePassword(
       details: [{ path: "currentPassword", message: "The current password is incorrect." }],
     });
   }
-  const updated = await db.user.update({
-    where: { id: userId },
-    data: { passwordHash: await hashPassword(input.newPassword), sessionVersion: { increment: 1 } },
+  const passwordHash = await hashPassword(input.newPassword);
+  const updated = await db.$transaction(async (tx) => {
+    const user = await tx.user.update({
+      where: { id: userId },
+      data: { passwordHash, sessionVersion: { increment: 1 } },
+    });
+    await endAllUserSessions(tx, userId);
+    return user;
   });
   return toPublic(updated);
 }
@@ -156,11 +163,14 @@ export async function resetPassword(db: Db, input: { token: string; newPassword:
     if (!row || consumed.count !== 1) {
       throw new AppError("invalid", "This reset link is invalid or has expired. Ask for a new one.");
     }
-    const updated = await tx.user.updateMany({
+    const updated = await tx.user.updateManyAndReturn({
       where: { email: row.identifier },
       data: { passwordHash, sessionVersion: { increment: 1 } },
+      select: { id: true },
     });
-    if (updated.count !== 1)
+    const [user] = updated;
+    if (updated.length !== 1 || !user)
       throw new AppError("invalid", "This reset link is invalid or has expired. Ask for a new one.");
+    await endAllUserSessions(tx, user.id);
   });
 }

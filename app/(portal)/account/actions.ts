@@ -1,11 +1,13 @@
 "use server";
 
+import { refresh } from "next/cache";
 import { redirect } from "next/navigation";
 import { AuthError } from "next-auth";
 import { z } from "zod";
 import { userAction } from "@/lib/actions";
 import { signIn } from "@/lib/auth/next-auth";
 import { PASSWORD_MAX_LENGTH } from "@/lib/auth/password";
+import { revokeUserSession } from "@/lib/auth/user-sessions";
 import { passwordInput } from "@/lib/domain/schemas";
 import { changePassword } from "@/lib/domain/users";
 
@@ -36,3 +38,10 @@ export const changePasswordAction = userAction(
     return undefined;
   },
 );
+
+/** Ends one of the user's own sessions (another device); another user's session ID answers "not found". */
+export const revokeSessionAction = userAction(z.strictObject({ sessionId: z.uuid() }), async (input, { db, user }) => {
+  await revokeUserSession(db, user.id, input.sessionId);
+  refresh();
+  return { status: "success", message: "The session was signed out." };
+});
