@@ -157,3 +157,29 @@ test("sign-in: one message for wrong passwords, off-site callbacks ignored, prot
   await page.goto("/account");
   await expect(page).toHaveURL((url) => url.pathname === "/sign-in");
 });
+
+test("sign-up answers a taken address like a new one and leaves the account alone", async ({ browser, baseURL }) => {
+  const email = uniqueEmail("taken");
+  const first = await browser.newContext({ baseURL });
+  const firstPage = await first.newPage();
+  await firstPage.goto("/sign-up");
+  await submitSignUp(firstPage, { name: "Tara Taken", email });
+  await expect(firstPage).toHaveURL(/\/teams\/new$/);
+  await first.close();
+
+  const second = await browser.newContext({ baseURL });
+  const page = await second.newPage();
+  await page.goto("/sign-up");
+  await page.getByLabel("Name").fill("Mallory");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(`${PASSWORD} but mine`);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL((url) => url.pathname === "/sign-in" && url.searchParams.get("created") === "1");
+  await expect(page.getByText("If this email address was new here, your account is ready")).toBeVisible();
+  await expect(page.getByText("already exists")).toHaveCount(0);
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(`${PASSWORD} but mine`);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(page.getByText("The email or password is incorrect.")).toBeVisible();
+  await second.close();
+});

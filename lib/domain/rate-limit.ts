@@ -7,6 +7,8 @@ export type RateLimitRule = { limit: number; windowMs: number };
 export const SIGN_IN_PER_IP: RateLimitRule = { limit: 30, windowMs: 15 * 60_000 };
 export const SIGN_IN_PER_ACCOUNT: RateLimitRule = { limit: 10, windowMs: 15 * 60_000 };
 export const EMAIL_REQUESTS_PER_IP: RateLimitRule = { limit: 10, windowMs: 15 * 60_000 };
+/** Sign-ups cost an argon2 hash each and create rows: a few per hour per address is plenty for people. */
+export const SIGN_UP_PER_IP: RateLimitRule = { limit: 10, windowMs: 60 * 60_000 };
 
 export async function hitRateLimit(
   db: Db,

@@ -10,6 +10,7 @@ import {
   resetRateLimit,
   SIGN_IN_PER_ACCOUNT,
   SIGN_IN_PER_IP,
+  SIGN_UP_PER_IP,
 } from "@/lib/domain/rate-limit";
 import { queueEmail } from "@/lib/email";
 import { getEnv } from "@/lib/env";
@@ -52,6 +53,52 @@ export async function createUser(
       },
     });
     return toPublic(user);
+  });
+}
+
+/**
+ * Self-service sign-up with a password. It answers the same whether or not the address already has an account, so
+ * the form cannot be used to find out who has one: an existing account is left untouched (no second account, its
+ * password unchanged), and the password is hashed in both cases so the timing matches too. With mail configured,
+ * both cases send one message to the address: a welcome, or a note that someone tried to sign up with it. The
+ * caller never signs the person in (that would tell the two cases apart): they sign in next. Rate-limited per IP
+ * (requests without a known address share one bucket).
+ */
+export async function signUpWithPassword(
+  db: Db,
+  input: { email: string; password: string; name: string | null; ip: string | null },
+): Promise<void> {
+  await enforceRateLimit(
+    db,
+    `sign-up:ip:${input.ip ?? "unknown"}`,
+    SIGN_UP_PER_IP,
+    "Too many sign-ups from your network. Try again later.",
+  );
+  const passwordHash = await hashPassword(input.password);
+  const mail = Boolean(getEnv().smtp);
+  const base = getEnv().publicUrl;
+  await db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${FIRST_USER_LOCK})`;
+    const existing = await tx.user.findUnique({ where: { email: input.email }, select: { id: true } });
+    if (existing) {
+      if (mail) {
+        await queueEmail(tx, {
+          to: input.email,
+          subject: "Someone tried to create a Tussilago account with your address",
+          text: `Someone tried to create a Tussilago account with this email address, which already has one. Nothing was changed.\n\nSign in: ${base}/sign-in\nForgot your password? ${base}/forgot-password\n\nIf it was not you, you can ignore this email.`,
+        });
+      }
+      return;
+    }
+    const first = (await tx.user.count()) === 0;
+    await tx.user.create({ data: { email: input.email, name: input.name, passwordHash, isAdmin: first } });
+    if (mail) {
+      await queueEmail(tx, {
+        to: input.email,
+        subject: "Your Tussilago account",
+        text: `Your Tussilago account was created with this email address.\n\nSign in: ${base}/sign-in\n\nIf it was not you, reset the password here and tell your administrator: ${base}/forgot-password\n`,
+      });
+    }
   });
 }
 

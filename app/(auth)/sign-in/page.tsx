@@ -46,7 +46,12 @@ export default async function SignInPage({ searchParams }: { searchParams: Searc
         <Notice tone="success">Your password was changed. Sign in with the new one.</Notice>
       ) : null}
       {firstParam(params.created) ? (
-        <Notice tone="success">Your account was created. Sign in to continue.</Notice>
+        // Neutral on purpose: sign-up answers the same whether or not the address already had an account.
+        <Notice tone="success">
+          If this email address was new here, your account is ready: sign in with the password you chose. If it already
+          had an account, nothing changed: sign in with that account.
+          {env.smtp ? " We sent a message to the address either way." : ""}
+        </Notice>
       ) : null}
       <PasswordSignInForm action={signInWithPassword} callbackUrl={callbackUrl} />
       {env.smtp ? (
