@@ -108,6 +108,8 @@ const envSchema = z.object({
   TUSSILAGO_BUILD_TIMEOUT_S: z.coerce.number().int().min(30).max(7200).default(900),
   TUSSILAGO_BUILD_MEMORY_MB: z.coerce.number().int().min(256).max(65_536).default(2048),
   TUSSILAGO_BUILD_CPUS: z.coerce.number().min(0.25).max(64).default(1),
+  // RLIMIT_NPROC of build steps (podman 4.3 build has no --pids-limit). gVisor's own threads count too: >= 2048.
+  TUSSILAGO_BUILD_PIDS: z.coerce.number().int().min(2048).max(1_048_576).default(4096),
   TUSSILAGO_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(2048).default(100),
   TUSSILAGO_SOURCE_MAX_MB: z.coerce.number().int().min(1).max(8192).default(500),
   TUSSILAGO_GIT_ALLOW_PRIVATE_HOSTS: z.enum(["0", "1", "true", "false"]).default("0"),
@@ -172,6 +174,7 @@ export type Env = {
     buildTimeoutMs: number;
     buildMemoryMb: number;
     buildCpus: number;
+    buildPids: number;
     uploadMaxBytes: number;
     sourceMaxBytes: number;
     gitAllowPrivateHosts: boolean;
@@ -270,6 +273,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       buildTimeoutMs: raw.TUSSILAGO_BUILD_TIMEOUT_S * 1000,
       buildMemoryMb: raw.TUSSILAGO_BUILD_MEMORY_MB,
       buildCpus: raw.TUSSILAGO_BUILD_CPUS,
+      buildPids: raw.TUSSILAGO_BUILD_PIDS,
       uploadMaxBytes: raw.TUSSILAGO_UPLOAD_MAX_MB * 1024 * 1024,
       sourceMaxBytes: raw.TUSSILAGO_SOURCE_MAX_MB * 1024 * 1024,
       firewallChain: raw.TUSSILAGO_FIREWALL_CHAIN,

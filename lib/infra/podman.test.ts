@@ -161,6 +161,7 @@ describe("build", () => {
       pull: "never",
       noCache: true,
       network: "none",
+      pidsLimit: 4096,
       onStdout,
       onStderr,
     });
@@ -189,6 +190,8 @@ describe("build", () => {
       "100000",
       "--cpu-quota",
       "150000",
+      "--ulimit",
+      "nproc=4096:4096",
       "--label",
       "tussilago.managed=true",
       "--label",
@@ -243,6 +246,9 @@ describe("build", () => {
       "100000",
       "--cpu-quota",
       "150000",
+      // A process bound even when none is asked for.
+      "--ulimit",
+      "nproc=2048:2048",
       "--label",
       "tussilago.managed=true",
       "--label",
@@ -296,6 +302,7 @@ describe("build", () => {
       { ...base, tag: "python:3.13-slim" },
       { ...base, tag: "localhost/tussilago-python:bookworm" },
       { ...base, tag: `localhost/tsl-${APP_HEX}` },
+      { ...base, pidsLimit: 512 },
       { ...base, contextDir: "src" },
       { ...base, contextDir: "/var/lib/../../etc" },
       { ...base, containerfile: "-f" },
@@ -532,6 +539,7 @@ describe("inspect", () => {
       labels: {},
       user: "app",
       exposedPorts: ["8000/tcp"],
+      onBuild: [],
     });
     expect(await podman.inspectImage(IMAGE)).toBeNull();
     expect(calls.map((c) => c.args)).toEqual([
@@ -872,5 +880,23 @@ describe("host readiness", () => {
     expect(err.kind).toBe("command_failed");
     expect(err.retryable).toBe(false);
     expect(err.toLog()).toMatchObject({ kind: "command_failed", operation: "version" });
+  });
+});
+
+describe("pull", () => {
+  it("pulls one checked reference with the caller's timeout, and refuses option-like references", async () => {
+    const { calls, podman } = fake({ stdout: `${IMAGE_ID}\n` });
+    await podman.pull("docker.io/library/python:3.12-slim", { timeoutMs: 60_000 });
+    expect(only(calls).args).toEqual(["pull", "--quiet", "--", "docker.io/library/python:3.12-slim"]);
+    expect(only(calls).options.timeoutMs).toBe(60_000);
+    await expect(podman.pull("--tls-verify=false", { timeoutMs: 1 })).rejects.toMatchObject({
+      kind: "invalid_argument",
+    });
+  });
+
+  it("reads an image's ONBUILD triggers", async () => {
+    const image = [{ Id: IMAGE_ID, Config: { OnBuild: ["ADD http://127.0.0.1/ /x"] } }];
+    const { podman } = fake({ stdout: JSON.stringify(image) });
+    expect((await podman.inspectImage("docker.io/acme/base:1"))?.onBuild).toEqual(["ADD http://127.0.0.1/ /x"]);
   });
 });

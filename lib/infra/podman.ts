@@ -43,6 +43,7 @@ export type PodmanErrorKind =
 export type PodmanOperation =
   | "config"
   | "build"
+  | "pull"
   | "run"
   | "inspect_container"
   | "inspect_image"
@@ -171,6 +172,7 @@ const DEFAULT_JSON_OUTPUT_BYTES = 16 * 1024 * 1024;
 // HOST.md: under runsc the pids limit also counts gVisor's own threads (46 when idle); small limits crash the sandbox.
 export const DEFAULT_PIDS_LIMIT = 2048;
 const MIN_PIDS_LIMIT = 512;
+const BUILD_PIDS_LIMIT = 2048;
 const DEFAULT_TMP_SIZE_MIB = 64;
 const DEFAULT_STOP_SECONDS = 10;
 const DEFAULT_LOG_TAIL = 200;
@@ -333,6 +335,7 @@ const imageInspectSchema = z
         .object({
           User: z.string().optional(),
           ExposedPorts: z.record(z.string(), z.unknown()).nullish(),
+          OnBuild: z.array(z.string()).nullish(),
         })
         .optional(),
     }),
@@ -429,6 +432,8 @@ export type ImageDetails = {
   labels: Record<string, string>;
   user: string | null;
   exposedPorts: string[];
+  // ONBUILD triggers in the image's config: instructions a build FROM this image would run.
+  onBuild: string[];
 };
 
 export type ContainerStats = {
@@ -471,6 +476,9 @@ export type BuildOptions = CallOptions & {
   buildArgs?: Readonly<Record<string, string>>;
   memoryMiB: number;
   cpus: number;
+  // Processes (threads) of a build step, as RLIMIT_NPROC: podman 4.3 build has no --pids-limit. At least 2048, since
+  // under gVisor the sandbox's own threads count too.
+  pidsLimit?: number;
   timeoutMs: number;
   pull?: PullPolicy;
   noCache?: boolean;
@@ -504,6 +512,7 @@ export type NetworkOptions = CallOptions & { internal?: boolean; subnet?: string
 
 export type Podman = {
   build(options: BuildOptions): Promise<{ imageId: string }>;
+  pull(ref: string, options: CallOptions & { timeoutMs: number }): Promise<void>;
   run(options: RunOptions): Promise<{ id: string }>;
   inspectContainer(name: string, options?: CallOptions): Promise<ContainerDetails | null>;
   inspectImage(ref: string, options?: CallOptions): Promise<ImageDetails | null>;
@@ -633,6 +642,7 @@ export function createPodman(exec: Executor, config: PodmanConfig): Podman {
       labels: image.Labels ?? {},
       user: image.Config?.User || null,
       exposedPorts: Object.keys(image.Config?.ExposedPorts ?? {}).sort(),
+      onBuild: image.Config?.OnBuild ?? [],
     };
   }
 
@@ -654,6 +664,7 @@ export function createPodman(exec: Executor, config: PodmanConfig): Podman {
       if (!isTenantImageRef(options.tag)) throw invalid(operation, "image tag");
       const memory = `${checkInteger(operation, options.memoryMiB, 64, 1024 * 1024, "memory limit")}m`;
       const cpuQuota = Math.round(checkCpus(operation, options.cpus) * CPU_PERIOD_US);
+      const nproc = checkInteger(operation, options.pidsLimit ?? BUILD_PIDS_LIMIT, BUILD_PIDS_LIMIT, 1 << 22, "pids");
       const labels = labelPairs(operation, options.labels);
       const buildArgs = Object.entries(options.buildArgs ?? {})
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -687,6 +698,10 @@ export function createPodman(exec: Executor, config: PodmanConfig): Podman {
         String(CPU_PERIOD_US),
         "--cpu-quota",
         String(cpuQuota),
+        // The only process bound podman 4.3 build takes: an rlimit per user inside the build sandbox (gVisor enforces
+        // RLIMIT_NPROC), not a cgroup over the whole build.
+        "--ulimit",
+        `nproc=${nproc}:${nproc}`,
         ...labels.flatMap((pair) => ["--label", pair]),
       ];
       const tail = ["--", contextDir];
@@ -711,6 +726,16 @@ export function createPodman(exec: Executor, config: PodmanConfig): Podman {
       const image = await inspectImage(options.tag, { signal: options.signal });
       if (image === null) throw new PodmanError("unexpected_output", operation, "built image not found");
       return { imageId: image.id };
+    },
+
+    async pull(ref, options) {
+      // A registry image a tenant's Containerfile names, fetched before the build so its config can be inspected.
+      checkImageRef("pull", ref);
+      try {
+        await podman(["pull", "--quiet", "--", ref], { timeoutMs: options.timeoutMs, signal: options.signal });
+      } catch (err) {
+        throw commandFailed("pull", err);
+      }
     },
 
     async run(options) {

@@ -18,6 +18,9 @@
 //                                        "default OCI runtime ... not found" (a host without gVisor installed)
 //   FAKE_PODMAN_HOST_PORTS=<p1,p2,...>   host ports for `--publish 127.0.0.1::<port>`, taken in order (the first one
 //                                        no container holds), so a test can listen on them and answer health checks
+//   FAKE_PODMAN_BUILD_OUTPUT=<text>      printed by `build` after its steps, "{context}" replaced by the context
+//                                        directory (host paths and resolver addresses, as buildah prints them)
+//   FAKE_PODMAN_ONBUILD_IMAGES=<r1,...>  images `pull` fetches carry an ONBUILD trigger in their config
 
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -256,10 +259,14 @@ function build(state, args, globals) {
     "cpu-quota": value(),
     label: multi(),
     "build-arg": multi(),
+    ulimit: multi(),
     layers: bool(),
     quiet: bool("q"),
   });
   if (positional.length !== 1) throw fail("fake-podman: build takes exactly one context directory");
+  // Beyond podman: builds without a process bound are refused, like unhardened runs.
+  const nproc = (flags.ulimit ?? []).map((u) => /^nproc=(\d+):(\d+)$/.exec(u)).find(Boolean);
+  if (!nproc || Number(nproc[1]) < 2048) throw fail("fake-podman: refusing a build without --ulimit nproc >= 2048");
   if ((flags.runtime ?? globals.runtime) === undefined) throw fail("fake-podman: refusing a build without --runtime");
   if (flags.network === "host") throw fail("fake-podman: refusing a build with host networking");
   const context = positional[0];
@@ -302,11 +309,28 @@ function build(state, args, globals) {
       ExposedPorts: Object.fromEntries(exposed.map((port) => [port.includes("/") ? port : `${port}/tcp`, {}])),
     },
   });
+  if (process.env.FAKE_PODMAN_BUILD_OUTPUT) {
+    stdout += `${process.env.FAKE_PODMAN_BUILD_OUTPUT.replaceAll("{context}", context)}\n`;
+  }
   for (const tag of tags) stdout += `COMMIT ${tag}\n`;
   stdout += `--> ${id.slice(0, 12)}\n`;
   for (const tag of tags) stdout += `Successfully tagged ${tag}\n`;
   stdout += `${id}\n`;
   return { stdout };
+}
+
+function pull(state, args) {
+  const { positional } = parseFlags("pull", args, { quiet: bool("q") });
+  if (positional.length !== 1) throw fail("fake-podman: pull takes exactly one image");
+  const ref = positional[0];
+  let found = findImage(state, ref);
+  if (found === undefined) {
+    const onBuild = (process.env.FAKE_PODMAN_ONBUILD_IMAGES ?? "").split(",").includes(ref);
+    found = { id: randomId(), names: [normalizeImage(ref)], created: now(), labels: {}, config: {} };
+    if (onBuild) found.config.OnBuild = ["RUN echo triggered"];
+    state.images.push(found);
+  }
+  return { stdout: `${found.id}\n` };
 }
 
 function checkHardening(flags, globals) {
@@ -905,6 +929,8 @@ function dispatch(argv) {
       return { key: "BUILD", run: (s) => build(s, args, globals) };
     case "run":
       return { key: "RUN", run: (s) => run(s, args, globals) };
+    case "pull":
+      return { key: "PULL", run: (s) => pull(s, args) };
     case "ps":
       return { key: "PS", run: (s) => ps(s, args) };
     case "inspect":
@@ -932,7 +958,7 @@ function dispatch(argv) {
   }
 }
 
-const MUTATING = new Set(["BUILD", "RUN", "STOP", "RM", "IMAGE_RM", "NETWORK_CREATE", "NETWORK_RM"]);
+const MUTATING = new Set(["BUILD", "PULL", "RUN", "STOP", "RM", "IMAGE_RM", "NETWORK_CREATE", "NETWORK_RM"]);
 
 function hang() {
   // Keeps the process alive until it is killed, like a podman stuck on a lock.
