@@ -128,7 +128,38 @@ const envSchema = z.object({
   TENANT_PGBOUNCER_CONFIG_DIR: optionalString,
   TENANT_PG_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   TENANT_REDIS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  // The tenant server's max_connections (the embedded cluster is started with it) and what the platform keeps for
+  // itself: superuser_reserved_connections (3 by default), the provisioning jobs, the watchdog, PgBouncer's admin.
+  TENANT_PG_MAX_CONNECTIONS: z.coerce.number().int().min(10).max(100_000).default(300),
+  TENANT_PG_RESERVED_CONNECTIONS: z.coerce.number().int().min(0).max(10_000).default(10),
+  // Instance-wide quota defaults (lib/domain/quotas.ts); the instance admin overrides them at /admin/quotas.
+  TUSSILAGO_QUOTA_APPS: z.coerce.number().int().min(0).max(100_000).default(20),
+  TUSSILAGO_QUOTA_DATABASES: z.coerce.number().int().min(0).max(10_000).default(5),
+  TUSSILAGO_QUOTA_REDIS: z.coerce.number().int().min(0).max(10_000).default(5),
+  TUSSILAGO_QUOTA_DB_CONNECTIONS: z.coerce.number().int().min(0).max(100_000).default(60),
+  TUSSILAGO_QUOTA_UPLOAD_MB: z.coerce.number().int().min(0).max(1_000_000).default(500),
+  TUSSILAGO_QUOTA_CONCURRENT_BUILDS: z.coerce.number().int().min(1).max(64).default(1),
+  TUSSILAGO_QUOTA_REDIS_MEMORY_MB: z.coerce.number().int().min(1).max(1_000_000).default(64),
+  TUSSILAGO_QUOTA_STATEMENT_TIMEOUT_S: z.coerce.number().int().min(1).max(86_400).default(3600),
+  TUSSILAGO_QUOTA_TEAMS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
 });
+
+/** The instance-wide quota defaults from the environment (the shape of Quotas in lib/domain/quotas.ts). */
+export type QuotaDefaults = {
+  apps: number;
+  databases: number;
+  redis: number;
+  /** The sum of the connection limits of a team's databases. */
+  dbConnections: number;
+  /** Bytes of unexpired upload tarballs a team holds at once. */
+  uploadBytes: number;
+  /** Builds of one team running at once (graphile-worker queues, jobs/queues.ts). */
+  concurrentBuilds: number;
+  redisMemoryMb: number;
+  statementTimeoutS: number;
+  /** Teams a user may own. */
+  teamsPerUser: number;
+};
 
 export type Env = {
   nodeEnv: "development" | "production" | "test";
@@ -146,6 +177,7 @@ export type Env = {
   dbPoolSize: number;
   /** Outgoing mail (sign-in links, password resets, invitations); features that need it are off without it. */
   smtp: { url: string; from: string } | null;
+  quotaDefaults: QuotaDefaults;
   oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | null;
   /** Reverse proxies in front of the web server whose X-Forwarded-For entries are trusted. */
   trustedProxies: number;
@@ -211,6 +243,10 @@ export type Env = {
      */
     pgPort: number | undefined;
     redisPort: number | undefined;
+    /** The tenant server's max_connections: the embedded cluster is started with it; set it to an external one's. */
+    pgMaxConnections: number;
+    /** Connections the sum of all tenant databases' connection limits leaves free for the platform. */
+    pgReservedConnections: number;
   };
 };
 
@@ -294,6 +330,19 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       redisPublicHost: raw.TENANT_REDIS_PUBLIC_HOST ?? raw.TENANT_PG_PUBLIC_HOST,
       pgPort: raw.TENANT_PG_PORT,
       redisPort: raw.TENANT_REDIS_PORT,
+      pgMaxConnections: raw.TENANT_PG_MAX_CONNECTIONS,
+      pgReservedConnections: raw.TENANT_PG_RESERVED_CONNECTIONS,
+    },
+    quotaDefaults: {
+      apps: raw.TUSSILAGO_QUOTA_APPS,
+      databases: raw.TUSSILAGO_QUOTA_DATABASES,
+      redis: raw.TUSSILAGO_QUOTA_REDIS,
+      dbConnections: raw.TUSSILAGO_QUOTA_DB_CONNECTIONS,
+      uploadBytes: raw.TUSSILAGO_QUOTA_UPLOAD_MB * 1024 * 1024,
+      concurrentBuilds: raw.TUSSILAGO_QUOTA_CONCURRENT_BUILDS,
+      redisMemoryMb: raw.TUSSILAGO_QUOTA_REDIS_MEMORY_MB,
+      statementTimeoutS: raw.TUSSILAGO_QUOTA_STATEMENT_TIMEOUT_S,
+      teamsPerUser: raw.TUSSILAGO_QUOTA_TEAMS_PER_USER,
     },
     smtp: raw.SMTP_URL ? { url: raw.SMTP_URL, from: raw.SMTP_FROM } : null,
     oidc:

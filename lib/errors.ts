@@ -6,6 +6,8 @@ export const ERROR_STATUS = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** A team (or the instance) reached a resource quota; details: { quota, limit } (lib/domain/quotas.ts). */
+  quota_exceeded: 409,
   too_large: 413,
   invalid: 422,
   rate_limited: 429,
