@@ -18,7 +18,7 @@ export default defineConfig({
     baseURL: process.env.E2E_BASE_URL,
     trace: "retain-on-failure",
     launchOptions: {
-      // Debian's Chromium: Playwright cannot download its own browser on these machines (TOOLCHAIN.md).
+      // Debian's Chromium: Playwright cannot download its own browser on these machines (docs/development.md).
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
       args: [
         "--no-sandbox",

@@ -4,7 +4,7 @@
 // through a pg driver adapter (`engine: "js"`). The CLI is only used offline: `prisma generate`, and
 // `prisma migrate diff` for the drift check and for writing new migrations (scripts/prisma-diff.ts starts a
 // throwaway PostgreSQL and passes its address in PRISMA_CLI_DATABASE_URL). Migrations are applied by
-// lib/db/migrate.ts, not by the CLI. See TOOLCHAIN.md for the three adapter bugs handled below.
+// lib/database/migrate.ts, not by the CLI. See docs/development.md for the three adapter bugs handled below.
 import { randomUUID } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type pg from "pg";

@@ -1,4 +1,4 @@
-// One error type for the whole platform, and one table from its codes to HTTP statuses (API.md).
+// One error type for the whole platform, and one table from its codes to HTTP statuses (docs/api.md).
 
 export const ERROR_STATUS = {
   bad_request: 400,

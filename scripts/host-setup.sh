@@ -5,7 +5,7 @@
 #
 #   sudo scripts/host-setup.sh [--apps-domain example.org] [--no-base-image] [--no-firewall] [--runsc-hostnet|--no-runsc-hostnet]
 #
-# What it changes (and how to undo it) is listed in the README, section "Host setup".
+# What it changes (and how to undo it) is listed in docs/operations.md, section "Host setup".
 set -euo pipefail
 
 CONFIG_DIR=/etc/tussilago
@@ -125,7 +125,7 @@ install -d -m 0755 "$(dirname "$CONTAINERS_DROPIN")"
   echo 'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]'
   echo "[engine]"
   if [[ "$cgroup_type" != cgroup2fs ]]; then
-    # crun refuses hybrid cgroups and the systemd manager is not available everywhere: HOST.md.
+    # crun refuses hybrid cgroups and the systemd manager is not available everywhere: docs/operations.md.
     echo 'cgroup_manager = "cgroupfs"'
     echo 'runtime = "runc"'
   fi

@@ -3,7 +3,7 @@
 // then through the REST API, for each example that needs no package index: upload, build, release under gVisor and a
 // request through Caddy; a redeploy while a probe loop hits the app (no failed request during the cutover); a
 // rollback; scale to 2 and back; stop; delete. Prints each phase's time and exits non-zero on the first failure.
-// Where the base image is missing (no registry here), it is built from Debian packages first, as HOST.md describes.
+// Where the base image is missing (no registry here), it is built from Debian packages first (docs/operations.md).
 //
 //   sudo npm run smoke:host [-- --keep-data] [-- --example wsgi-stdlib]
 import { type ChildProcess, execFile, spawn } from "node:child_process";

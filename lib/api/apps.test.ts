@@ -107,7 +107,7 @@ async function collectApps(token: string, limit: number): Promise<{ ids: string[
   return { ids, pages };
 }
 
-// SECURITY.md "Hostile inputs" for app names, plus look-alikes and the DNS-label rules of app-rules.ts.
+// docs/security.md "Hostile inputs" for app names, plus look-alikes and the DNS-label rules of app-rules.ts.
 const HOSTILE_NAMES: [string, string][] = [
   ["path traversal", "../x"],
   ["shell separator", "a;id"],

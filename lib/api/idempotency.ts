@@ -1,4 +1,4 @@
-// Idempotency-Key on API POSTs (API.md): the same key and body within 24 hours answer the first answer again and do
+// Idempotency-Key on API POSTs (docs/api.md): the same key and body within 24 hours answer the first answer again, do
 // no new work; the same key with another body is refused; a key whose first request is still running answers 409.
 // A secret in an answer (an endpoint's `secretFields`) is shown once: the store keeps it nulled, and so does a replay.
 import { createHash } from "node:crypto";

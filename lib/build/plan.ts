@@ -15,7 +15,7 @@ export { fsSourceTree, memorySourceTree, SourcePathError, type SourceTree, scope
 
 /**
  * The build plan: what the deploy pipeline decided about an app's source before building it (see the "Deploy
- * pipeline" section of ARCHITECTURE.md). `detectPlan` is pure apart from reading the `SourceTree`, so the same
+ * pipeline" section of docs/architecture.md). `detectPlan` is pure apart from reading the `SourceTree`, so the same
  * snapshot always gives the same plan, and the plan is shown to the user and stored on the deployment.
  */
 

@@ -9,7 +9,7 @@ import { SourceError } from "./source-errors";
 
 // Deploy pipeline step 1 for git sources: validate the tenant's URL and ref, check where the host resolves, then run
 // a hardened shallow `git clone` (or init + fetch for a commit SHA) through the Executor, with time and size limits.
-// Everything here treats the URL, the ref and the repository's content as hostile (SECURITY.md).
+// Everything here treats the URL, the ref and the repository's content as hostile (docs/security.md).
 
 export const MAX_GIT_URL_LENGTH = 2048;
 export const MAX_GIT_REF_LENGTH = 255;

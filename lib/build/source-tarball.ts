@@ -6,7 +6,7 @@ import { createGunzip, type Gunzip } from "node:zlib";
 import { SourceError } from "./source-errors";
 
 // Deploy pipeline step 1 for uploads: a gzip-compressed tar archive, unpacked by a hand-written reader (ustar, pax
-// and GNU long names) because every header field is hostile input (SECURITY.md: absolute paths, "..", links out of
+// and GNU long names) because every header field is hostile input (docs/security.md: absolute paths, "..", links out of
 // the tree, size limits).
 //
 // Two passes over the archive. The first reads every header and skips the data, and decides everything: limits,

@@ -1,6 +1,6 @@
 // Applies prisma/migrations to the platform database, then graphile-worker's own schema.
 //
-// Prisma's CLI needs a native engine we cannot download (TOOLCHAIN.md), so migrations are applied here with pg.
+// Prisma's CLI needs a native engine we cannot download (docs/development.md), so migrations are applied here with pg.
 // The bookkeeping table is Prisma's own `_prisma_migrations` with the same checksums, so `prisma migrate status`
 // and this runner agree. All pending migrations run in one transaction under a transaction-scoped advisory lock:
 // concurrent starts (several workers, web and CLI) serialise, a failing migration leaves nothing half-applied, and

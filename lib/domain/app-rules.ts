@@ -1,4 +1,4 @@
-// Input rules for apps and env vars (SECURITY.md "Hostile inputs"): app names are DNS labels that end up in
+// Input rules for apps and env vars (docs/security.md "Hostile inputs"): app names are DNS labels that end up in
 // hostnames and container labels; env keys are POSIX names and never the ones the platform sets itself.
 import { z } from "zod";
 

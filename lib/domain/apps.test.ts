@@ -1,5 +1,5 @@
 // Apps in the domain layer, which both the API and the portal's server actions call: role checks with no side
-// effect, team scoping, idempotent deletion, and hostile input refused here too (SECURITY.md: every layer).
+// effect, team scoping, idempotent deletion, and hostile input refused here too (docs/security.md: every layer).
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db";
@@ -145,7 +145,7 @@ describe("apps domain", () => {
 
   describe("hostile input reaching the domain directly", () => {
     // The portal's server actions call these functions too; a ZodError escaping here becomes a 500 ("Something went
-    // wrong on our side") instead of the clear 4xx SECURITY.md asks of every layer.
+    // wrong on our side") instead of the clear 4xx docs/security.md asks of every layer.
     const hostileNames = ["../x", "a;id", "$(id)", "-rf", "--privileged", "my app", "\u0430pp", "www", "a".repeat(40)];
 
     it.each(hostileNames)("createApp refuses the name %j with no row", async (name) => {

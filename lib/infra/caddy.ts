@@ -3,9 +3,9 @@ import { isIP } from "node:net";
 import { isAbsolute } from "node:path";
 import { Agent, type Dispatcher, request } from "undici";
 
-// Caddy through its JSON admin API only (SECURITY.md, "Caddy"). Caddy 2.6 accepts duplicate `@id`s silently and
+// Caddy through its JSON admin API only (docs/security.md, "Caddy"). Caddy 2.6 accepts duplicate `@id`s silently and
 // PUT/PATCH on ids are not idempotent, so the platform never edits routes in place: it renders the WHOLE desired
-// config from the database and POSTs it to /load, which Caddy skips when nothing changed (HOST.md). Every tenant
+// config from the database and POSTs it to /load, which Caddy skips when unchanged (docs/operations.md). Each tenant
 // string is validated here before it can reach a field where Caddy expands `{placeholders}`.
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ export function normalizeHostname(value: string): string {
   if (isIP(hostname) !== 0 || NUMERIC_LABEL.test(last)) {
     throw invalid("invalid_hostname", "hostname is an IP literal");
   }
-  // Routing "localhost" would capture the platform's own local traffic (SECURITY.md, hostile inputs).
+  // Routing "localhost" would capture the platform's own local traffic (docs/security.md, hostile inputs).
   if (hostname === "localhost") throw invalid("invalid_hostname", "reserved hostname");
   return hostname;
 }
@@ -188,7 +188,7 @@ function checkListen(value: string): string {
   return value;
 }
 
-// The admin endpoint must stay out of tenants' reach (SECURITY.md): a unix socket or a loopback TCP address.
+// The admin endpoint must stay out of tenants' reach (docs/security.md): a unix socket or a loopback TCP address.
 function checkAdminListen(value: string): string {
   if (typeof value !== "string") throw invalid("invalid_option", "invalid admin listen address");
   const unix = UNIX_ADMIN_LISTEN.exec(value);
@@ -367,7 +367,7 @@ export function renderCaddyConfig(desired: DesiredRouting, options: RenderOption
 
   const apps = desired.map(checkApp).sort((a, b) => compareStrings(a.appId, b.appId));
 
-  // Caddy would accept both silently and route by list order (HOST.md): uniqueness is ours to guarantee.
+  // Caddy would accept both silently and route by list order (docs/operations.md): uniqueness is ours to guarantee.
   const routeIds = new Set<string>();
   const owners = new Map<string, string>();
   for (const app of apps) {
@@ -385,7 +385,7 @@ export function renderCaddyConfig(desired: DesiredRouting, options: RenderOption
 
   // An app without hostnames is unreachable; a host matcher with an empty list is not worth the ambiguity.
   const routes = apps.filter((app) => app.hostnames.length > 0).map(appRoute);
-  // With no matching route Caddy answers 200 with an empty body (HOST.md): end with an explicit 404.
+  // With no matching route Caddy answers 200 with an empty body (docs/operations.md): end with an explicit 404.
   routes.push({ "@id": FALLBACK_ROUTE_ID, handle: [textResponse(404, NOT_FOUND_BODY)], terminal: true });
 
   return {

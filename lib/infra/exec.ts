@@ -3,7 +3,7 @@ import { basename } from "node:path";
 import { performance } from "node:perf_hooks";
 import { StringDecoder } from "node:string_decoder";
 
-// The only way the platform runs host commands (SECURITY.md, "Commands"): an argument array, never a shell, always a
+// The only way the platform runs host commands (docs/security.md, "Commands"): an argument array, never a shell, a
 // timeout, bounded captured output and a typed error that callers handle explicitly.
 
 export type ExecOptions = {

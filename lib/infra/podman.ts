@@ -5,7 +5,7 @@ import { z } from "zod";
 import { CommandError, type ExecOptions, type ExecResult, type Executor } from "./exec";
 
 // Typed podman commands for the worker. Every value that reaches podman's command line is checked against a strict
-// pattern first (SECURITY.md: names come from UUIDs, never from display names), so a hostile value fails here with
+// pattern first (docs/security.md: names come from UUIDs, never from display names), so a hostile value fails here with
 // no side effect instead of being interpreted by podman as a flag, a path or a second name.
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -15,7 +15,7 @@ export type PodmanConfig = {
   // Absolute, so a PATH entry cannot substitute another binary.
   podmanPath: string;
   // OCI runtime for tenant containers: "runsc", or a runtime registered in containers.conf such as "runsc-hostnet"
-  // (HOST.md), or an absolute path.
+  // (docs/operations.md), or an absolute path.
   runtime: string;
   // Passed as `--runtime-flag` (without the leading dashes), e.g. ["network=host"].
   runtimeFlags?: readonly string[];
@@ -169,7 +169,7 @@ const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 const DEFAULT_RUN_TIMEOUT_MS = 120_000;
 const DEFAULT_JSON_OUTPUT_BYTES = 16 * 1024 * 1024;
-// HOST.md: under runsc the pids limit also counts gVisor's own threads (46 when idle); small limits crash the sandbox.
+// Under runsc the pids limit also counts gVisor's own threads (46 idle; docs/operations.md): small limits crash it.
 export const DEFAULT_PIDS_LIMIT = 2048;
 const MIN_PIDS_LIMIT = 512;
 const BUILD_PIDS_LIMIT = 2048;

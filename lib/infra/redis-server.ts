@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { connectRedis, RedisReplyError, redisAclPasswordHash } from "./resp";
 
-// The platform-owned redis-server that hosts tenant Redis users (SECURITY.md, "Tenant Redis"). It listens on
+// The platform-owned redis-server that hosts tenant Redis users (docs/security.md, "Tenant Redis"). It listens on
 // loopback only, its `default` user is disabled, and every user, the platform's admin included, lives in an ACL file
 // so that users created with ACL SETUSER + ACL SAVE survive restarts.
 

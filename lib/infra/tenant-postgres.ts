@@ -3,7 +3,7 @@ import net from "node:net";
 import { promisify } from "node:util";
 import pg from "pg";
 
-// Tenant PostgreSQL on the shared tier (SECURITY.md, "Tenant PostgreSQL (shared tier)"): per resource one LOGIN role
+// Tenant PostgreSQL on the shared tier (docs/security.md, "Tenant PostgreSQL"): per resource one LOGIN role
 // and one database it owns, both named `t_<32 hex>` after the resource UUID, shut off from every other database of
 // the cluster. Every operation is look-then-act, so a job can simply run it again after a crash at any point.
 //
@@ -627,7 +627,7 @@ async function storedPasswordMatches(session: Session, role: string, password: s
 
 const ROLE_SETTINGS = ["statement_timeout", "idle_in_transaction_session_timeout"] as const;
 
-// (2) Role defaults for every session of the tenant (a tenant can still override them per session: SECURITY.md).
+// (2) Role defaults for every session of the tenant (a tenant can still override them per session: docs/security.md).
 async function stepRoleSettings(context: TenantProvisionContext): Promise<void> {
   const { session, names, limits } = context;
   const [row] = await rows<{ setconfig: string[] | null }>(

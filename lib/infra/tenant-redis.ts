@@ -10,7 +10,7 @@ import {
 } from "./resp";
 
 // Tenant Redis on a shared server: one ACL user per resource, confined to its own key and channel prefix
-// (SECURITY.md, "Tenant Redis"; HOST.md, "Tenant services"). Key patterns alone do not isolate tenants: SCAN, KEYS,
+// (docs/security.md, "Tenant Redis"; docs/operations.md). Key patterns alone do not isolate tenants: SCAN, KEYS,
 // RANDOMKEY, DBSIZE and FLUSHALL work on the whole keyspace whatever the user's patterns, so those commands are
 // denied explicitly, on top of the admin, dangerous and scripting categories.
 
@@ -184,7 +184,7 @@ function checkEndpoint(operation: TenantRedisOperation, host: string, port: numb
 
 // Commands denied by name on top of the categories. Several are already in @dangerous in Redis 7.0 (which then
 // drops them from ACL GETUSER's compacted description); they are listed anyway so that the rule holds whatever a
-// later Redis puts in which category. Beyond HOST.md's list: PUBSUB (CHANNELS/NUMSUB list other tenants' channels)
+// later Redis puts in which category. Beyond the first list: PUBSUB (CHANNELS/NUMSUB list other tenants' channels)
 // and MEMORY except USAGE (MEMORY STATS reports the key count of the whole server, like DBSIZE).
 const DENIED_COMMANDS = [
   "select",

@@ -1,4 +1,4 @@
-// Runtime logs of an app's containers. Requests never run podman (ARCHITECTURE.md): the worker copies what the live
+// Runtime logs of an app's containers. Requests never run podman (docs/architecture.md): the worker copies what live
 // replicas printed into <dataDir>/logs/apps/<appId>.log (collectAppLogs, run by the app__collect_logs job that a
 // reader's poll asks for), and the API reads that file (readAppLogLines). Each line is labelled with the replica's
 // index only: container names, host ports and host paths never reach the file's readers.

@@ -1,5 +1,5 @@
 // Desired state (the database) against actual state (podman's containers by label, Caddy's live config), converged
-// by platform__reconcile every few minutes and at worker start (ARCHITECTURE.md, "Jobs"):
+// by platform__reconcile every few minutes and at worker start (docs/architecture.md, "Jobs"):
 // - a container labelled by the platform that no row wants (a crash between `podman run` and the row's removal, an
 //   app deleted while podman was down) is removed, if it belongs to one of this installation's teams and is older
 //   than two minutes;

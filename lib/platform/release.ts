@@ -1,4 +1,4 @@
-// Releases (ARCHITECTURE.md, deploy pipeline step 4): start a deployment's image as sandboxed replicas, health-check
+// Releases (docs/architecture.md, deploy pipeline, step 5): start a deployment's image as sandboxed replicas, check
 // them, switch Caddy to them, then drain and remove the previous ones. One engine serves every way an app's
 // containers change: a fresh deployment (with its release command), restart, start, rollback (an earlier image, no
 // rebuild), scale and stop.

@@ -1,4 +1,4 @@
-// The router: Caddy's whole config rendered from the database and loaded through the admin API (SECURITY.md,
+// The router: Caddy's whole config rendered from the database and loaded through the admin API (docs/security.md,
 // "Caddy"). Every writer goes through syncRouting, which holds a transaction-scoped advisory lock while it reads the
 // desired state, posts it and records the hash: two writers can never post in the wrong order (the later one always
 // reads the later state), and no session state is left on a pooled connection (PgBouncer, transaction mode).
@@ -47,7 +47,7 @@ export function routingConfigFromEnv(env: Env = getEnv()): RoutingConfig {
     listen: env.release.caddyListen,
     adminListen: caddyAdminListen(env.release.caddyAdmin),
     appsDomain: env.appsDomain,
-    // Apps are served over plain HTTP behind the operator's TLS termination for now; HOST.md's config does the same.
+    // Apps are served over plain HTTP behind the operator's TLS termination for now; host setup's Caddy does the same.
     automaticHttps: false,
   };
 }

@@ -1,5 +1,5 @@
 // The "tenant services" section of `npm run manage -- check`: can the platform reach the servers that host tenants'
-// databases and Redis users with its admin credentials, and are those credentials what SECURITY.md asks for?
+// databases and Redis users with its admin credentials, and are those credentials what docs/security.md asks for?
 // - tenant PostgreSQL: reachable; the admin role a superuser (warned: avoidable with a CREATEROLE CREATEDB role on
 //   PostgreSQL 16+, except for the embedded cluster, which hosts nothing but tenants) or such a role; PUBLIC shut out
 //   of `postgres` and `template1`;

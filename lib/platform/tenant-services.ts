@@ -1,5 +1,5 @@
 // The servers that host tenants' databases and Redis users, kept apart from the platform's own database
-// (ARCHITECTURE.md: "Tenant data services live on a separate PostgreSQL (and Redis)").
+// (docs/architecture.md: "Tenant data services live on a separate PostgreSQL (and Redis)").
 //
 // Two sides:
 // - the supervisor (scripts/start.ts) calls startTenantServices (./tenant-services-start.ts): for each service the
