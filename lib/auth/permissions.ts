@@ -45,3 +45,8 @@ export function outranks(role: Role, other: Role): boolean {
 export function atLeast(role: Role, minimum: Role): boolean {
   return RANK[role] >= RANK[minimum];
 }
+
+/** The lesser of two roles: what a token may do is capped by both its scope and its creator's role. */
+export function lowerRole(role: Role, other: Role): Role {
+  return RANK[role] <= RANK[other] ? role : other;
+}

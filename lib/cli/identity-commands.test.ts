@@ -150,6 +150,21 @@ describe("create-token", () => {
     expect(JSON.stringify(audit)).not.toContain(created.token);
   });
 
+  it("makes an operator token (no creator) that outlives the owner it was audited as", async () => {
+    const owner = await createTestUser();
+    const team = await createTestTeam(owner.id);
+    const result = await run("create-token", ["--team", team.id, "--name", "ci", "--scopes", "read,write", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    const created = JSON.parse(result.stdout) as { id: string; token: string };
+    expect((await getDb().apiToken.findUniqueOrThrow({ where: { id: created.id } })).createdBy).toBeNull();
+
+    // The owner hands the team over and leaves: the operator's token is not theirs and keeps working.
+    await getDb().membership.updateMany({ where: { teamId: team.id, userId: owner.id }, data: { role: "viewer" } });
+    expect((await authenticateApiToken(getDb(), created.token, testMeta())).role).toBe("admin");
+    await getDb().membership.deleteMany({ where: { teamId: team.id, userId: owner.id } });
+    expect((await authenticateApiToken(getDb(), created.token, testMeta())).role).toBe("admin");
+  });
+
   it("makes read-only tokens, and says in readable mode that the token is shown once", async () => {
     const owner = await createTestUser();
     const team = await createTestTeam(owner.id);

@@ -204,7 +204,9 @@ export function makeIdentityCommands(withDb: WithDb): Record<string, CliCommand>
         const input = validate(createTokenArgs, values);
         const created = await withDb(async (db) => {
           // The domain authorizes a person acting in the team. The operator stands in for the team's first owner,
-          // labelled so the audit log tells the CLI apart from that owner's own actions.
+          // labelled so the audit log tells the CLI apart from that owner's own actions. The token itself is the
+          // operator's (no creator): it keeps its scope's role whoever joins or leaves the team, since whoever runs
+          // this command already holds the platform database and the secret key.
           const owner = await db.membership.findFirst({
             where: { teamId: input.team, role: "owner", team: { status: "active" } },
             orderBy: [{ createdAt: "asc" }, { id: "asc" }],
@@ -217,7 +219,7 @@ export function makeIdentityCommands(withDb: WithDb): Record<string, CliCommand>
             role: "owner",
             meta: cliMeta("create-token"),
           };
-          return await createApiToken(db, ctx, { name: input.name, scopes: input.scopes });
+          return await createApiToken(db, ctx, { name: input.name, scopes: input.scopes }, { operator: true });
         });
         const { apiToken, token } = created;
         if (json) {

@@ -1,6 +1,7 @@
 // Team membership: list, change roles, remove, leave, transfer ownership. The last owner can neither leave nor be
 // demoted.
 import type { Db, Tx } from "@/lib/db";
+import { revokeTokensOfCreator, tokenRole } from "@/lib/domain/api-tokens";
 import { recordAudit } from "@/lib/domain/audit";
 import { actorUserId, authorize, type Ctx } from "@/lib/domain/context";
 import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
@@ -48,10 +49,27 @@ async function lockTeam(tx: Tx, teamId: string): Promise<void> {
 
 /**
  * The caller's role as it is now, under the team lock: the context was built before the lock was taken, and a
- * co-owner may have removed or demoted the caller meanwhile. Tokens keep the role their scope gives them.
+ * co-owner may have removed or demoted the caller (or a token's creator) meanwhile.
  */
 async function lockedContext(tx: Tx, ctx: Ctx): Promise<Ctx> {
   await lockTeam(tx, ctx.teamId);
+  if (ctx.actor.type === "token") {
+    const token = await tx.apiToken.findFirst({
+      where: { id: ctx.actor.tokenId, teamId: ctx.teamId, revokedAt: null },
+      select: { createdBy: true },
+    });
+    const creator = token?.createdBy
+      ? await tx.membership.findFirst({
+          where: { teamId: ctx.teamId, userId: token.createdBy },
+          select: { role: true },
+        })
+      : null;
+    const role = token
+      ? tokenRole(ctx.actor.scopes, { createdBy: token.createdBy, role: creator?.role ?? null })
+      : null;
+    if (!role) throw new AppError("unauthenticated", "A valid API token is required (Authorization: Bearer tsl_...).");
+    return { ...ctx, role };
+  }
   const userId = actorUserId(ctx);
   if (!userId) return ctx;
   const membership = await tx.membership.findFirst({ where: { teamId: ctx.teamId, userId }, select: { role: true } });
@@ -87,7 +105,10 @@ export async function changeMemberRole(
   });
 }
 
-/** Removes a member; anyone may remove themselves (leave), admins may remove others, only owners remove owners. */
+/**
+ * Removes a member; anyone may remove themselves (leave), admins may remove others, only owners remove owners. The
+ * API tokens the member created are revoked in the same transaction (one audit event each).
+ */
 export async function removeMember(db: Db, outer: Ctx, input: { membershipId: string }): Promise<void> {
   await db.$transaction(async (tx) => {
     const ctx = await lockedContext(tx, outer);
@@ -103,6 +124,10 @@ export async function removeMember(db: Db, outer: Ctx, input: { membershipId: st
       action: self ? "member.left" : "member.removed",
       target: { type: "membership", id: membership.id },
       metadata: { email: membership.user.email, role: membership.role },
+    });
+    await revokeTokensOfCreator(tx, ctx, {
+      userId: membership.userId,
+      reason: self ? "creator_left" : "creator_removed",
     });
   });
 }

@@ -55,7 +55,7 @@ export default async function TokensPage({
     <>
       <PageHeader
         title="API tokens"
-        description="Tokens let scripts and CI use the API on behalf of this team. Send them as Authorization: Bearer."
+        description="Tokens let scripts and CI use the API on behalf of this team. Send them as Authorization: Bearer. A token never does more than the member who created it may do now, and stops working when that member leaves the team."
       />
       {canManage ? (
         <Card title="Create a token">
@@ -83,7 +83,7 @@ export default async function TokensPage({
                       {state !== "active" ? <Badge tone="red">{state}</Badge> : null}
                     </p>
                     <p className="text-xs text-zinc-500">
-                      Created <DateTime value={token.createdAt} /> · last used{" "}
+                      Created <DateTime value={token.createdAt} /> by {token.createdBy.label} · last used{" "}
                       <DateTime value={token.lastUsedAt} empty="never" /> · expires{" "}
                       <DateTime value={token.expiresAt} empty="never" />
                     </p>
