@@ -3,8 +3,11 @@ import { enqueue } from "@/jobs/enqueue";
 import { startWorker } from "@/jobs/runner";
 import { RECONCILE_JOB_KEY } from "@/jobs/tasks/platform__reconcile";
 import { disconnectDb, getDb } from "@/lib/db";
+import { effectiveQuotasForTeams } from "@/lib/domain/quotas";
 import { loadEnvOrExit } from "@/lib/env";
 import { logger } from "@/lib/logger";
+import { tenantPostgresConfig, tenantRedisConfig } from "@/lib/platform/tenant-services";
+import { createWatchdog } from "@/lib/platform/watchdog";
 
 const env = loadEnvOrExit();
 const log = logger({ component: "worker" });
@@ -27,6 +30,24 @@ async function main(): Promise<void> {
   // Converge right away: containers or routes may have drifted while no worker ran (a reboot, a crash).
   await getDb().$transaction((tx) => enqueue(tx, "platform__reconcile", {}, { jobKey: RECONCILE_JOB_KEY }));
 
+  // Tenant time limits and Redis memory quotas, enforced from the platform side (lib/platform/watchdog.ts).
+  const { redisMaxMemoryBytes, redisQuotaBudgetBytes, redisMaxValueBytes, watchdogIntervalMs } = env.tenantServices;
+  const watchdog = createWatchdog({
+    db: getDb(),
+    log,
+    postgres: tenantPostgresConfig(env),
+    redis: tenantRedisConfig(env),
+    redisServerLimits: {
+      maxMemoryBytes: redisMaxMemoryBytes,
+      maxValueBytes: redisMaxValueBytes,
+      // Half the headroom for all clients' buffers together; the other half absorbs writes between sweeps.
+      maxClientsMemoryBytes: Math.floor((redisMaxMemoryBytes - redisQuotaBudgetBytes) / 2),
+    },
+    quotasForTeams: effectiveQuotasForTeams,
+    intervalMs: watchdogIntervalMs,
+  });
+  watchdog.start();
+
   let shuttingDown = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (shuttingDown) return;
@@ -37,8 +58,9 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     force.unref();
-    worker
+    watchdog
       .stop()
+      .then(() => worker.stop())
       .then(() => disconnectDb())
       .then(
         () => process.exit(0),

@@ -128,6 +128,12 @@ const envSchema = z.object({
   TENANT_PGBOUNCER_CONFIG_DIR: optionalString,
   TENANT_PG_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   TENANT_REDIS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  // The shared tenant Redis's maxmemory, the part of it no tenant quota may claim, and its largest single value.
+  TENANT_REDIS_MAXMEMORY_MB: z.coerce.number().int().min(64).max(1_048_576).default(1024),
+  TENANT_REDIS_HEADROOM_MB: z.coerce.number().int().min(16).max(1_048_576).default(256),
+  TENANT_REDIS_MAX_VALUE_MB: z.coerce.number().int().min(1).max(512).default(16),
+  // How often the worker's watchdog enforces tenant time limits and Redis quotas (lib/platform/watchdog.ts).
+  TUSSILAGO_WATCHDOG_INTERVAL_S: z.coerce.number().int().min(1).max(300).default(5),
   // The tenant server's max_connections (the embedded cluster is started with it) and what the platform keeps for
   // itself: superuser_reserved_connections (3 by default), the provisioning jobs, the watchdog, PgBouncer's admin.
   TENANT_PG_MAX_CONNECTIONS: z.coerce.number().int().min(10).max(100_000).default(300),
@@ -243,6 +249,17 @@ export type Env = {
      */
     pgPort: number | undefined;
     redisPort: number | undefined;
+    /** The tenant Redis's maxmemory (set by the watchdog with CONFIG SET, for embedded and external servers). */
+    redisMaxMemoryBytes: number;
+    /**
+     * What tenants' Redis quotas may add up to: maxmemory minus the headroom that absorbs writes between two
+     * watchdog sweeps, client buffers and Redis's own overhead. Admission control checks new instances against it.
+     */
+    redisQuotaBudgetBytes: number;
+    /** Largest single Redis value (proto-max-bulk-len). */
+    redisMaxValueBytes: number;
+    /** The watchdog's period (tenant statement and idle-in-transaction limits, Redis quotas). */
+    watchdogIntervalMs: number;
     /** The tenant server's max_connections: the embedded cluster is started with it; set it to an external one's. */
     pgMaxConnections: number;
     /** Connections the sum of all tenant databases' connection limits leaves free for the platform. */
@@ -274,6 +291,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const oidcParts = [raw.OIDC_ISSUER, raw.OIDC_CLIENT_ID, raw.OIDC_CLIENT_SECRET].filter(Boolean).length;
   if (oidcParts !== 0 && oidcParts !== 3) {
     throw new ConfigError("OIDC sign-in needs all of OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, or none.");
+  }
+  if (raw.TENANT_REDIS_HEADROOM_MB >= raw.TENANT_REDIS_MAXMEMORY_MB) {
+    throw new ConfigError("TENANT_REDIS_HEADROOM_MB must be smaller than TENANT_REDIS_MAXMEMORY_MB.");
   }
   const dataDir = path.resolve(/*turbopackIgnore: true*/ raw.TUSSILAGO_DATA_DIR ?? defaultDataDir());
   const publicHost = raw.TUSSILAGO_BIND === "0.0.0.0" || raw.TUSSILAGO_BIND === "::" ? os.hostname() : "localhost";
@@ -330,6 +350,10 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       redisPublicHost: raw.TENANT_REDIS_PUBLIC_HOST ?? raw.TENANT_PG_PUBLIC_HOST,
       pgPort: raw.TENANT_PG_PORT,
       redisPort: raw.TENANT_REDIS_PORT,
+      redisMaxMemoryBytes: raw.TENANT_REDIS_MAXMEMORY_MB * 1024 * 1024,
+      redisQuotaBudgetBytes: (raw.TENANT_REDIS_MAXMEMORY_MB - raw.TENANT_REDIS_HEADROOM_MB) * 1024 * 1024,
+      redisMaxValueBytes: raw.TENANT_REDIS_MAX_VALUE_MB * 1024 * 1024,
+      watchdogIntervalMs: raw.TUSSILAGO_WATCHDOG_INTERVAL_S * 1000,
       pgMaxConnections: raw.TENANT_PG_MAX_CONNECTIONS,
       pgReservedConnections: raw.TENANT_PG_RESERVED_CONNECTIONS,
     },
