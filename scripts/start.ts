@@ -1,7 +1,8 @@
 // `npm start` / `npm run dev`: one supervised process tree.
 //   1. the embedded PostgreSQL when no DATABASE_URL is set, 2. migrations, 3. the tenant PostgreSQL and Redis when
 //   not configured (lib/platform/tenant-services-start.ts), 4. a production build when the sources changed since the
-//   last one, 5. `next start` (or `next dev`) and 6. the worker.
+//   last one, 5. the web server (scripts/web-server.ts: Next.js in production or development mode behind our own
+//   node:http server) and 6. the worker.
 // Ctrl-C or SIGTERM stops everything in order; a child that dies is reported and the supervisor exits 1.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -17,6 +18,7 @@ import { logger } from "@/lib/logger";
 import { openPlatformDatabase } from "@/lib/platform/database";
 import { migrateSecrets } from "@/lib/platform/secrets-migration";
 import { startTenantServices, type TenantServicesHandle } from "@/lib/platform/tenant-services-start";
+import { webServerArgs } from "@/lib/platform/web-server";
 
 const env = loadEnvOrExit();
 const dev = process.argv.includes("--dev");
@@ -154,14 +156,10 @@ async function main(): Promise<void> {
     if (!dev) await buildIfNeeded(childEnv, pretty);
     if (stopping) return;
 
-    const nextBin = require.resolve("next/dist/bin/next");
     const port = String(env.port);
-    const web = run(
-      "web",
-      [nextBin, dev ? "dev" : "start", "--port", port, "--hostname", env.bindAddress],
-      childEnv,
-      pretty,
-    );
+    // Our own node:http server around Next (not `next start`): it sets the client's address from the connection
+    // (lib/platform/web-server.ts). It reads PORT and TUSSILAGO_BIND from the environment, as this process does.
+    const web = run("web", webServerArgs({ dev }), childEnv, pretty);
     const workerArgs = dev
       ? [require.resolve("tsx/cli"), "watch", "--clear-screen=false", "jobs/worker.ts"]
       : ["--import", "tsx", "jobs/worker.ts"];

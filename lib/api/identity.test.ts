@@ -17,6 +17,7 @@ import {
   listMembersEndpoint,
   revokeInvitationEndpoint,
 } from "@/lib/api/endpoints/identity";
+import { CLIENT_IP_HEADER } from "@/lib/auth/request-meta";
 import { sha256 } from "@/lib/auth/tokens";
 import { countQueries } from "@/lib/database/query-counter";
 import { getDb } from "@/lib/db";
@@ -33,7 +34,7 @@ function call(
   path: string,
   options: { method?: string; token?: string | null; body?: unknown; params?: Record<string, string> } = {},
 ): Promise<Response> {
-  const headers: Record<string, string> = { "user-agent": "identity-test/1.0", "x-forwarded-for": "198.51.100.9" };
+  const headers: Record<string, string> = { "user-agent": "identity-test/1.0", [CLIENT_IP_HEADER]: "198.51.100.9" };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers["content-type"] = "application/json";
   const request = new Request(`${BASE}${path}`, {

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { Auth, skipCSRFCheck } from "@auth/core";
 import { describe, expect, it } from "vitest";
 import { authConfig } from "@/lib/auth/auth-config";
+import { CLIENT_IP_HEADER } from "@/lib/auth/request-meta";
 import {
   LAST_SEEN_RESOLUTION_MS,
   listUserSessions,
@@ -29,7 +30,7 @@ function url(path: string): string {
 }
 
 async function authRequest(path: string, init: { method?: string; cookie?: string; form?: Record<string, string> }) {
-  const headers = new Headers({ "x-forwarded-for": "192.0.2.77", "user-agent": "sessions-test" });
+  const headers = new Headers({ [CLIENT_IP_HEADER]: "192.0.2.77", "user-agent": "sessions-test" });
   if (init.cookie) headers.set("cookie", `${COOKIE}=${init.cookie}`);
   if (init.form) headers.set("content-type", "application/x-www-form-urlencoded");
   const request = new Request(url(path), {

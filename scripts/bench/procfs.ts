@@ -74,6 +74,7 @@ function ownComponent(proc: RawProcess, supervisorPid: number, dataDir: string):
   const args = proc.cmdline;
   const joined = args.join(" ");
   if (joined.includes("jobs/worker.ts")) return "worker";
+  if (joined.includes("scripts/web-server.ts")) return "web";
   // `next start` renames itself (process.title "next-server (v16...)"), which rewrites its /proc cmdline.
   if ((args[0] ?? "").startsWith("next-server")) return "web";
   if (args.some((arg) => arg.endsWith("next/dist/bin/next"))) {

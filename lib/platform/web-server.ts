@@ -1,0 +1,71 @@
+// The web server in front of Next.js (scripts/web-server.ts): node:http plus Next's request handler, so the
+// client's address comes from the connection. `next start` keeps a client's X-Forwarded-For when there is one,
+// which let any client choose the address of its audit rows and per-IP limits.
+import http from "node:http";
+import { isIP } from "node:net";
+import { CLIENT_IP_HEADER } from "@/lib/auth/request-meta";
+
+type HeaderValue = string | string[] | undefined;
+
+function normalizeAddress(value: string | undefined | null): string | null {
+  let address = (value ?? "").trim();
+  // An IPv4 client of a dual-stack socket shows as ::ffff:a.b.c.d.
+  if (address.toLowerCase().startsWith("::ffff:") && isIP(address.slice(7)) === 4) address = address.slice(7);
+  return isIP(address) ? address : null;
+}
+
+/**
+ * The client's address. With no trusted proxy, the connection's peer. Behind n proxies that each append the
+ * address they saw to X-Forwarded-For, the entry the outermost one appended: the chain is the header's entries
+ * followed by the peer, and the client is n places before its end. What a client put in the header itself sits
+ * further left and is never used. A chain too short did not come through the proxies: then only the peer is known.
+ */
+export function clientAddress(input: {
+  forwardedFor: HeaderValue;
+  peer: string | undefined;
+  trustedProxies: number;
+}): string | null {
+  const peer = normalizeAddress(input.peer);
+  if (!peer || input.trustedProxies === 0) return peer;
+  const raw = Array.isArray(input.forwardedFor) ? input.forwardedFor.join(",") : (input.forwardedFor ?? "");
+  const chain = [
+    ...raw
+      .split(",")
+      .map((part) => part.trim())
+      .filter(Boolean),
+    peer,
+  ];
+  if (chain.length < input.trustedProxies + 1) return peer;
+  return normalizeAddress(chain[chain.length - 1 - input.trustedProxies]);
+}
+
+/** Replaces X-Forwarded-For and the platform's client address header with the address decided here. */
+export function rewriteClientHeaders(
+  headers: Record<string, HeaderValue>,
+  peer: string | undefined,
+  trustedProxies: number,
+): void {
+  const client = clientAddress({ forwardedFor: headers["x-forwarded-for"], peer, trustedProxies });
+  delete headers[CLIENT_IP_HEADER];
+  delete headers["x-forwarded-for"];
+  if (client) {
+    headers[CLIENT_IP_HEADER] = client;
+    headers["x-forwarded-for"] = client;
+  }
+}
+
+/** An HTTP server that fixes the client headers of every request before `handler` (Next's) sees it. */
+export function createWebServer(
+  handler: (request: http.IncomingMessage, response: http.ServerResponse) => unknown,
+  trustedProxies: number,
+): http.Server {
+  return http.createServer((request, response) => {
+    rewriteClientHeaders(request.headers, request.socket.remoteAddress, trustedProxies);
+    void handler(request, response);
+  });
+}
+
+/** How the supervisor (scripts/start.ts) starts the web server: node <these args>, from the repository root. */
+export function webServerArgs(options: { dev: boolean }): string[] {
+  return ["--import", "tsx", "scripts/web-server.ts", ...(options.dev ? ["--dev"] : [])];
+}
