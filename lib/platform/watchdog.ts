@@ -1,5 +1,5 @@
 // The worker's watchdog: a loop that enforces, from the platform side, the limits a tenant could otherwise lift or
-// overrun on the shared tenant servers (SECURITY.md, "Tenant PostgreSQL", "Tenant Redis"):
+// overrun on the shared tenant servers (docs/security.md, "Tenant PostgreSQL", "Tenant Redis"):
 // - PostgreSQL: statements running longer than the team's statementTimeoutS are cancelled, and sessions idle in a
 //   transaction longer than their database's idleInTransactionMs are terminated, whatever the session SET
 //   (lib/infra/tenant-postgres-watchdog.ts). The role defaults stay in place as the first line.
