@@ -25,7 +25,7 @@ describe("ROLES", () => {
 });
 
 describe("PERMISSIONS", () => {
-  // This is the table the README documents. Changing who may do what must change this test and the README together.
+  // This is the table docs/api.md documents. Changing who may do what must change this test and that page together.
   it("is exactly the documented table", () => {
     expect(PERMISSIONS).toEqual({
       "team:read": "viewer",
