@@ -83,7 +83,7 @@ describe("PERMISSIONS", () => {
   });
 
   // Not every read is open to viewers: invitations (emails of people outside the team) and API token metadata are
-  // admin business. The README must say so, and a read-scoped token (a viewer) cannot list them.
+  // admin business. docs/api.md must say so, and a read-scoped token (a viewer) cannot list them.
   it("opens every read to viewers except invitations and tokens", () => {
     const reads = permissions.filter((permission) => permission.endsWith(":read"));
     const closedToViewers = reads.filter((permission) => !roleAllows("viewer", permission));
