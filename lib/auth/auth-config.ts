@@ -41,7 +41,7 @@ export function authConfig(requestHeaders?: Headers): NextAuthConfig {
   // another site) and from the server's own idea of it in route handlers (`localhost` under `next start`, so the
   // OIDC redirect_uri of the callback differed from the one the sign-in sent). AUTH_URL is next-auth's one setting
   // for this, and it reads it from the environment only: the public URL is the address every link and redirect uses,
-  // and the OIDC redirect URI operators register (README).
+  // and the OIDC redirect URI operators register (docs/configuration.md).
   process.env.AUTH_URL = new URL(env.publicUrl).origin;
   const db = getDb();
   const log = logger({ component: "auth" });
