@@ -139,7 +139,7 @@ async function startPlatform(
   return { baseUrl, podmanDir, stop };
 }
 
-/** The client the fake issuer knows the second platform by (docs/configuration.md: OIDC_CLIENT_ID, OIDC_CLIENT_SECRET). */
+/** The second platform's client at the fake issuer (docs/configuration.md: OIDC_CLIENT_ID, OIDC_CLIENT_SECRET). */
 const OIDC_CLIENT = { clientId: "tussilago-e2e", clientSecret: randomBytes(24).toString("base64url") };
 const OIDC_NAME = "Fake IdP";
 
