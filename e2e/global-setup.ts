@@ -168,7 +168,7 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
     // route handlers see http://localhost:<port> whatever the browser used, and its redirects and the OIDC
     // redirect_uri agree with the public URL only when that is localhost too.
     const authBaseUrl = `http://localhost:${authPort}`;
-    // The redirect URI an operator registers (docs/configuration.md): the public URL's /api/auth/callback/oidc, and only that.
+    // The redirect URI operators register (docs/configuration.md): the public URL's /api/auth/callback/oidc only.
     const oidc = await startFakeOidc({ ...OIDC_CLIENT, redirectUris: [`${authBaseUrl}/api/auth/callback/oidc`] });
     cleanups.push(oidc.close);
     const providers = await startPlatform("e2e-auth", authPort, {
