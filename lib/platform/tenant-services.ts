@@ -64,7 +64,7 @@ export function tenantPostgresConfig(env: Env = getEnv()): TenantPostgresConfig 
   const admin = new URL(pgAdminUrl);
   const entry = pgBouncerUrl ? new URL(pgBouncerUrl) : admin;
   // Names that are not plain identifiers cannot be quoted into REVOKE by the adapter; such a platform database on
-  // the tenant server needs its CONNECT revoked by hand (README, "Tenant databases and Redis").
+  // the tenant server needs its CONNECT revoked by hand (docs/operations.md, "Tenant databases and Redis").
   const protectDatabases = [
     databaseNameOf(env.databaseUrl),
     databaseNameOf(env.databaseDirectUrl),
