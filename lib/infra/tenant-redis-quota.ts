@@ -21,7 +21,7 @@ import {
 // password rotation racing the sweep can never be undone by it. ACL SETUSER changes apply to open connections at
 // once, so no reconnect is needed either way.
 //
-// What this does not bound: writes between two sweeps (docs/configuration.md: TENANT_REDIS_HEADROOM_MB absorbs them), and
+// What this does not bound: writes between sweeps (TENANT_REDIS_HEADROOM_MB absorbs them: docs/configuration.md), and
 // memory that is not in keys (client buffers, bounded separately by maxmemory-clients).
 
 /** Write commands a tenant over quota keeps: they only delete or shrink data, so it can get back under. */
