@@ -1,5 +1,7 @@
 import type { NextConfig } from "next";
 
+// The rest (CSP with a per-request nonce, HSTS, nosniff, Referrer-Policy) comes from proxy.ts, per request; these
+// stay here too so static files carry them.
 const securityHeaders = [
   { key: "X-Content-Type-Options", value: "nosniff" },
   { key: "X-Frame-Options", value: "DENY" },

@@ -36,3 +36,29 @@ test("unknown API routes answer 404 without internals", async ({ request }) => {
   expect(response.status()).toBe(404);
   expect(await response.text()).not.toMatch(/at .*\.ts|node_modules/);
 });
+
+test("pages answer with a nonce-based CSP, their scripts carry the nonce, and they still work", async ({ page }) => {
+  const violations: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+  const response = await page.goto("/sign-in");
+  const csp = response?.headers()["content-security-policy"] ?? "";
+  const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+  expect(nonce).toBeTruthy();
+  expect(csp).toContain("'strict-dynamic'");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).toContain("form-action 'self'");
+  expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+  expect(response?.headers()["x-content-type-options"]).toBe("nosniff");
+  // A new nonce on every response.
+  const again = await page.request.get("/sign-in");
+  expect(again.headers()["content-security-policy"]).not.toContain(`'nonce-${nonce}'`);
+  // The page still works under the policy: a wrong password is answered on the page, and nothing was refused.
+  await page.getByLabel("Email", { exact: true }).fill("nobody-csp@example.test");
+  await page.getByLabel("Password", { exact: true }).fill("not the password");
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(page.getByText("The email or password is incorrect.")).toBeVisible();
+  await expect(page).toHaveURL((url) => url.pathname === "/sign-in");
+  expect(violations).toEqual([]);
+});
