@@ -81,7 +81,7 @@ type Platform = { baseUrl: string; podmanDir: string; stop: () => Promise<void> 
 /**
  * One platform instance: `scripts/start.ts` with its own data directory, free port, fake podman and fake Caddy.
  * Instances start one after the other: the first builds the portal when the sources changed, the next ones find the
- * build up to date and only run `next start`.
+ * build up to date and only start the web server (scripts/web-server.ts).
  */
 async function startPlatform(
   name: string,

@@ -1,5 +1,5 @@
 // The real platform, started the way e2e/global-setup.ts starts it: scripts/start.ts (embedded PostgreSQL,
-// migrations, tenant services, a production build when the sources changed, `next start`, the worker) on a free
+// migrations, tenant services, a production build when the sources changed, the web server, the worker) on a free
 // port, with its own data directory inside the bench's, no host configuration and a fake podman. Its output goes to
 // a log file whose tail is shown when it does not come up.
 import { type ChildProcess, spawn } from "node:child_process";
