@@ -1,17 +1,20 @@
-// Builds a deployment's image: fetch the source (git or an uploaded tarball), detect the build plan, render the
-// Containerfile, `podman build` under the build limits, streaming the build log to the data directory. A built image
+// Builds a deployment's image: fetch the source (git or an uploaded tarball), detect the build plan, vet a tenant's own
+// Containerfile (lib/build/containerfile-policy) or render one, `podman build` under the build limits, streaming the
+// build log (host details scrubbed, size capped: lib/build/build-log.ts) to the data directory. A built image
 // goes on to deployment__release (queued with the "built" status), which finishes the deployment's operation.
 //
 // Idempotent: a retry after a crash at any point starts the build over in a fresh workspace, truncates the log
 // (one log), rebuilds the same tag (one image) and only ever updates this deployment's row (no duplicates).
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { defineTask, type TaskContext } from "@/jobs/define";
 import { enqueue } from "@/jobs/enqueue";
 import { appQueue } from "@/jobs/queues";
+import { type BuildLogSink, createBuildLogSink, createScrubber, resolversOf } from "@/lib/build/build-log";
 import { baseImageFor, renderContainerfile } from "@/lib/build/containerfile";
+import { vetContainerfile } from "@/lib/build/containerfile-policy/vet";
 import { type BuildPlan, detectPlan, fsSourceTree, planToJson } from "@/lib/build/plan";
 import { fetchGitSource } from "@/lib/build/source-git";
 import { extractTarball } from "@/lib/build/source-tarball";
@@ -27,6 +30,10 @@ import { probeBaseImage, readinessDepsFromEnv, readinessProblem } from "@/lib/pl
 const CANCEL_POLL_MS = 2_000;
 const LOG_TAIL_LINES = 25;
 const MAX_TARBALL_ENTRIES = 50_000;
+// The build log a tenant can make podman write: beyond this, the rest of the output is dropped.
+const MAX_BUILD_LOG_BYTES = 20 * 1024 * 1024;
+// Unredacted originals of scrubbed lines logged for the operator, per build.
+const MAX_REDACTED_LOGGED = 200;
 
 /** A failure the user caused or can fix (bad source, no plan, failing build step): no retry, say why. */
 export class BuildFailure extends Error {
@@ -39,7 +46,10 @@ class Cancelled extends Error {
 
 function userFacing(error: unknown): string | null {
   if (error instanceof BuildFailure) return error.message;
-  if (error instanceof Error && ["PlanError", "SourcePathError", "SourceError"].includes(error.name))
+  if (
+    error instanceof Error &&
+    ["PlanError", "SourcePathError", "SourceError", "ContainerfilePolicyError"].includes(error.name)
+  )
     return error.message;
   if (
     error instanceof Error &&
@@ -113,8 +123,25 @@ async function handOverToRelease(ctx: TaskContext, deployment: Deployment, opera
   });
 }
 
-function writeLine(stream: WriteStream, line: string): void {
-  stream.write(`${line}\n`);
+/** What tenants see instead of this host's paths and resolver addresses in their build log. */
+async function hostScrubber(hostPaths: {
+  context: string;
+  source: string;
+  workspace: string;
+  dataDir: string;
+}): Promise<(line: string) => string> {
+  const realDataDir = await fs.realpath(hostPaths.dataDir).catch(() => hostPaths.dataDir);
+  const resolvConf = await fs.readFile("/etc/resolv.conf", "utf8").catch(() => "");
+  return createScrubber({
+    paths: [
+      { from: hostPaths.context, to: "." },
+      { from: hostPaths.source, to: "<source>" },
+      { from: hostPaths.workspace, to: "<build>" },
+      { from: hostPaths.dataDir, to: "<data>" },
+      { from: realDataDir, to: "<data>" },
+    ],
+    resolvers: resolversOf(resolvConf),
+  });
 }
 
 export const deploymentBuild = defineTask({
@@ -142,6 +169,19 @@ export const deploymentBuild = defineTask({
     await fs.mkdir(sourceDir, { recursive: true, mode: 0o700 });
     await fs.mkdir(path.dirname(logFile), { recursive: true, mode: 0o700 });
     const buildLog = createWriteStream(logFile, { flags: "w", mode: 0o600 });
+    // The context is only known after planning; until then the source directory is the nearest the tenant knows.
+    const hostPaths = { context: sourceDir, source: sourceDir, workspace, dataDir: env.dataDir };
+    let scrub = await hostScrubber(hostPaths);
+    let redactedLogged = 0;
+    const sink: BuildLogSink = createBuildLogSink({
+      out: (text) => buildLog.write(text),
+      scrub: (line) => scrub(line),
+      maxBytes: MAX_BUILD_LOG_BYTES,
+      // The operator's log keeps what the tenant does not see (bounded: a tenant controls how often it happens).
+      onRedacted: (original) => {
+        if (redactedLogged++ < MAX_REDACTED_LOGGED) jobLog.info({ line: original }, "build log line redacted");
+      },
+    });
 
     const abort = new AbortController();
     const cancelWatch = setInterval(() => {
@@ -157,14 +197,21 @@ export const deploymentBuild = defineTask({
       if (abort.signal.aborted) throw new Cancelled("cancelled");
     };
 
-    try {
-      // An unready host (no podman, no sandbox runtime) fails the deployment now, with what to do, not after retries.
+    // An unready host (no podman, no sandbox runtime) fails the deployment, with what to do, not after retries. Asked
+    // just before podman is first needed, so a refused Containerfile never reaches podman at all.
+    let ready = false;
+    const ensureReady = async () => {
+      if (ready) return;
       const problem = await readinessProblem(readinessDepsFromEnv(env), { podman: true });
       if (problem) throw new BuildFailure(problem);
+      ready = true;
+    };
+
+    try {
       await setPhase(ctx, deploymentId, "fetching");
       let commitSha: string | null = null;
       if (deployment.sourceType === "git" && deployment.gitUrl) {
-        writeLine(buildLog, `==> Fetching ${deployment.gitUrl} (${deployment.gitRef ?? "main"})`);
+        sink.line(`==> Fetching ${deployment.gitUrl} (${deployment.gitRef ?? "main"})`);
         const fetched = await fetchGitSource(getInfra().exec, {
           url: deployment.gitUrl,
           ref: deployment.gitRef ?? "main",
@@ -175,9 +222,9 @@ export const deploymentBuild = defineTask({
           allowPrivateHosts: env.infra.gitAllowPrivateHosts,
         });
         commitSha = fetched.commitSha;
-        writeLine(buildLog, `    commit ${commitSha}`);
+        sink.line(`    commit ${commitSha}`);
       } else if (deployment.sourceType === "upload" && deployment.uploadId) {
-        writeLine(buildLog, "==> Unpacking the uploaded tarball");
+        sink.line("==> Unpacking the uploaded tarball");
         await extractTarball({ file: uploadPath(env.dataDir, deployment.uploadId) }, sourceDir, {
           maxCompressedBytes: env.infra.uploadMaxBytes,
           maxExtractedBytes: env.infra.sourceMaxBytes,
@@ -206,14 +253,32 @@ export const deploymentBuild = defineTask({
         },
       });
       await db.deployment.update({ where: { id: deploymentId }, data: { plan: planToJson(plan), commitSha } });
-      writeLine(buildLog, "==> Build plan");
-      for (const reason of plan.reasons) writeLine(buildLog, `    ${reason}`);
+      scrub = await hostScrubber({ ...hostPaths, context: realContext });
+      sink.line("==> Build plan");
+      for (const reason of plan.reasons) sink.line(`    ${reason}`);
       checkCancelled();
 
+      // A tenant's own Containerfile is refused here, before anything reaches podman (lib/build/containerfile-policy).
+      const tenantFile = plan.builder === "containerfile" && plan.containerfile ? plan.containerfile : null;
+      if (tenantFile) {
+        sink.line(`==> Checking ${tenantFile}`);
+        await vetContainerfile({
+          file: path.join(realContext, tenantFile),
+          displayName: tenantFile,
+          baseImages: [env.infra.pythonImage],
+          podman: () => getInfra().podman(),
+          pullTimeoutMs: env.infra.buildTimeoutMs,
+          signal: abort.signal,
+          beforePull: ensureReady,
+        });
+      }
+      checkCancelled();
+
+      await ensureReady();
       await setPhase(ctx, deploymentId, "building");
       let containerfile: string;
-      if (plan.builder === "containerfile" && plan.containerfile) {
-        containerfile = path.join(realContext, plan.containerfile);
+      if (tenantFile) {
+        containerfile = path.join(realContext, tenantFile);
       } else {
         containerfile = path.join(workspace, "Containerfile");
         const baseImage = baseImageFor(env.infra.pythonImage, plan.pythonVersion);
@@ -227,8 +292,7 @@ export const deploymentBuild = defineTask({
         await fs.writeFile(containerfile, renderContainerfile(plan, { baseImage, pyprojectOnly }), { mode: 0o600 });
       }
       const tag = imageTagFor(deployment);
-      writeLine(
-        buildLog,
+      sink.line(
         `==> Building the image (${plan.builder === "containerfile" ? plan.containerfile : `Python ${plan.pythonVersion}`})`,
       );
       try {
@@ -241,10 +305,13 @@ export const deploymentBuild = defineTask({
             labels: { team: deployment.teamId, app: deployment.appId, deployment: deployment.id },
             memoryMiB: env.infra.buildMemoryMb,
             cpus: env.infra.buildCpus,
+            pidsLimit: env.infra.buildPids,
+            // A tenant's file builds from the images vetted above, never from a newer pull.
+            ...(tenantFile ? { pull: "never" as const } : {}),
             timeoutMs: env.infra.buildTimeoutMs,
             signal: abort.signal,
-            onStdout: (chunk) => buildLog.write(chunk),
-            onStderr: (chunk) => buildLog.write(chunk),
+            onStdout: (chunk) => sink.write(chunk),
+            onStderr: (chunk) => sink.write(chunk),
           });
       } catch (error) {
         checkCancelled();
@@ -254,6 +321,7 @@ export const deploymentBuild = defineTask({
           "kind" in error &&
           error.kind === "command_failed"
         ) {
+          sink.flush();
           await new Promise((resolve) => buildLog.write("", resolve));
           const tail = await tailOfFile(logFile, LOG_TAIL_LINES);
           throw new BuildFailure(`The image build failed. The end of the build log:\n${tail}`);
@@ -261,14 +329,14 @@ export const deploymentBuild = defineTask({
         throw error;
       }
       await db.deployment.update({ where: { id: deploymentId }, data: { imageRef: tag } });
-      writeLine(buildLog, `==> Built ${tag.split("/").pop()}`);
+      sink.line(`==> Built ${tag.split("/").pop()}`);
       // Flushed before the release can start appending to the same file.
       await new Promise((resolve) => buildLog.write("", resolve));
       await handOverToRelease(ctx, deployment, operationId);
       jobLog.info({ tag }, "image built; release queued");
     } catch (error) {
       if (error instanceof Cancelled || abort.signal.aborted) {
-        writeLine(buildLog, "==> Cancelled");
+        sink.line("==> Cancelled");
         await finish(ctx, deployment, { status: "cancelled", error: "The deployment was cancelled." });
         await failOperation(db, operationId, "The deployment was cancelled.");
         jobLog.info("build cancelled");
@@ -276,16 +344,17 @@ export const deploymentBuild = defineTask({
       }
       const message = userFacing(error);
       if (message) {
-        writeLine(buildLog, `==> Failed: ${message}`);
+        sink.line(`==> Failed: ${message}`);
         await finish(ctx, deployment, { status: "failed", error: message });
         await failOperation(db, operationId, message);
         jobLog.info({ reason: message.split("\n")[0] }, "build failed");
         return;
       }
-      writeLine(buildLog, "==> The build hit an internal error; retrying.");
+      sink.line("==> The build hit an internal error; retrying.");
       throw error;
     } finally {
       clearInterval(cancelWatch);
+      sink.flush();
       await new Promise((resolve) => buildLog.end(resolve));
       await fs.rm(workspace, { recursive: true, force: true }).catch(() => undefined);
     }
