@@ -142,7 +142,7 @@ const envSchema = z.object({
   TUSSILAGO_QUOTA_APPS: z.coerce.number().int().min(0).max(100_000).default(20),
   TUSSILAGO_QUOTA_DATABASES: z.coerce.number().int().min(0).max(10_000).default(5),
   TUSSILAGO_QUOTA_REDIS: z.coerce.number().int().min(0).max(10_000).default(5),
-  TUSSILAGO_QUOTA_DB_CONNECTIONS: z.coerce.number().int().min(0).max(100_000).default(60),
+  TUSSILAGO_QUOTA_DB_CONNECTIONS: z.coerce.number().int().min(0).max(100_000).default(100),
   TUSSILAGO_QUOTA_UPLOAD_MB: z.coerce.number().int().min(0).max(1_000_000).default(500),
   TUSSILAGO_QUOTA_CONCURRENT_BUILDS: z.coerce.number().int().min(1).max(64).default(1),
   TUSSILAGO_QUOTA_REDIS_MEMORY_MB: z.coerce.number().int().min(1).max(1_000_000).default(64),

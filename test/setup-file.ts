@@ -31,6 +31,16 @@ process.env.TUSSILAGO_HOST_CONFIG = "none";
 // the fakes (test/fake-podman/install.ts, test/fake-caddy.ts), everything else finds nothing.
 process.env.TUSSILAGO_PODMAN_PATH = "/nonexistent/tussilago-tests-use-the-fake-podman";
 process.env.TUSSILAGO_CADDY_ADMIN = "http://127.0.0.1:9";
+// Quotas (lib/domain/quotas.ts): the production defaults would trip tests that seed many apps or databases in one
+// team. The quota tests set their limits explicitly, with per-team or instance overrides.
+process.env.TUSSILAGO_QUOTA_APPS = "100000";
+process.env.TUSSILAGO_QUOTA_DATABASES = "10000";
+process.env.TUSSILAGO_QUOTA_REDIS = "10000";
+process.env.TUSSILAGO_QUOTA_DB_CONNECTIONS = "100000";
+process.env.TUSSILAGO_QUOTA_UPLOAD_MB = "1000000";
+process.env.TUSSILAGO_QUOTA_CONCURRENT_BUILDS = "64";
+process.env.TUSSILAGO_QUOTA_TEAMS_PER_USER = "10000";
+process.env.TENANT_PG_MAX_CONNECTIONS = "100000";
 resetEnvForTests();
 
 afterAll(async () => {

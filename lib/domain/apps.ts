@@ -9,6 +9,7 @@ import { recordAudit } from "@/lib/domain/audit";
 import { authorize, type Ctx } from "@/lib/domain/context";
 import { createOperation } from "@/lib/domain/operations";
 import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
+import { enforceAppQuota } from "@/lib/domain/quotas";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { type App, type Operation, Prisma } from "@/lib/generated/prisma/client";
@@ -116,6 +117,7 @@ export async function createApp(
   const settings = parseOrInvalid(appSettings, input.settings ?? {}, "settings");
   try {
     return await db.$transaction(async (tx) => {
+      await enforceAppQuota(tx, ctx.teamId);
       const app = await tx.app.create({
         data: { teamId: ctx.teamId, name, ...gitSource(input.source), ...settings },
         include: { team: { select: { slug: true } } },

@@ -17,9 +17,9 @@ import {
   rotateDatabasePassword,
   updateDatabase,
 } from "@/lib/domain/databases";
+import { effectiveQuotas } from "@/lib/domain/quotas";
 import { createRedis, listRedis, revealRedisCredentials, updateRedis } from "@/lib/domain/redis";
 import { resolveServiceEnvForApp } from "@/lib/domain/service-env";
-import { MAX_DATABASES_PER_TEAM } from "@/lib/domain/tenant-service-rules";
 import { resetEnvForTests as resetEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import type { Role } from "@/lib/generated/prisma/enums";
@@ -119,12 +119,13 @@ describe("rules", () => {
     expect(await codeOf(revealDatabaseCredentials(getDb(), team.admin, database.id))).toBe("conflict");
   });
 
-  it("caps the number of databases per team", async () => {
+  it("caps the number of databases per team (the team's quota, lib/domain/quotas.ts)", async () => {
     const team = await teamWithRoles();
+    const { databases } = await effectiveQuotas(getDb(), team.teamId);
     await getDb().tenantDatabase.createMany({
-      data: Array.from({ length: MAX_DATABASES_PER_TEAM }, () => ({ teamId: team.teamId, name: name() })),
+      data: Array.from({ length: databases }, () => ({ teamId: team.teamId, name: name(), connectionLimit: 1 })),
     });
-    expect(await codeOf(createDatabase(getDb(), team.admin, { name: name() }))).toBe("conflict");
+    expect(await codeOf(createDatabase(getDb(), team.admin, { name: name() }))).toBe("quota_exceeded");
   });
 
   it("refuses to attach to an app that is being deleted", async () => {

@@ -10,6 +10,7 @@ import { recordAudit } from "@/lib/domain/audit";
 import { authorize, type Ctx } from "@/lib/domain/context";
 import { createOperation } from "@/lib/domain/operations";
 import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
+import { enforceDatabaseQuota, lockTeamForQuota } from "@/lib/domain/quotas";
 import { restartAppsForServiceChange } from "@/lib/domain/service-env";
 import {
   busyConflict,
@@ -19,7 +20,6 @@ import {
   databaseLimits,
   databaseLimitsChange,
   lockAppForAttachment,
-  MAX_DATABASES_PER_TEAM,
   parseOrInvalid,
   serviceName,
   serviceNotFound,
@@ -98,12 +98,10 @@ export async function createDatabase(
   const passwordEncrypted = encryptSecret(generateTenantPassword());
   try {
     return await db.$transaction(async (tx) => {
+      // The team's row first (every quota check takes it first), then the app's.
+      await enforceDatabaseQuota(tx, ctx.teamId, { newLimit: limits.connectionLimit, previousLimit: null });
       const appId = input.appId ?? null;
       if (appId) await lockAppForAttachment(tx, { teamId: ctx.teamId, appId, kind: "database" });
-      const count = await tx.tenantDatabase.count({ where: { teamId: ctx.teamId } });
-      if (count >= MAX_DATABASES_PER_TEAM) {
-        throw new AppError("conflict", `A team can have at most ${MAX_DATABASES_PER_TEAM} databases.`);
-      }
       const row = await tx.tenantDatabase.create({
         data: { teamId: ctx.teamId, name, appId, ...limits, passwordEncrypted, status: "provisioning" },
       });
@@ -193,6 +191,8 @@ export async function changeDatabaseLimits(
   const change = parseOrInvalid(databaseLimitsChange, input, "limits");
   requireConfig();
   return await db.$transaction(async (tx) => {
+    // A raised connection limit is checked against the quotas: the team's row is locked before the database's.
+    if (change.connectionLimit !== undefined) await lockTeamForQuota(tx, ctx.teamId);
     const before = await lockDatabase(tx, ctx, id);
     if (before.status === "provisioning" || before.status === "deleting") throw busyConflict("database", before.status);
     if (before.status !== "ready") {
@@ -215,6 +215,10 @@ export async function changeDatabaseLimits(
     ) {
       return { database: databaseView(before), operation: null };
     }
+    await enforceDatabaseQuota(tx, ctx.teamId, {
+      newLimit: limits.connectionLimit,
+      previousLimit: previous.connectionLimit,
+    });
     const row = await tx.tenantDatabase.update({ where: { id }, data: limits });
     const operation = await createOperation(tx, {
       kind: "database.limits",

@@ -10,12 +10,12 @@ import { recordAudit } from "@/lib/domain/audit";
 import { authorize, type Ctx } from "@/lib/domain/context";
 import { createOperation } from "@/lib/domain/operations";
 import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
+import { enforceRedisQuota } from "@/lib/domain/quotas";
 import { restartAppsForServiceChange } from "@/lib/domain/service-env";
 import {
   busyConflict,
   CREDENTIAL_STATUSES,
   lockAppForAttachment,
-  MAX_REDIS_PER_TEAM,
   parseOrInvalid,
   serviceName,
   serviceNotFound,
@@ -90,12 +90,10 @@ export async function createRedis(
   const passwordEncrypted = encryptSecret(generateRedisPassword());
   try {
     return await db.$transaction(async (tx) => {
+      // The team's row first (every quota check takes it first), then the app's.
+      await enforceRedisQuota(tx, ctx.teamId);
       const appId = input.appId ?? null;
       if (appId) await lockAppForAttachment(tx, { teamId: ctx.teamId, appId, kind: "redis" });
-      const count = await tx.tenantRedis.count({ where: { teamId: ctx.teamId } });
-      if (count >= MAX_REDIS_PER_TEAM) {
-        throw new AppError("conflict", `A team can have at most ${MAX_REDIS_PER_TEAM} Redis instances.`);
-      }
       const row = await tx.tenantRedis.create({
         data: { teamId: ctx.teamId, name, appId, passwordEncrypted, status: "provisioning" },
       });

@@ -5,6 +5,7 @@ import type { Db } from "@/lib/db";
 import { recordAudit } from "@/lib/domain/audit";
 import { authorize, type Ctx, type RequestMeta } from "@/lib/domain/context";
 import { createOperation } from "@/lib/domain/operations";
+import { enforceTeamsPerUser } from "@/lib/domain/quotas";
 import { AppError } from "@/lib/errors";
 import type { Operation, Role, Team } from "@/lib/generated/prisma/client";
 
@@ -36,6 +37,7 @@ export async function createTeam(
   input: { userId: string; name: string; meta: RequestMeta },
 ): Promise<TeamView> {
   return await db.$transaction(async (tx) => {
+    await enforceTeamsPerUser(tx, input.userId);
     const user = await tx.user.findUniqueOrThrow({ where: { id: input.userId }, select: { email: true } });
     const team = await tx.team.create({ data: { name: input.name, slug: slugFor(input.name) } });
     await tx.membership.create({ data: { teamId: team.id, userId: input.userId, role: "owner" } });

@@ -6,6 +6,7 @@ import path from "node:path";
 import type { Db } from "@/lib/db";
 import { recordAudit } from "@/lib/domain/audit";
 import { actorUserId, authorize, type Ctx } from "@/lib/domain/context";
+import { enforceUploadQuota, quotaExceeded, uploadRoom } from "@/lib/domain/quotas";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { uploadPath } from "@/lib/platform/paths";
@@ -26,6 +27,12 @@ export async function createUpload(
   const tooLarge = () => new AppError("too_large", `Uploads are limited to ${Math.round(limit / 1024 / 1024)} MiB.`);
   if (options.declaredBytes && options.declaredBytes > limit) throw tooLarge();
   if (!body) throw new AppError("bad_request", "The request has no body: send a .tar.gz file.");
+  // The team's upload quota (bytes of unexpired uploads held at once): refused before a byte hits the disk when the
+  // upload cannot fit, and checked again under the team's lock once its size is known (uploads may race).
+  const quota = await uploadRoom(db, ctx.teamId);
+  const overQuota = () =>
+    quotaExceeded("uploadBytes", quota.limit, " (uploads count until they expire, a day after upload)");
+  if (options.declaredBytes && options.declaredBytes > quota.room) throw overQuota();
 
   const id = randomUUID();
   const final = uploadPath(getEnv().dataDir, id);
@@ -39,6 +46,7 @@ export async function createUpload(
     for await (const chunk of body) {
       size += chunk.byteLength;
       if (size > limit) throw tooLarge();
+      if (size > quota.room) throw overQuota();
       if (head.length < 2) head = [...head, ...chunk.subarray(0, 2 - head.length)];
       hash.update(chunk);
       await file.write(chunk);
@@ -55,6 +63,7 @@ export async function createUpload(
   }
   try {
     return await db.$transaction(async (tx) => {
+      await enforceUploadQuota(tx, ctx.teamId, size);
       const upload = await tx.upload.create({
         data: {
           id,
