@@ -10,6 +10,7 @@ import { defaultPythonVersion, type Env } from "@/lib/env";
 import { WORKER_STALE_AFTER_MS } from "@/lib/health";
 import { execFileExecutor } from "@/lib/infra/exec";
 import { resolveExecutable } from "@/lib/platform/infra";
+import { podmanCveChecks } from "@/lib/platform/podman-cves";
 import { probeBaseImage, probeCaddy, probePodman, readinessDepsFromEnv } from "@/lib/platform/readiness";
 import { tenantServicesSection } from "@/lib/platform/tenant-check";
 
@@ -147,6 +148,8 @@ async function podmanCheck(env: Env): Promise<CheckResult[]> {
   const results: CheckResult[] = [...probe.results];
   if (probe.podman && probe.info) {
     results.push(await probeBaseImage(probe.podman, baseImageFor(env.infra.pythonImage, defaultPythonVersion())));
+    // Root podman builds hostile Containerfiles: known build CVEs of this version, and what mitigates them here.
+    results.push(...podmanCveChecks(probe.info.version));
   }
   results.push(await probeCaddy(deps));
   return results;
