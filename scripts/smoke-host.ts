@@ -2,7 +2,9 @@
 // Starts the platform with the host's configuration (podman, gVisor, the host's Caddy) and a throwaway data directory,
 // then through the REST API, for each example that needs no package index: upload, build, release under gVisor and a
 // request through Caddy; a redeploy while a probe loop hits the app (no failed request during the cutover); a
-// rollback; scale to 2 and back; stop; delete. Prints each phase's time and exits non-zero on the first failure.
+// rollback; scale to 2 and back; stop; delete. Before the examples, a hostile Containerfile (`ADD` of a loopback URL)
+// must be refused by the build policy with nothing reaching the host's loopback. Prints each phase's time and exits
+// non-zero on the first failure.
 // Where the base image is missing (no registry here), it is built from Debian packages first (docs/operations.md).
 //
 //   sudo npm run smoke:host [-- --keep-data] [-- --example wsgi-stdlib]
@@ -10,6 +12,8 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -442,6 +446,46 @@ async function smokeExample(api: Api, env: Env, front: Front, example: string): 
   });
 }
 
+/**
+ * A Containerfile whose ADD fetches from a listener on the host's loopback: root podman would fetch it from the host's
+ * network namespace. The build policy must refuse the deployment, naming the line, and the listener see nothing.
+ */
+async function smokeHostileAdd(api: Api, env: Env): Promise<void> {
+  let hits = 0;
+  const listener = createServer((_request, response) => {
+    hits += 1;
+    response.end("should never be fetched\n");
+  });
+  await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+  const { port } = listener.address() as AddressInfo;
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tussilago-smoke-hostile-"));
+  try {
+    await fs.writeFile(path.join(dir, "app.py"), "print('never built')\n");
+    const base = baseImageFor(env.infra.pythonImage, defaultPythonVersion());
+    await fs.writeFile(path.join(dir, "Containerfile"), `FROM ${base}\nADD http://127.0.0.1:${port}/ /x\n`);
+    const app = field<App>(await api("POST", "/api/v1/apps", { name: "smoke-hostile-add" }), "app");
+    const upload = field<{ id: string }>(await api("POST", "/api/v1/uploads", await tarball(dir)), "upload");
+    const created = await api("POST", `/api/v1/apps/${app.id}/deployments`, {
+      source: { type: "upload", uploadId: upload.id },
+    });
+    const deployment = field<Deployment>(created, "deployment");
+    const final = await waitUntil(`deployment ${deployment.id}`, DEPLOY_DEADLINE_MS, async () => {
+      const current = field<Deployment>(await api("GET", `/api/v1/deployments/${deployment.id}`), "deployment");
+      return ["running", "failed", "cancelled", "superseded", "built"].includes(current.status) ? current : null;
+    });
+    if (final.status !== "failed") fail(`the hostile Containerfile was not refused: the deployment is ${final.status}`);
+    if (!final.error?.includes("Containerfile line 2: ADD")) {
+      fail(`the refusal does not name the line and instruction: ${final.error ?? "no error"}`);
+    }
+    if (hits > 0) fail(`the loopback listener received ${hits} request(s)`);
+    say(`    refused: ${final.error.split("\n")[1]?.trim() ?? final.error}`);
+    await api("DELETE", `/api/v1/apps/${app.id}`, undefined, [202]);
+  } finally {
+    listener.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
 function noIndexExamples(only: string | undefined): string[] {
   const names = only ? [only] : ["django-procfile", "fastapi-uv", "flask-requirements", "wsgi-stdlib"];
   const chosen: string[] = [];
@@ -513,6 +557,7 @@ async function main(): Promise<number> {
     ]);
     teamId = String(team.id);
     const api = apiClient(platform.origin, String(token.token));
+    await phase("a Containerfile ADD of a loopback URL is refused, nothing fetched", () => smokeHostileAdd(api, env));
     for (const example of examples) await smokeExample(api, env, front, example);
   } finally {
     await platform.stop();
