@@ -263,6 +263,7 @@ export const deploymentBuild = defineTask({
       if (tenantFile) {
         sink.line(`==> Checking ${tenantFile}`);
         await vetContainerfile({
+          contextDir: realContext,
           file: path.join(realContext, tenantFile),
           displayName: tenantFile,
           baseImages: [env.infra.pythonImage],

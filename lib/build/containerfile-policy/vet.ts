@@ -14,6 +14,8 @@ export class ContainerfilePolicyError extends Error {
 }
 
 export type VetOptions = {
+  /** The build context (a real path): the file must resolve inside it. */
+  contextDir: string;
   /** Absolute path of the file, inside the build context. */
   file: string;
   /** The name the tenant knows it by (e.g. "Containerfile"). */
@@ -28,11 +30,16 @@ export type VetOptions = {
 
 /** Throws ContainerfilePolicyError when the file or an image it builds from is refused. */
 export async function vetContainerfile(options: VetOptions): Promise<void> {
-  const stat = await fs.stat(options.file);
+  // A symlink out of the context would make podman read a host file as the Containerfile (and print it).
+  const real = await fs.realpath(options.file).catch(() => null);
+  if (real === null || !real.startsWith(`${options.contextDir}/`)) {
+    throw new ContainerfilePolicyError(`${options.displayName} must be a file in your source, not a link out of it.`);
+  }
+  const stat = await fs.stat(real);
   if (stat.size > MAX_CONTAINERFILE_BYTES) {
     throw new ContainerfilePolicyError(`${options.displayName} is larger than 1 MiB.`);
   }
-  const text = await fs.readFile(options.file, "utf8");
+  const text = await fs.readFile(real, "utf8");
   const { violations, externalImages } = checkContainerfile(text, { baseImages: options.baseImages });
   if (violations.length > 0) throw new ContainerfilePolicyError(describeViolations(options.displayName, violations));
   if (externalImages.length === 0) return;
