@@ -7,3 +7,12 @@
 export function appQueue(appId: string): string {
   return `app:${appId}`;
 }
+
+/**
+ * One of a team's build slots. Builds of a team go to `build:<teamId>:<slot>` with slot < its concurrentBuilds quota
+ * (jobs/build-slots.ts): graphile-worker runs one job per queue at a time, so the team never holds more worker slots
+ * than that, while a queued build waits without taking a worker (other teams' jobs run meanwhile).
+ */
+export function buildQueue(teamId: string, slot: number): string {
+  return `build:${teamId}:${slot}`;
+}
