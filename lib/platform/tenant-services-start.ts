@@ -155,8 +155,9 @@ async function startEmbeddedTenantPostgres(
     settings: {
       listen_addresses: extra ? `${LOOPBACK},${extra}` : LOOPBACK,
       hba_file: hbaFile,
-      // Tenants' sessions count against this; CONNECTION LIMIT per role keeps one tenant from taking them all.
-      max_connections: "300",
+      // Tenants' sessions count against this; CONNECTION LIMIT per role keeps one tenant from taking them all, and
+      // the sum of all roles' limits stays under it minus TENANT_PG_RESERVED_CONNECTIONS (lib/domain/quotas.ts).
+      max_connections: String(env.tenantServices.pgMaxConnections),
       ...options.postgresSettings,
     },
   });
