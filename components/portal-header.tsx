@@ -87,9 +87,14 @@ export function PortalHeader({ user, teams, currentTeamId, signOut, signOutEvery
               Account
             </Link>
             {user.isAdmin ? (
-              <Link href="/admin/host" className={MENU_LINK} data-testid="admin-host-link">
-                Host readiness
-              </Link>
+              <>
+                <Link href="/admin/host" className={MENU_LINK} data-testid="admin-host-link">
+                  Host readiness
+                </Link>
+                <Link href="/admin/quotas" className={MENU_LINK} data-testid="admin-quotas-link">
+                  Quotas
+                </Link>
+              </>
             ) : null}
             <ActionButton
               action={signOut}
