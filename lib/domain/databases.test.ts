@@ -121,7 +121,9 @@ describe("rules", () => {
 
   it("caps the number of databases per team (the team's quota, lib/domain/quotas.ts)", async () => {
     const team = await teamWithRoles();
+    await getDb().teamQuota.create({ data: { teamId: team.teamId, databases: 3 } });
     const { databases } = await effectiveQuotas(getDb(), team.teamId);
+    expect(databases).toBe(3);
     await getDb().tenantDatabase.createMany({
       data: Array.from({ length: databases }, () => ({ teamId: team.teamId, name: name(), connectionLimit: 1 })),
     });
