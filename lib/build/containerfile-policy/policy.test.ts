@@ -133,7 +133,13 @@ const HOSTILE: Hostile[] = [
     instruction: "FROM",
   },
   { name: "FROM an ARG without default", text: "ARG IMAGE\nFROM $IMAGE\n", line: 2, instruction: "FROM" },
-  { name: "FROM an ARG with a modifier", text: "ARG I=python\nFROM ${I:-localhost/x}\n", line: 2, instruction: "FROM" },
+  {
+    name: "FROM an ARG with a modifier",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Containerfile variable, not a template
+    text: "ARG I=python\nFROM ${I:-localhost/x}\n",
+    line: 2,
+    instruction: "FROM",
+  },
   {
     name: "FROM an ARG declared in a stage",
     text: "FROM python:3.12\nARG X=localhost/y\nFROM $X\n",
@@ -249,6 +255,7 @@ describe("Containerfile policy: benign files", () => {
 
   it("reports the registry images a build starts from, resolved", () => {
     const { externalImages } = checkContainerfile(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Containerfile variable, not a template
       "ARG V=3.12\nFROM python:${V} AS a\nFROM a\nCOPY --from=docker.io/library/busybox:1 /b /b\nFROM localhost/tussilago-python:3.12\n",
       OPTIONS,
     );
