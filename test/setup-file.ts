@@ -36,6 +36,8 @@ process.env.TUSSILAGO_CADDY_ADMIN = "http://127.0.0.1:9";
 process.env.TUSSILAGO_QUOTA_APPS = "100000";
 process.env.TUSSILAGO_QUOTA_DATABASES = "10000";
 process.env.TUSSILAGO_QUOTA_REDIS = "10000";
+// 1 MiB per Redis instance: thousands fit the shared Redis's default memory budget (lib/domain/quotas.ts).
+process.env.TUSSILAGO_QUOTA_REDIS_MEMORY_MB = "1";
 process.env.TUSSILAGO_QUOTA_DB_CONNECTIONS = "100000";
 process.env.TUSSILAGO_QUOTA_UPLOAD_MB = "1000000";
 process.env.TUSSILAGO_QUOTA_CONCURRENT_BUILDS = "64";

@@ -6,7 +6,16 @@ import { z } from "zod";
 import type { Db, Tx } from "@/lib/db";
 import { recordAudit } from "@/lib/domain/audit";
 import type { RequestMeta } from "@/lib/domain/context";
-import { effectiveQuotasForTeams, INSTANCE_QUOTA_ID, instanceQuotas, type Quotas } from "@/lib/domain/quotas";
+import {
+  effectiveQuotasForTeams,
+  INSTANCE_QUOTA_ID,
+  instanceQuotas,
+  lockRedisMemoryBudget,
+  type Quotas,
+  redisMemoryBudgetExceeded,
+  redisMemoryCommitted,
+  tenantRedisMemoryBudget,
+} from "@/lib/domain/quotas";
 import type { PublicUser } from "@/lib/domain/users";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
@@ -182,6 +191,18 @@ async function recordChange(
 }
 
 /** Replaces the instance admin's overrides of the environment's defaults. */
+/**
+ * Applies a quota change, refusing one that raises what the shared Redis has promised past its budget (a change that
+ * lowers it, or leaves it as it was, always passes, even on a server already over budget).
+ */
+async function withinRedisMemoryBudget(tx: Tx, change: () => Promise<unknown>): Promise<void> {
+  await lockRedisMemoryBudget(tx);
+  const before = await redisMemoryCommitted(tx);
+  await change();
+  const after = await redisMemoryCommitted(tx);
+  if (after > before && after > tenantRedisMemoryBudget()) throw redisMemoryBudgetExceeded();
+}
+
 export async function setInstanceQuotas(
   db: Db,
   user: PublicUser | null,
@@ -193,7 +214,9 @@ export async function setInstanceQuotas(
   return await db.$transaction(async (tx) => {
     const before = await tx.instanceQuota.findUnique({ where: { id: INSTANCE_QUOTA_ID } });
     const data = { ...fullRow(overrides, true), updatedBy: admin.id };
-    await tx.instanceQuota.upsert({ where: { id: INSTANCE_QUOTA_ID }, create: data, update: data });
+    await withinRedisMemoryBudget(tx, () =>
+      tx.instanceQuota.upsert({ where: { id: INSTANCE_QUOTA_ID }, create: data, update: data }),
+    );
     await recordChange(tx, admin, meta, { teamId: null, before: overridesOf(before), after: overrides });
     return await instanceQuotas(tx);
   });
@@ -214,7 +237,9 @@ export async function setTeamQuotas(
     const team = await tx.team.findUnique({ where: { id: teamId }, select: { id: true, quota: true } });
     if (!team) throw new AppError("not_found", "Team not found.");
     const data = { ...fullRow(overrides, false), updatedBy: admin.id };
-    await tx.teamQuota.upsert({ where: { teamId }, create: { ...data, teamId }, update: data });
+    await withinRedisMemoryBudget(tx, () =>
+      tx.teamQuota.upsert({ where: { teamId }, create: { ...data, teamId }, update: data }),
+    );
     const before = overridesOf(team.quota);
     await recordChange(tx, admin, meta, { teamId, before, after: overrides });
     await recordAudit(

@@ -8,7 +8,8 @@ import { getDb } from "@/lib/db";
 import { createApp } from "@/lib/domain/apps";
 import type { Ctx } from "@/lib/domain/context";
 import { changeDatabaseLimits, createDatabase } from "@/lib/domain/databases";
-import { effectiveQuotas, effectiveQuotasForTeams, INSTANCE_QUOTA_ID } from "@/lib/domain/quotas";
+import { setTeamQuotas } from "@/lib/domain/quota-admin";
+import { effectiveQuotas, effectiveQuotasForTeams, INSTANCE_QUOTA_ID, redisMemoryCommitted } from "@/lib/domain/quotas";
 import { createRedis } from "@/lib/domain/redis";
 import { createTeam } from "@/lib/domain/teams";
 import { createUpload, UPLOAD_TTL_MS } from "@/lib/domain/uploads";
@@ -212,6 +213,43 @@ describe("Redis", () => {
       code: "quota_exceeded",
       message: "Your team's quota of 2 Redis instances is reached (instance admins can raise it).",
     });
+  });
+});
+
+describe("the shared Redis's memory budget", () => {
+  it("admits instances only while all teams' memory quotas fit maxmemory minus headroom, and refuses raising past it", async () => {
+    const MIB = 1024 * 1024;
+    const committed = Math.ceil((await redisMemoryCommitted(getDb())) / MIB);
+    const headroom =
+      getEnv().tenantServices.redisMaxMemoryBytes / MIB - getEnv().tenantServices.redisQuotaBudgetBytes / MIB;
+    const before = process.env.TENANT_REDIS_MAXMEMORY_MB;
+    // Room for exactly 100 MiB more quota on the whole server.
+    process.env.TENANT_REDIS_MAXMEMORY_MB = String(committed + headroom + 100);
+    resetEnvForTests();
+    try {
+      const first = await ownerOfNewTeam();
+      const second = await ownerOfNewTeam();
+      await override(first.teamId, { redisMemoryMb: 60 });
+      await override(second.teamId, { redisMemoryMb: 60 });
+      expect(await outcome(createRedis(getDb(), first.ctx, { name: name("r") }))).toBe("ok");
+      expect(await outcome(createRedis(getDb(), second.ctx, { name: name("r") }))).toMatchObject({
+        code: "quota_exceeded",
+        status: 409,
+        details: { quota: "tenantRedisMemory", limit: committed + 100 },
+      });
+      await override(second.teamId, { redisMemoryMb: 40 });
+      expect(await outcome(createRedis(getDb(), second.ctx, { name: name("r") }))).toBe("ok");
+
+      const admin = await createTestUser({ admin: true });
+      const raise = setTeamQuotas(getDb(), admin, first.teamId, { redisMemoryMb: 61 }, testMeta());
+      expect(await outcome(raise)).toMatchObject({ code: "quota_exceeded", details: { quota: "tenantRedisMemory" } });
+      expect((await effectiveQuotas(getDb(), first.teamId)).redisMemoryMb).toBe(60);
+      expect(await outcome(setTeamQuotas(getDb(), admin, first.teamId, { redisMemoryMb: 50 }, testMeta()))).toBe("ok");
+    } finally {
+      if (before === undefined) delete process.env.TENANT_REDIS_MAXMEMORY_MB;
+      else process.env.TENANT_REDIS_MAXMEMORY_MB = before;
+      resetEnvForTests();
+    }
   });
 });
 

@@ -124,6 +124,44 @@ export async function enforceRedisQuota(tx: Tx, teamId: string): Promise<void> {
   const quotas = await effectiveQuotas(tx, teamId);
   const count = await tx.tenantRedis.count({ where: { teamId } });
   if (count >= quotas.redis) throw quotaExceeded("redis", quotas.redis);
+  await lockRedisMemoryBudget(tx);
+  const committed = await redisMemoryCommitted(tx);
+  if (committed + quotas.redisMemoryMb * MIB > tenantRedisMemoryBudget()) throw redisMemoryBudgetExceeded();
+}
+
+// The instance-wide lock over the shared Redis's memory budget (transaction-scoped, like the connections lock).
+const TENANT_REDIS_MEMORY_LOCK = 7_341_020_261_204n;
+
+/** What all tenants' Redis memory quotas together may reach: the shared server's maxmemory minus its headroom. */
+export function tenantRedisMemoryBudget(): number {
+  return getEnv().tenantServices.redisQuotaBudgetBytes;
+}
+
+export async function lockRedisMemoryBudget(tx: Tx): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${TENANT_REDIS_MEMORY_LOCK}::bigint)`;
+}
+
+/**
+ * Bytes the shared Redis has promised: every instance may hold its team's current `redisMemoryMb` (the watchdog in
+ * lib/platform/watchdog.ts enforces each one). Admission keeps the sum under maxmemory minus headroom, so tenants that
+ * stay within their quotas can never fill the server for the others. Three queries, whatever the number of teams.
+ */
+export async function redisMemoryCommitted(tx: Reader): Promise<number> {
+  const perTeam = await tx.tenantRedis.groupBy({ by: ["teamId"], _count: { _all: true } });
+  const quotas = await effectiveQuotasForTeams(
+    tx,
+    perTeam.map((row) => row.teamId),
+  );
+  return perTeam.reduce((sum, row) => sum + row._count._all * (quotas.get(row.teamId)?.redisMemoryMb ?? 0) * MIB, 0);
+}
+
+export function redisMemoryBudgetExceeded(): AppError {
+  const budgetMb = Math.floor(tenantRedisMemoryBudget() / MIB);
+  return new AppError(
+    "quota_exceeded",
+    `The tenant Redis server has no memory left for this: all Redis instances share ${budgetMb} MiB (instance admins can raise TENANT_REDIS_MAXMEMORY_MB or lower Redis memory quotas).`,
+    { details: { quota: "tenantRedisMemory", limit: budgetMb } },
+  );
 }
 
 // Any constant shared by every process: the transaction-level advisory lock over the instance-wide connection budget.
