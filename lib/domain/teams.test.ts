@@ -9,6 +9,7 @@ import { buildTaskList } from "@/jobs/runner";
 import { workerLogger } from "@/lib/database/migrate";
 import { getDb } from "@/lib/db";
 import { authenticateApiToken, createApiToken } from "@/lib/domain/api-tokens";
+import { createApp } from "@/lib/domain/apps";
 import { type Ctx, type RequestMeta, userContext } from "@/lib/domain/context";
 import { createInvitation } from "@/lib/domain/invitations";
 import { changeMemberRole, removeMember, transferOwnership } from "@/lib/domain/members";
@@ -16,7 +17,7 @@ import { createTeam, deleteTeam, getTeam, listTeamsForUser, renameTeam, slugFor 
 import { getEnv } from "@/lib/env";
 import { AppError, type ErrorCode } from "@/lib/errors";
 import type { Role } from "@/lib/generated/prisma/enums";
-import { pendingJobs } from "@/test/helpers";
+import { pendingJobs, withRawClient } from "@/test/helpers";
 
 const log = pino({ level: "silent" });
 
@@ -389,6 +390,38 @@ describe("deleteTeam", () => {
     await drain();
     expect(await pendingJobs("team__delete")).toEqual([]);
     expect(await getDb().operation.findUniqueOrThrow({ where: { id: operation.id } })).toEqual(finished);
+  });
+
+  it("tears the team's apps down through their own app__delete jobs before the team goes", async () => {
+    const { team, ctx } = await populatedTeam();
+    const app = await createApp(getDb(), ctx, { name: "web" });
+    const operation = await deleteTeam(getDb(), ctx, { confirmName: team.name });
+    expect((await getDb().app.findUniqueOrThrow({ where: { id: app.id } })).status).toBe("deleting");
+    expect((await pendingJobs("app__delete")).map((job) => job.payload)).toContainEqual(
+      expect.objectContaining({ appId: app.id }),
+    );
+    await drain();
+    expect(await getDb().app.findUnique({ where: { id: app.id } })).toBeNull();
+    expect(await getDb().team.findUnique({ where: { id: team.id } })).toBeNull();
+    expect((await getDb().operation.findUniqueOrThrow({ where: { id: operation.id } })).status).toBe("succeeded");
+  });
+
+  it("keeps a team whose apps are not removed yet (their containers must not lose their owner)", async () => {
+    const { team, ctx } = await populatedTeam();
+    const app = await createApp(getDb(), ctx, { name: "web" });
+    const operation = await deleteTeam(getDb(), ctx, { confirmName: team.name });
+    // The app's own deletion has not run (its queue is busy with a release, say).
+    await withRawClient((client) =>
+      client.query(
+        `DELETE FROM graphile_worker._private_jobs j USING graphile_worker._private_tasks t
+         WHERE t.id = j.task_id AND t.identifier = 'app__delete' AND j.payload->>'appId' = $1`,
+        [app.id],
+      ),
+    );
+    await drain();
+    expect(await getDb().team.findUnique({ where: { id: team.id } })).not.toBeNull();
+    expect(await getDb().app.findUnique({ where: { id: app.id } })).not.toBeNull();
+    expect((await getDb().operation.findUniqueOrThrow({ where: { id: operation.id } })).status).toBe("running");
   });
 
   it("leaves a team alone that is no longer marked for deletion, and fails the operation", async () => {

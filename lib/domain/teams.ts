@@ -1,6 +1,7 @@
 // Teams: the tenant. Create, list, rename, delete (asynchronous, after a typed confirmation).
 import { randomBytes } from "node:crypto";
 import { enqueue } from "@/jobs/enqueue";
+import { appQueue } from "@/jobs/queues";
 import type { Db } from "@/lib/db";
 import { recordAudit } from "@/lib/domain/audit";
 import { authorize, type Ctx, type RequestMeta } from "@/lib/domain/context";
@@ -101,6 +102,22 @@ export async function deleteTeam(db: Db, ctx: Ctx, input: { confirmName: string 
     }
     await tx.team.update({ where: { id: team.id }, data: { status: "deleting" } });
     await recordAudit(tx, ctx, { action: "team.deletion_requested", target: { type: "team", id: team.id } });
+    // Apps have containers, images and routes: each is torn down by its own app__delete (in its app's queue, after
+    // any release in flight), and team__delete waits for them. Cascading the rows alone would leave them running.
+    const apps = await tx.app.findMany({
+      where: { teamId: team.id, status: { not: "deleting" } },
+      select: { id: true },
+    });
+    await tx.app.updateMany({ where: { id: { in: apps.map((app) => app.id) } }, data: { status: "deleting" } });
+    for (const app of apps) {
+      const appOperation = await createOperation(tx, {
+        kind: "app.delete",
+        teamId: team.id,
+        target: { type: "app", id: app.id },
+        requestId: ctx.meta.requestId,
+      });
+      await enqueue(tx, "app__delete", { operationId: appOperation.id, appId: app.id }, { queue: appQueue(app.id) });
+    }
     // Not tied to the team row: the operation must outlive the team it deletes.
     const operation = await createOperation(tx, {
       kind: "team.delete",
