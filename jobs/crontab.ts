@@ -6,7 +6,7 @@ type CronEntry = { task: TaskName; match: string; maxAttempts: number };
 
 const entries: CronEntry[] = [
   { task: "platform__prune", match: "17 * * * *", maxAttempts: 3 },
-  // Containers and routing against the database (lib/platform/reconcile.ts); also queued at worker start.
+  // Containers and routing against the database (lib/engine/reconcile.ts); also queued at worker start.
   { task: "platform__reconcile", match: "*/5 * * * *", maxAttempts: 2 },
   // Tenant roles, databases and Redis users whose row is gone (jobs/tasks/tenant_services__sweep.ts).
   { task: "tenant_services__sweep", match: "43 * * * *", maxAttempts: 3 },

@@ -9,7 +9,7 @@ export type EnqueueOptions = {
   jobKey?: string;
   runAt?: Date;
   priority?: number;
-  /** Overrides the task's own queue, e.g. one queue per app so its releases never overlap (lib/platform/release.ts). */
+  /** Overrides the task's own queue, e.g. one queue per app so its releases never overlap (lib/engine/release). */
   queue?: string;
 };
 

@@ -14,7 +14,7 @@ export function buildWorkspace(dataDir: string, deploymentId: string): string {
   return path.join(dataDir, "builds", deploymentId);
 }
 
-/** The runtime log of an app's containers, as the worker collects it (lib/platform/app-logs.ts). */
+/** The runtime log of an app's containers, as the worker collects it (lib/engine/app-logs.ts). */
 export function appLogPath(dataDir: string, appId: string): string {
   return path.join(dataDir, "logs", "apps", `${appId}.log`);
 }

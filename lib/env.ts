@@ -188,7 +188,7 @@ export type Env = {
   /** Reverse proxies in front of the web server whose X-Forwarded-For entries are trusted. */
   trustedProxies: number;
   appsDomain: string;
-  /** The router and the release pipeline (lib/platform/routing.ts, lib/platform/release.ts). */
+  /** The router and the release pipeline (lib/engine/routing.ts, lib/engine/release). */
   release: {
     /** Where the worker reaches Caddy's admin API: "unix:/path" or "http://127.0.0.1:2019". */
     caddyAdmin: string;

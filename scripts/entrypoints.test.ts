@@ -150,8 +150,8 @@ describe("modules load on their own", () => {
   // Scripts import these first (smoke:host imports release.ts before anything else); an import cycle through the job
   // registry once left a payload schema's constant uninitialized in that order only.
   it.each([
-    "lib/platform/release.ts",
-    "lib/platform/routing.ts",
+    "lib/engine/release/index.ts",
+    "lib/engine/routing.ts",
     "lib/domain/lifecycle.ts",
     "lib/domain/deployments.ts",
     "jobs/tasks/index.ts",

@@ -24,7 +24,7 @@ import { baseImageFor } from "@/lib/build/containerfile";
 import { detectPlan, fsSourceTree } from "@/lib/build/plan";
 import { freePort } from "@/lib/database/embedded";
 import { DEFAULT_HOST_CONFIG, defaultPythonVersion, type Env, parseEnv, readHostConfig } from "@/lib/env";
-import { teamNetworkName } from "@/lib/platform/release";
+import { teamNetworkName } from "@/lib/engine/release";
 
 const execFileAsync = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));

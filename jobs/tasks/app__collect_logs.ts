@@ -1,10 +1,10 @@
-// Copies what an app's live containers printed into its runtime log file (lib/platform/app-logs.ts). Asked for by
+// Copies what an app's live containers printed into its runtime log file (lib/engine/app-logs.ts). Asked for by
 // the logs endpoint on each poll (job key per app: polls while one is pending collapse into it), so logs are only
 // fetched while someone is reading them, and the request itself never runs podman.
 import { z } from "zod";
 import { defineTask } from "@/jobs/define";
 import { getEnv } from "@/lib/env";
-import { collectAppLogs } from "@/lib/platform/app-logs";
+import { collectAppLogs } from "@/lib/engine/app-logs";
 import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
 
 export const appCollectLogs = defineTask({

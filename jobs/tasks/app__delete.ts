@@ -12,7 +12,7 @@ import { AppError } from "@/lib/errors";
 import { CaddyError } from "@/lib/infra/caddy";
 import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
 import { appLogCursorPath, appLogPath, buildWorkspace, deploymentLogPath } from "@/lib/platform/paths";
-import { routingConfigFromEnv, syncRouting } from "@/lib/platform/routing";
+import { routingConfigFromEnv, syncRouting } from "@/lib/engine/routing";
 
 /** The app is "deleting", which the routing config leaves out: a sync removes its route. */
 async function removeRoute(db: Db, log: Logger): Promise<void> {

@@ -11,7 +11,7 @@ import { restartApp, rollbackApp, scaleApp, startApp, stopApp } from "@/lib/doma
 import { getEnv, resetEnvForTests } from "@/lib/env";
 import type { App } from "@/lib/generated/prisma/client";
 import { getInfra, resetInfraForTests } from "@/lib/platform/infra";
-import { type LifecycleInput, releaseDeployment, runLifecycle } from "@/lib/platform/release";
+import { type LifecycleInput, releaseDeployment, runLifecycle } from "@/lib/engine/release";
 import { type FakeCaddy, startFakeCaddy } from "@/test/fake-caddy";
 import { type FakePodman, installFakePodman } from "@/test/fake-podman/install";
 import { pendingJobs } from "@/test/helpers";

@@ -11,7 +11,7 @@ import {
   ReleaseFailure,
   releaseDepsFromEnv,
   runLifecycle,
-} from "@/lib/platform/release";
+} from "@/lib/engine/release";
 
 export const appLifecycle = defineTask({
   name: "app__lifecycle",

@@ -1,4 +1,4 @@
-// Loads the routing config rendered from the database into Caddy (lib/platform/routing.ts), for changes that are not
+// Loads the routing config rendered from the database into Caddy (lib/engine/routing.ts), for changes that are not
 // a release: an app renamed, deleted, its health check path changed. Releases call syncRouting themselves, inside
 // their traffic switch. Enqueued with job key "caddy-sync" (pending syncs collapse into one: each renders the
 // latest state anyway) in the "caddy" queue.
@@ -10,7 +10,7 @@ import { failOperation, succeedOperation } from "@/lib/domain/operations";
 import { AppError } from "@/lib/errors";
 import { CaddyError } from "@/lib/infra/caddy";
 import { getInfra } from "@/lib/platform/infra";
-import { routingConfigFromEnv, syncRouting } from "@/lib/platform/routing";
+import { routingConfigFromEnv, syncRouting } from "@/lib/engine/routing";
 
 export const caddySync = defineTask({
   name: "caddy__sync",

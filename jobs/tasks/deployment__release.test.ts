@@ -15,7 +15,7 @@ import { getEnv, resetEnvForTests } from "@/lib/env";
 import type { App, Deployment, Operation } from "@/lib/generated/prisma/client";
 import { createCaddyClient } from "@/lib/infra/caddy";
 import { resetInfraForTests } from "@/lib/platform/infra";
-import { type ReleaseDeps, releaseDeployment } from "@/lib/platform/release";
+import { type ReleaseDeps, releaseDeployment } from "@/lib/engine/release";
 import { type FakeCaddy, startFakeCaddy } from "@/test/fake-caddy";
 import { type FakePodman, installFakePodman } from "@/test/fake-podman/install";
 import {

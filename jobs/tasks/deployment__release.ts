@@ -1,4 +1,4 @@
-// Releases a built deployment (lib/platform/release.ts): the release command, new sandboxed replicas, health checks,
+// Releases a built deployment (lib/engine/release): the release command, new sandboxed replicas, health checks,
 // the traffic switch in Caddy, then the previous release drained and removed. Enqueued by deployment__build in the
 // transaction that marks the build done, into the app's queue, and finishes the deployment's operation.
 import fs from "node:fs/promises";
@@ -15,7 +15,7 @@ import {
   ReleaseFailure,
   releaseDeployment,
   releaseDepsFromEnv,
-} from "@/lib/platform/release";
+} from "@/lib/engine/release";
 
 /**
  * An unready host (no sandbox runtime, Caddy down) fails a release that has not switched yet at once, with what to

@@ -1,13 +1,13 @@
 // Periodic housekeeping (crontab): forgets old heartbeats, expired rate-limit windows and sign-in tokens, sent mail,
 // revoked and expired portal sessions;
-// removes app images no rollback will need (lib/platform/reconcile.ts, TUSSILAGO_KEEP_IMAGES).
+// removes app images no rollback will need (lib/engine/reconcile.ts, TUSSILAGO_KEEP_IMAGES).
 import { z } from "zod";
 import { defineTask } from "@/jobs/define";
 import { pruneUserSessions } from "@/lib/auth/user-sessions";
 import { getEnv } from "@/lib/env";
 import type { Podman } from "@/lib/infra/podman";
 import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
-import { pruneImages } from "@/lib/platform/reconcile";
+import { pruneImages } from "@/lib/engine/reconcile";
 
 const HEARTBEAT_RETENTION_MS = 24 * 60 * 60 * 1000;
 

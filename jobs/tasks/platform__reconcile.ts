@@ -1,12 +1,12 @@
-// Periodic convergence of containers and routing with the database (lib/platform/reconcile.ts): orphan containers
+// Periodic convergence of containers and routing with the database (lib/engine/reconcile.ts): orphan containers
 // removed, missing replicas of running apps restarted, Caddy re-synced when it lost its config. From the crontab
 // every few minutes and once at worker start; one at a time (its own queue), and a pending run absorbs new requests
 // (job key), so a burst of triggers costs one pass.
 import { z } from "zod";
 import { defineTask } from "@/jobs/define";
 import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
-import { reconcile } from "@/lib/platform/reconcile";
-import { routingConfigFromEnv } from "@/lib/platform/routing";
+import { reconcile } from "@/lib/engine/reconcile";
+import { routingConfigFromEnv } from "@/lib/engine/routing";
 
 export const RECONCILE_JOB_KEY = "platform-reconcile";
 

@@ -16,7 +16,7 @@ import { requestSystemRestart, restartApp, rollbackApp, scaleApp, startApp, stop
 import { getEnv } from "@/lib/env";
 import { isAppError } from "@/lib/errors";
 import type { App, DeploymentStatus } from "@/lib/generated/prisma/client";
-import { collectAppLogs } from "@/lib/platform/app-logs";
+import { collectAppLogs } from "@/lib/engine/app-logs";
 import { addMember, createTestTeam, createTestToken, createTestUser, testMeta } from "@/test/factories";
 import { withRawClient } from "@/test/helpers";
 

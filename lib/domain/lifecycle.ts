@@ -1,6 +1,6 @@
 // An app's lifecycle: start, stop, restart, rollback to an earlier deployment, scale. Each request writes its intent
 // (an Operation, and for scale the new replica count) and enqueues app__lifecycle in the app's queue in one
-// transaction, then returns; the worker carries it out (lib/platform/release.ts) and finishes the operation.
+// transaction, then returns; the worker carries it out (lib/engine/release) and finishes the operation.
 import { z } from "zod";
 import { enqueue } from "@/jobs/enqueue";
 import { appQueue } from "@/jobs/queues";

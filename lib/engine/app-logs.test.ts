@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import type { LogsOptions, Podman } from "@/lib/infra/podman";
-import { collectAppLogs, readAppLogLines } from "@/lib/platform/app-logs";
+import { collectAppLogs, readAppLogLines } from "@/lib/engine/app-logs";
 import { appLogCursorPath, appLogPath } from "@/lib/platform/paths";
 import { createTestTeam, createTestUser } from "@/test/factories";
 

@@ -11,7 +11,7 @@
 // successful deployments (rollback targets); older ones are removed and marked on their deployment.
 //
 // Idempotent: every step looks first and acts only on what differs, so a second run right after the first does
-// nothing. Rows are always written before containers exist and deleted after they are gone (lib/platform/release.ts),
+// nothing. Rows are always written before containers exist and deleted after they are gone (lib/engine/release),
 // so listing containers first and reading rows second never mistakes a container being started for an orphan.
 import type { Logger } from "pino";
 import { enqueue } from "@/jobs/enqueue";
@@ -19,8 +19,8 @@ import type { Db } from "@/lib/db";
 import { requestSystemRestart } from "@/lib/domain/lifecycle";
 import { type CaddyClient, configHash } from "@/lib/infra/caddy";
 import { LABEL_APP, LABEL_PROCESS, LABEL_TEAM, type Podman, PodmanError } from "@/lib/infra/podman";
-import { releaseContainerName } from "@/lib/platform/release";
-import { type RoutingConfig, renderDesiredConfig } from "@/lib/platform/routing";
+import { releaseContainerName } from "@/lib/engine/release";
+import { type RoutingConfig, renderDesiredConfig } from "@/lib/engine/routing";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const isUuid = (value: string) => UUID.test(value);

@@ -12,7 +12,7 @@ import {
   ROUTING_LOCK_KEY,
   routingConfigFromEnv,
   syncRouting,
-} from "@/lib/platform/routing";
+} from "@/lib/engine/routing";
 import { createTestTeam, createTestUser } from "@/test/factories";
 import { type FakeCaddy, startFakeCaddy } from "@/test/fake-caddy";
 import { withRawClient } from "@/test/helpers";

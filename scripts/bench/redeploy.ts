@@ -23,7 +23,7 @@ import { DEFAULT_HOST_CONFIG, defaultPythonVersion, getEnv, readHostConfig } fro
 import { toResourceName } from "@/lib/infra/podman";
 import { getInfra, MissingExecutableError, resolveExecutable } from "@/lib/platform/infra";
 import { deploymentLogPath } from "@/lib/platform/paths";
-import { teamNetworkName } from "@/lib/platform/release";
+import { teamNetworkName } from "@/lib/engine/release";
 import { findCaddy, startPrivateCaddy } from "@/scripts/bench/caddy";
 import { type BenchContext, execFileAsync, sleep, waitFor } from "@/scripts/bench/context";
 import {

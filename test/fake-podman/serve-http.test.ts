@@ -3,10 +3,10 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-// The task registry first: lib/platform/release.ts and the tasks import each other.
+// The task registry first: lib/engine/release and the tasks import each other.
 import "@/jobs/tasks";
 import { getInfra } from "@/lib/platform/infra";
-import { teamNetworkName } from "@/lib/platform/release";
+import { teamNetworkName } from "@/lib/engine/release";
 import { type FakePodman, installFakePodman } from "@/test/fake-podman/install";
 import { buildImage, seedApp } from "@/test/release-helpers";
 

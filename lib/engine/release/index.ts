@@ -9,7 +9,7 @@
 //   use" answer is handled, so nothing is created twice;
 // - the plan is written before any container exists: Replica rows in status "starting" are the containers the
 //   release in progress is bringing up, and a retry adopts them instead of planning new ones;
-// - the traffic switch is one transaction that also loads Caddy (lib/platform/routing.ts): either the database and
+// - the traffic switch is one transaction that also loads Caddy (lib/engine/routing.ts): either the database and
 //   the router both moved to the new replicas, or neither did;
 // - the old replicas are marked "draining" by that same switch, and the operation succeeds in the transaction that
 //   deletes their rows, so "switched but not drained" is always visible to a retry.
@@ -34,12 +34,12 @@ import type { App, Deployment, Replica } from "@/lib/generated/prisma/client";
 import { type CaddyClient, CaddyError, type RetryPolicy } from "@/lib/infra/caddy";
 import { CommandError } from "@/lib/infra/exec";
 import { type Podman, PodmanError, toResourceName } from "@/lib/infra/podman";
-import { collectAppLogs } from "@/lib/platform/app-logs";
-import { httpProbe, type Probe } from "@/lib/platform/health-probe";
+import { collectAppLogs } from "@/lib/engine/app-logs";
+import { httpProbe, type Probe } from "@/lib/engine/health-probe";
 import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
 import type { LifecycleAction } from "@/lib/platform/lifecycle-actions";
 import { deploymentLogPath } from "@/lib/platform/paths";
-import { type RoutingConfig, routingConfigFromEnv, syncRouting } from "@/lib/platform/routing";
+import { type RoutingConfig, routingConfigFromEnv, syncRouting } from "@/lib/engine/routing";
 
 /** A failure the user can read and act on; never retried. */
 export class ReleaseFailure extends Error {

@@ -21,7 +21,7 @@ import {
 } from "@/lib/domain/lifecycle";
 import { createUpload } from "@/lib/domain/uploads";
 import { AppError } from "@/lib/errors";
-import type { AppLogLine } from "@/lib/platform/app-logs";
+import type { AppLogLine } from "@/lib/engine/app-logs";
 
 const appInput = z.strictObject({ teamId: z.uuid(), appId: z.uuid() });
 
