@@ -11,7 +11,7 @@ import {
   type TenantRedisConfig,
   tenantPostgresConfig,
   tenantRedisConfig,
-} from "@/lib/platform/tenant-services";
+} from "@/lib/services/tenant-services";
 
 /** A failure that another attempt cannot fix; its message is for the user. */
 export class FinalFailure extends Error {

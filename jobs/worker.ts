@@ -6,8 +6,8 @@ import { disconnectDb, getDb } from "@/lib/db";
 import { effectiveQuotasForTeams } from "@/lib/domain/quotas";
 import { loadEnvOrExit } from "@/lib/env";
 import { logger } from "@/lib/logger";
-import { tenantPostgresConfig, tenantRedisConfig } from "@/lib/platform/tenant-services";
-import { createWatchdog } from "@/lib/platform/watchdog";
+import { tenantPostgresConfig, tenantRedisConfig } from "@/lib/services/tenant-services";
+import { createWatchdog } from "@/lib/services/watchdog";
 
 const env = loadEnvOrExit();
 const log = logger({ component: "worker" });
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   // Converge right away: containers or routes may have drifted while no worker ran (a reboot, a crash).
   await getDb().$transaction((tx) => enqueue(tx, "platform__reconcile", {}, { jobKey: RECONCILE_JOB_KEY }));
 
-  // Tenant time limits and Redis memory quotas, enforced from the platform side (lib/platform/watchdog.ts).
+  // Tenant time limits and Redis memory quotas, enforced from the platform side (lib/services/watchdog.ts).
   const { redisMaxMemoryBytes, redisQuotaBudgetBytes, redisMaxValueBytes, watchdogIntervalMs } = env.tenantServices;
   const watchdog = createWatchdog({
     db: getDb(),

@@ -2,14 +2,14 @@
 // output on stdout; human-readable text otherwise. Exit code 0 on success.
 import { parseArgs } from "node:util";
 import { runPlanCommand } from "@/lib/build/plan-command";
+import { type CheckReport, runChecks } from "@/lib/checks/check";
 import { identityCommands } from "@/lib/cli/identity-commands";
 import { migrateAll, migrationStatus } from "@/lib/database/migrate";
 import { createPrismaClient } from "@/lib/db";
 import { ConfigError, defaultPythonVersion, loadEnvOrExit } from "@/lib/env";
 import { logger } from "@/lib/logger";
-import { type CheckReport, runChecks } from "@/lib/platform/check";
-import { openPlatformDatabase } from "@/lib/platform/database";
-import { migrateSecrets } from "@/lib/platform/secrets-migration";
+import { openPlatformDatabase } from "@/lib/services/database";
+import { migrateSecrets } from "@/lib/services/secrets-migration";
 
 type Io = { out(text: string): void; err(text: string): void };
 

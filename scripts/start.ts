@@ -1,6 +1,6 @@
 // `npm start` / `npm run dev`: one supervised process tree.
 //   1. the embedded PostgreSQL when no DATABASE_URL is set, 2. migrations, 3. the tenant PostgreSQL and Redis when
-//   not configured (lib/platform/tenant-services-start.ts), 4. a production build when the sources changed since the
+//   not configured (lib/services/tenant-services-start.ts), 4. a production build when the sources changed since the
 //   last one, 5. the web server (scripts/web-server.ts: Next.js in production or development mode behind our own
 //   node:http server) and 6. the worker.
 // Ctrl-C or SIGTERM stops everything in order; a child that dies is reported and the supervisor exits 1.
@@ -15,10 +15,10 @@ import type { Logger } from "pino";
 import { migrateAll } from "@/lib/database/migrate";
 import { loadEnvOrExit } from "@/lib/env";
 import { logger } from "@/lib/logger";
-import { openPlatformDatabase } from "@/lib/platform/database";
-import { migrateSecrets } from "@/lib/platform/secrets-migration";
-import { startTenantServices, type TenantServicesHandle } from "@/lib/platform/tenant-services-start";
-import { webServerArgs } from "@/lib/platform/web-server";
+import { openPlatformDatabase } from "@/lib/services/database";
+import { migrateSecrets } from "@/lib/services/secrets-migration";
+import { startTenantServices, type TenantServicesHandle } from "@/lib/services/tenant-services-start";
+import { webServerArgs } from "@/lib/services/web-server";
 
 const env = loadEnvOrExit();
 const dev = process.argv.includes("--dev");
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
 
     const port = String(env.port);
     // Our own node:http server around Next (not `next start`): it sets the client's address from the connection
-    // (lib/platform/web-server.ts). It reads PORT and TUSSILAGO_BIND from the environment, as this process does.
+    // (lib/services/web-server.ts). It reads PORT and TUSSILAGO_BIND from the environment, as this process does.
     const web = run("web", webServerArgs({ dev }), childEnv, pretty);
     const workerArgs = dev
       ? [require.resolve("tsx/cli"), "watch", "--clear-screen=false", "jobs/worker.ts"]

@@ -1,11 +1,11 @@
 // The web server process (started by scripts/start.ts): Next.js behind a plain node:http server, so that the
-// client's address comes from the connection and TUSSILAGO_TRUSTED_PROXIES (lib/platform/web-server.ts) rather
+// client's address comes from the connection and TUSSILAGO_TRUSTED_PROXIES (lib/services/web-server.ts) rather
 // than from a header the client chose. `--dev` runs Next in development mode (npm run dev).
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { loadEnvOrExit } from "@/lib/env";
 import { logger } from "@/lib/logger";
-import { createWebServer } from "@/lib/platform/web-server";
+import { createWebServer } from "@/lib/services/web-server";
 
 const env = loadEnvOrExit();
 const dev = process.argv.includes("--dev");

@@ -6,7 +6,7 @@ import { tasks } from "@/jobs/tasks";
 import { getDb } from "@/lib/db";
 import { hostCheckState, requestHostCheck } from "@/lib/domain/host-checks";
 import { resetEnvForTests } from "@/lib/env";
-import { resetInfraForTests } from "@/lib/platform/infra";
+import { resetInfraForTests } from "@/lib/services/infra";
 import { createTestUser } from "@/test/factories";
 import { type FakeCaddy, startFakeCaddy } from "@/test/fake-caddy";
 import { type FakePodman, installFakePodman } from "@/test/fake-podman/install";

@@ -12,7 +12,7 @@ import { getDb } from "@/lib/db";
 import { createDeployment } from "@/lib/domain/deployments";
 import { createUpload } from "@/lib/domain/uploads";
 import { resetEnvForTests } from "@/lib/env";
-import { resetInfraForTests } from "@/lib/platform/infra";
+import { resetInfraForTests } from "@/lib/services/infra";
 import { type FakeCaddy, startFakeCaddy } from "@/test/fake-caddy";
 import { type FakePodman, installFakePodman } from "@/test/fake-podman/install";
 import { pendingJobs } from "@/test/helpers";

@@ -4,7 +4,7 @@ import { isIP } from "node:net";
 import type { RequestMeta } from "@/lib/domain/context";
 
 /**
- * The client's address as the platform's web server (lib/platform/web-server.ts) decided it from the connection
+ * The client's address as the platform's web server (lib/services/web-server.ts) decided it from the connection
  * and TUSSILAGO_TRUSTED_PROXIES. The server sets it on every request and drops any value a client sent, so unlike
  * X-Forwarded-For (which Next.js only fills in when the client did not) a client cannot choose it.
  */

@@ -1,7 +1,7 @@
 // The firewall check's view of the INPUT chain host setup writes: the tenant servers' fixed ports must be open.
 import { describe, expect, it } from "vitest";
+import { tenantPortsClosed } from "@/lib/checks/check";
 import { parseEnv } from "@/lib/env";
-import { tenantPortsClosed } from "@/lib/platform/check";
 
 const base = { TUSSILAGO_SECRET_KEY: "x".repeat(40), TUSSILAGO_DATA_DIR: "/tmp/tussilago-check-test" };
 

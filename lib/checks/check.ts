@@ -1,18 +1,18 @@
 // `npm run manage -- check`: is this installation ready? Sections for configuration, the database, the worker and
-// the host (disk, podman, the sandbox runtime, the base image, Caddy's admin API, the firewall; lib/platform/readiness.ts).
+// the host (disk, podman, the sandbox runtime, the base image, Caddy's admin API, the firewall; lib/checks/readiness.ts).
 import fs from "node:fs/promises";
 import { enqueue } from "@/jobs/enqueue";
 import { baseImageFor } from "@/lib/build/containerfile";
+import { podmanCveChecks } from "@/lib/checks/podman-cves";
+import { probeBaseImage, probeCaddy, probePodman, readinessDepsFromEnv } from "@/lib/checks/readiness";
+import { tenantServicesSection } from "@/lib/checks/tenant-check";
 import { migrationStatus } from "@/lib/database/migrate";
 import type { Db } from "@/lib/db";
 import { createOperation } from "@/lib/domain/operations";
 import { defaultPythonVersion, type Env } from "@/lib/env";
 import { WORKER_STALE_AFTER_MS } from "@/lib/health";
 import { execFileExecutor } from "@/lib/infra/exec";
-import { resolveExecutable } from "@/lib/platform/infra";
-import { podmanCveChecks } from "@/lib/platform/podman-cves";
-import { probeBaseImage, probeCaddy, probePodman, readinessDepsFromEnv } from "@/lib/platform/readiness";
-import { tenantServicesSection } from "@/lib/platform/tenant-check";
+import { resolveExecutable } from "@/lib/services/infra";
 
 export type CheckStatus = "ok" | "warn" | "error";
 export type CheckResult = { name: string; status: CheckStatus; message: string };

@@ -1,5 +1,5 @@
 // Host readiness probes: what a build or a release needs from this machine (podman, the sandbox runtime, Caddy's
-// admin API, a local base image). `manage check` and the admin host page show them all (lib/platform/check.ts); the
+// admin API, a local base image). `manage check` and the admin host page show them all (lib/checks/check.ts); the
 // build and release jobs ask for the few they need before doing any work, so a deploy on an unready host fails at
 // once with what to do instead of spending its retries (and minutes) on a machine that cannot succeed.
 
@@ -7,7 +7,7 @@ import { type Env, getEnv } from "@/lib/env";
 import type { CaddyClient } from "@/lib/infra/caddy";
 import { toUserMessage } from "@/lib/infra/exec";
 import type { Podman, PodmanInfo } from "@/lib/infra/podman";
-import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
+import { getInfra, MissingExecutableError } from "@/lib/services/infra";
 
 export type ProbeStatus = "ok" | "warn" | "error";
 export type ProbeResult = { name: string; status: ProbeStatus; message: string };

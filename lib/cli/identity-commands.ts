@@ -14,7 +14,7 @@ import { createPasswordResetLink, createUser, PASSWORD_RESET_TTL_MS } from "@/li
 import { loadEnvOrExit } from "@/lib/env";
 import { AppError, isAppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
-import { openPlatformDatabase } from "@/lib/platform/database";
+import { openPlatformDatabase } from "@/lib/services/database";
 
 export type CliIo = { out(text: string): void; err(text: string): void };
 

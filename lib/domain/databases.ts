@@ -28,7 +28,7 @@ import {
 import { AppError } from "@/lib/errors";
 import { type Operation, Prisma, type TenantDatabase } from "@/lib/generated/prisma/client";
 import { generateTenantPassword, type TenantConnectionInfo, tenantConnectionInfo } from "@/lib/infra/tenant-postgres";
-import { type TenantPostgresConfig, tenantPostgresConfig } from "@/lib/platform/tenant-services";
+import { type TenantPostgresConfig, tenantPostgresConfig } from "@/lib/services/tenant-services";
 
 export type DatabaseView = {
   id: string;

@@ -2,6 +2,7 @@
 import fs from "node:fs/promises";
 import { enqueue } from "@/jobs/enqueue";
 import { validateGitRef, validateGitUrl } from "@/lib/build/source-git";
+import { deploymentLogPath } from "@/lib/data-paths";
 import type { Db } from "@/lib/db";
 import { recordAudit } from "@/lib/domain/audit";
 import { actorUserId, authorize, type Ctx } from "@/lib/domain/context";
@@ -11,7 +12,6 @@ import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pag
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import type { Deployment, Operation } from "@/lib/generated/prisma/client";
-import { deploymentLogPath } from "@/lib/platform/paths";
 
 export const TERMINAL_STATUSES = ["running", "failed", "superseded", "cancelled"] as const;
 const ACTIVE_STATUSES = ["queued", "building"] as const;

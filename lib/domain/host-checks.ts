@@ -1,12 +1,12 @@
-// The instance admin's host readiness page: the checks of `manage check` (lib/platform/check.ts) run by the worker
+// The instance admin's host readiness page: the checks of `manage check` (lib/checks/check.ts) run by the worker
 // (platform__check), never in a request, since they run podman and iptables. A request only queues a run and reads
 // the newest stored report. Only instance administrators: anyone else gets not_found, like a page that is not there.
 import { enqueue } from "@/jobs/enqueue";
+import type { CheckSection } from "@/lib/checks/check";
 import type { Db } from "@/lib/db";
 import { createOperation } from "@/lib/domain/operations";
 import type { PublicUser } from "@/lib/domain/users";
 import { AppError } from "@/lib/errors";
-import type { CheckSection } from "@/lib/platform/check";
 
 export type HostCheckView = { id: string; ok: boolean; sections: CheckSection[]; createdAt: Date };
 export type HostCheckState = {

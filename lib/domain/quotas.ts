@@ -143,7 +143,7 @@ export async function lockRedisMemoryBudget(tx: Tx): Promise<void> {
 
 /**
  * Bytes the shared Redis has promised: every instance may hold its team's current `redisMemoryMb` (the watchdog in
- * lib/platform/watchdog.ts enforces each one). Admission keeps the sum under maxmemory minus headroom, so tenants that
+ * lib/services/watchdog.ts enforces each one). Admission keeps the sum under maxmemory minus headroom, so tenants that
  * stay within their quotas can never fill the server for the others. Three queries, whatever the number of teams.
  */
 export async function redisMemoryCommitted(tx: Reader): Promise<number> {

@@ -24,7 +24,7 @@ import {
 import { AppError } from "@/lib/errors";
 import { type Operation, Prisma, type TenantRedis } from "@/lib/generated/prisma/client";
 import { type TenantRedisConnectionInfo, tenantRedisConnectionInfo } from "@/lib/infra/tenant-redis";
-import { type TenantRedisConfig, tenantRedisConfig } from "@/lib/platform/tenant-services";
+import { type TenantRedisConfig, tenantRedisConfig } from "@/lib/services/tenant-services";
 
 export type RedisView = {
   id: string;

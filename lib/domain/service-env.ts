@@ -8,7 +8,7 @@ import { requestRestart } from "@/lib/domain/lifecycle";
 import { CREDENTIAL_STATUSES, serviceUnavailable } from "@/lib/domain/tenant-service-rules";
 import { tenantConnectionInfo } from "@/lib/infra/tenant-postgres";
 import { tenantRedisConnectionInfo } from "@/lib/infra/tenant-redis";
-import { tenantPostgresConfig, tenantRedisConfig } from "@/lib/platform/tenant-services";
+import { tenantPostgresConfig, tenantRedisConfig } from "@/lib/services/tenant-services";
 
 /**
  * DATABASE_URL with PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE for an attached database, REDIS_URL with REDIS_HOST

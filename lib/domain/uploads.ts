@@ -3,13 +3,13 @@
 import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { uploadPath } from "@/lib/data-paths";
 import type { Db } from "@/lib/db";
 import { recordAudit } from "@/lib/domain/audit";
 import { actorUserId, authorize, type Ctx } from "@/lib/domain/context";
 import { enforceUploadQuota, quotaExceeded, uploadRoom } from "@/lib/domain/quotas";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
-import { uploadPath } from "@/lib/platform/paths";
 
 export const UPLOAD_TTL_MS = 24 * 60 * 60_000;
 const GZIP_MAGIC = [0x1f, 0x8b];

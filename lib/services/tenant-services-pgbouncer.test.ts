@@ -29,7 +29,7 @@ import {
   renderPgBouncerUsers,
   startPgBouncer,
   syncTenantPgBouncer,
-} from "@/lib/platform/tenant-services-pgbouncer";
+} from "@/lib/services/tenant-services-pgbouncer";
 import { createTestTeam, createTestUser, userCtx } from "@/test/factories";
 
 const { adminUrl } = inject("testDatabase");

@@ -22,7 +22,7 @@ import type { Logger } from "pino";
 import type { Db } from "@/lib/db";
 import { getEnv } from "@/lib/env";
 import { readTenantVerifiers, tenantNames } from "@/lib/infra/tenant-postgres";
-import { tenantPostgresConfig } from "@/lib/platform/tenant-services";
+import { tenantPostgresConfig } from "@/lib/services/tenant-services";
 
 export const PGBOUNCER_ADMIN_USER = "tussilago_pgbouncer";
 const INCLUDE_USERS = "users.ini";

@@ -22,8 +22,8 @@ import {
   STATE_FILE,
   EMBEDDED_PG_SUPERUSER as SUPERUSER,
   stateSchema,
-} from "@/lib/platform/tenant-services";
-import { type EmbeddedPgBouncer, startPgBouncer } from "@/lib/platform/tenant-services-pgbouncer";
+} from "@/lib/services/tenant-services";
+import { type EmbeddedPgBouncer, startPgBouncer } from "@/lib/services/tenant-services-pgbouncer";
 
 export const TENANT_POSTGRES_DIR = "tenant-postgres";
 export const TENANT_REDIS_DIR = "tenant-redis";

@@ -12,8 +12,8 @@ import { freePort } from "@/lib/database/embedded";
 import { parseEnv } from "@/lib/env";
 import { REDIS_ADMIN_USER } from "@/lib/infra/redis-server";
 import { connectRedis } from "@/lib/infra/resp";
-import { parseRedisAdminUrl, tenantPostgresConfig, tenantRedisConfig } from "@/lib/platform/tenant-services";
-import { renderTenantHba, startTenantServices } from "@/lib/platform/tenant-services-start";
+import { parseRedisAdminUrl, tenantPostgresConfig, tenantRedisConfig } from "@/lib/services/tenant-services";
+import { renderTenantHba, startTenantServices } from "@/lib/services/tenant-services-start";
 
 const KEY = { TUSSILAGO_SECRET_KEY: "k".repeat(40) };
 

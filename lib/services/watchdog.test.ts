@@ -23,8 +23,8 @@ import {
   tenantConnectionInfo,
 } from "@/lib/infra/tenant-postgres";
 import { provisionTenantRedis, type TenantRedisAdmin, tenantRedisNames } from "@/lib/infra/tenant-redis";
-import type { TenantPostgresConfig, TenantRedisConfig } from "@/lib/platform/tenant-services";
-import { createWatchdog, type WatchdogDeps, type WatchdogQuotas } from "@/lib/platform/watchdog";
+import type { TenantPostgresConfig, TenantRedisConfig } from "@/lib/services/tenant-services";
+import { createWatchdog, type WatchdogDeps, type WatchdogQuotas } from "@/lib/services/watchdog";
 import { createTestTeam, createTestUser } from "@/test/factories";
 
 const { adminUrl } = inject("testDatabase");

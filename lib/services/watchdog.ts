@@ -20,7 +20,7 @@ import {
   type TenantRedisQuotaChange,
   type TenantRedisServerLimits,
 } from "@/lib/infra/tenant-redis-quota";
-import type { TenantPostgresConfig, TenantRedisConfig } from "@/lib/platform/tenant-services";
+import type { TenantPostgresConfig, TenantRedisConfig } from "@/lib/services/tenant-services";
 
 /** The part of a team's quotas the watchdog enforces (lib/domain/quotas.ts, Quotas). */
 export type WatchdogQuotas = { statementTimeoutS: number; redisMemoryMb: number };

@@ -3,7 +3,7 @@
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { CLIENT_IP_HEADER, clientIpFrom } from "@/lib/auth/request-meta";
-import { clientAddress, createWebServer, rewriteClientHeaders, webServerArgs } from "@/lib/platform/web-server";
+import { clientAddress, createWebServer, rewriteClientHeaders, webServerArgs } from "@/lib/services/web-server";
 
 describe("clientAddress", () => {
   it("with no trusted proxy, is the peer whatever X-Forwarded-For claims", () => {

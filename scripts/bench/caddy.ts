@@ -17,7 +17,7 @@ import {
   type DesiredApp,
   renderCaddyConfig,
 } from "@/lib/infra/caddy";
-import { MissingExecutableError, resolveExecutable } from "@/lib/platform/infra";
+import { MissingExecutableError, resolveExecutable } from "@/lib/services/infra";
 import { type BenchContext, execFileAsync, sleep, waitFor } from "@/scripts/bench/context";
 import { type Metric, type MetricValue, round, summarize } from "@/scripts/bench/stats";
 import { startFakeCaddy } from "@/test/fake-caddy";

@@ -11,7 +11,7 @@ import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "@/lib/databa
 import { migrateAll } from "@/lib/database/migrate";
 import { createPrismaClient, type Db } from "@/lib/db";
 import { resetEnvForTests } from "@/lib/env";
-import { resetInfraForTests } from "@/lib/platform/infra";
+import { resetInfraForTests } from "@/lib/services/infra";
 
 export const execFileAsync = promisify(execFile);
 

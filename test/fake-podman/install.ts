@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { resetEnvForTests } from "@/lib/env";
-import { resetInfraForTests } from "@/lib/platform/infra";
+import { resetInfraForTests } from "@/lib/services/infra";
 
 const FAKE = fileURLToPath(new URL("./fake-podman.mjs", import.meta.url));
 

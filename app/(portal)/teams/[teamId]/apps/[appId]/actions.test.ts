@@ -8,12 +8,12 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { uploadPath } from "@/lib/data-paths";
 import { getDb } from "@/lib/db";
 import { createApp } from "@/lib/domain/apps";
 import type { PublicUser } from "@/lib/domain/users";
 import { getEnv } from "@/lib/env";
 import type { Role } from "@/lib/generated/prisma/enums";
-import { uploadPath } from "@/lib/platform/paths";
 import { addMember, createTestTeam, createTestUser, userCtx } from "@/test/factories";
 import { pendingJobs } from "@/test/helpers";
 

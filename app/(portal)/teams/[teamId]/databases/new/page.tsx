@@ -6,7 +6,7 @@ import { CreateServiceForm } from "@/components/services/service-forms";
 import { Card, Notice, PageHeader, TextLink } from "@/components/ui";
 import { roleAllows } from "@/lib/auth/permissions";
 import { getDb } from "@/lib/db";
-import { tenantPostgresConfig } from "@/lib/platform/tenant-services";
+import { tenantPostgresConfig } from "@/lib/services/tenant-services";
 
 export const metadata: Metadata = { title: "New database" };
 

@@ -4,13 +4,13 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { deploymentLogPath } from "@/lib/data-paths";
 import { getDb } from "@/lib/db";
 import { createApp } from "@/lib/domain/apps";
 import { createDeployment } from "@/lib/domain/deployments";
 import type { PublicUser } from "@/lib/domain/users";
 import { getEnv } from "@/lib/env";
 import type { Role } from "@/lib/generated/prisma/enums";
-import { deploymentLogPath } from "@/lib/platform/paths";
 import { addMember, createTestTeam, createTestUser, userCtx } from "@/test/factories";
 
 const session = vi.hoisted(() => ({ user: null as PublicUser | null }));
