@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import { isAbsolute } from "node:path";
 import { Agent, type Dispatcher, request } from "undici";
+import { InfraError } from "./errors";
 
 // Caddy through its JSON admin API only (docs/security.md, "Caddy"). Caddy 2.6 accepts duplicate `@id`s silently and
 // PUT/PATCH on ids are not idempotent, so the platform never edits routes in place: it renders the WHOLE desired
@@ -59,28 +60,26 @@ export type CaddyErrorOptions = {
   cause?: unknown;
 };
 
-export class CaddyError extends Error {
-  readonly kind: CaddyErrorKind;
+// `userMessage` is safe to show to a tenant; `message` and `detail` are for logs (see toUserMessage in ./exec).
+export class CaddyError extends InfraError<CaddyErrorKind> {
   readonly operation: CaddyOperation;
   // HTTP status of the admin API's answer; null when there was none (connection failure, timeout, rendering).
   readonly status: number | null;
-  readonly retryable: boolean;
-  // Safe to show to a tenant; `message` and `detail` are for logs (see toUserMessage in ./exec).
-  readonly userMessage: string;
   readonly detail: string | null;
 
   constructor(kind: CaddyErrorKind, operation: CaddyOperation, message: string, options: CaddyErrorOptions = {}) {
-    super(`caddy ${operation}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(kind, `caddy ${operation}: ${message}`, {
+      cause: options.cause,
+      retryable: options.retryable ?? false,
+      userMessage: userMessageFor(kind, operation),
+    });
     this.name = "CaddyError";
-    this.kind = kind;
     this.operation = operation;
     this.status = options.status ?? null;
-    this.retryable = options.retryable ?? false;
-    this.userMessage = userMessageFor(kind, operation);
     this.detail = options.detail ?? null;
   }
 
-  toLog(): Record<string, unknown> {
+  override toLog(): Record<string, unknown> {
     return {
       kind: this.kind,
       operation: this.operation,

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { basename } from "node:path";
 import { performance } from "node:perf_hooks";
 import { StringDecoder } from "node:string_decoder";
+import { GENERIC_USER_MESSAGE, InfraError } from "./errors";
 
 // The only way the platform runs host commands (docs/security.md, "Commands"): an argument array, never a shell, a
 // timeout, bounded captured output and a typed error that callers handle explicitly.
@@ -62,21 +63,22 @@ export type CommandErrorInit = {
   cause?: unknown;
 };
 
-export class CommandError extends Error {
-  readonly kind: CommandErrorKind;
+export class CommandError extends InfraError<CommandErrorKind> {
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly stderr: string;
   readonly stdout: string;
   readonly file: string;
   readonly args: readonly string[];
-  readonly retryable: boolean;
   readonly durationMs: number;
 
   constructor(init: CommandErrorInit) {
-    super(commandErrorMessage(init), init.cause === undefined ? undefined : { cause: init.cause });
+    super(init.kind, commandErrorMessage(init), {
+      cause: init.cause,
+      retryable: init.retryable ?? defaultRetryable(init),
+      userMessage: commandUserMessage(init.kind),
+    });
     this.name = "CommandError";
-    this.kind = init.kind;
     this.exitCode = init.exitCode ?? null;
     this.signal = init.signal ?? null;
     this.stderr = init.stderr ?? "";
@@ -84,12 +86,11 @@ export class CommandError extends Error {
     this.file = init.file;
     this.args = [...init.args];
     this.durationMs = init.durationMs ?? 0;
-    this.retryable = init.retryable ?? defaultRetryable(init);
   }
 
   // Technical detail for the logs: bounded, with the (possibly redacted) argument list. Log this rather than the
   // error object itself, whose stdout/stderr can be megabytes.
-  toLog(): Record<string, unknown> {
+  override toLog(): Record<string, unknown> {
     return {
       kind: this.kind,
       file: this.file,
@@ -135,25 +136,26 @@ function defaultRetryable(init: CommandErrorInit): boolean {
   }
 }
 
-const GENERIC_USER_MESSAGE = "An internal error occurred.";
-
-// A safe sentence for a person: never a command line, host path, container name or stderr. Errors of other adapters
-// opt in by carrying a `userMessage` string; anything else is unknown and gets the generic sentence.
-export function toUserMessage(err: unknown): string {
-  if (err instanceof CommandError) {
-    switch (err.kind) {
-      case "timeout":
-        return "The operation took too long and was stopped.";
-      case "aborted":
-        return "The operation was cancelled.";
-      case "output_limit":
-        return "The operation produced more output than allowed.";
-      case "spawn":
-        return "A required system tool is not available on the server.";
-      case "exit":
-        return "A system command failed.";
-    }
+function commandUserMessage(kind: CommandErrorKind): string {
+  switch (kind) {
+    case "timeout":
+      return "The operation took too long and was stopped.";
+    case "aborted":
+      return "The operation was cancelled.";
+    case "output_limit":
+      return "The operation produced more output than allowed.";
+    case "spawn":
+      return "A required system tool is not available on the server.";
+    case "exit":
+      return "A system command failed.";
   }
+}
+
+// A safe sentence for a person: never a command line, host path, container name or stderr. Every infrastructure error
+// (InfraError) carries one; other errors may opt in with a `userMessage` string; anything else is unknown and gets the
+// generic sentence.
+export function toUserMessage(err: unknown): string {
+  if (err instanceof InfraError) return err.userMessage;
   if (typeof err === "object" && err !== null && "userMessage" in err && typeof err.userMessage === "string") {
     return err.userMessage;
   }

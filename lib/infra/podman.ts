@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { homedir } from "node:os";
 import { isAbsolute, normalize } from "node:path";
 import { z } from "zod";
+import { InfraError } from "./errors";
 import { CommandError, type ExecOptions, type ExecResult, type Executor } from "./exec";
 
 // Typed podman commands for the worker. Every value that reaches podman's command line is checked against a strict
@@ -78,12 +79,9 @@ function commandUserMessage(operation: PodmanOperation, cause: unknown): string 
   return "The container engine reported an error.";
 }
 
-export class PodmanError extends Error {
-  readonly kind: PodmanErrorKind;
+// `userMessage` is safe to show to a tenant; `message` is for logs (see toUserMessage in ./exec).
+export class PodmanError extends InfraError<PodmanErrorKind> {
   readonly operation: PodmanOperation;
-  readonly retryable: boolean;
-  // Safe to show to a tenant; `message` is for logs (see toUserMessage in ./exec).
-  readonly userMessage: string;
 
   constructor(
     kind: PodmanErrorKind,
@@ -91,15 +89,16 @@ export class PodmanError extends Error {
     message: string,
     options: { cause?: unknown; retryable?: boolean } = {},
   ) {
-    super(`podman ${operation}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(kind, `podman ${operation}: ${message}`, {
+      cause: options.cause,
+      retryable: options.retryable ?? false,
+      userMessage: kind === "command_failed" ? commandUserMessage(operation, options.cause) : USER_MESSAGES[kind],
+    });
     this.name = "PodmanError";
-    this.kind = kind;
     this.operation = operation;
-    this.retryable = options.retryable ?? false;
-    this.userMessage = kind === "command_failed" ? commandUserMessage(operation, options.cause) : USER_MESSAGES[kind];
   }
 
-  toLog(): Record<string, unknown> {
+  override toLog(): Record<string, unknown> {
     return {
       kind: this.kind,
       operation: this.operation,

@@ -4,6 +4,7 @@ import { isIP } from "node:net";
 import { isAbsolute, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
+import { InfraError } from "./errors";
 import { connectRedis, RedisReplyError, redisAclPasswordHash } from "./resp";
 
 // The platform-owned redis-server that hosts tenant Redis users (docs/security.md, "Tenant Redis"). It listens on
@@ -63,24 +64,18 @@ const USER_MESSAGES: Record<RedisServerErrorKind, string> = {
   timeout: "The Redis service took too long to start.",
 };
 
-export class RedisServerError extends Error {
-  readonly kind: RedisServerErrorKind;
-  readonly retryable: boolean;
-  readonly userMessage: string;
+export class RedisServerError extends InfraError<RedisServerErrorKind> {
   // The last lines redis-server printed: for the logs, not for people.
   readonly output: string;
 
   constructor(kind: RedisServerErrorKind, message: string, options: { cause?: unknown; output?: string } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "RedisServerError";
-    this.kind = kind;
     // Only a slow start can go better on a second try; the other kinds need a person.
-    this.retryable = kind === "timeout";
-    this.userMessage = USER_MESSAGES[kind];
+    super(kind, message, { cause: options.cause, retryable: kind === "timeout", userMessage: USER_MESSAGES[kind] });
+    this.name = "RedisServerError";
     this.output = options.output ?? "";
   }
 
-  toLog(): Record<string, unknown> {
+  override toLog(): Record<string, unknown> {
     return { kind: this.kind, retryable: this.retryable, message: this.message, output: this.output };
   }
 }

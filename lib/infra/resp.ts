@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { connect as netConnect, type Socket } from "node:net";
+import { InfraError } from "./errors";
 
 // A minimal RESP2 client for the platform's own administration of Redis (tenant ACL users, readiness checks). It is
 // deliberately small: one socket, commands always sent as arrays of bulk strings (never inline commands, so no
@@ -48,16 +49,11 @@ export type RedisConnectionErrorKind = "connect" | "timeout" | "closed" | "proto
 
 // The connection itself failed: the server was unreachable, too slow, went away, or spoke something that is not
 // RESP2. Messages name the endpoint at most, never credentials or command arguments.
-export class RedisConnectionError extends Error {
-  readonly kind: RedisConnectionErrorKind;
-  readonly retryable: boolean;
-
+export class RedisConnectionError extends InfraError<RedisConnectionErrorKind> {
   constructor(kind: RedisConnectionErrorKind, message: string, options: { cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "RedisConnectionError";
-    this.kind = kind;
     // A protocol error means a bug or something that is not Redis on the other end; retrying will not help.
-    this.retryable = kind !== "protocol";
+    super(kind, message, { cause: options.cause, retryable: kind !== "protocol" });
+    this.name = "RedisConnectionError";
   }
 }
 

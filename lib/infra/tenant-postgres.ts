@@ -2,6 +2,7 @@ import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from "no
 import net from "node:net";
 import { promisify } from "node:util";
 import pg from "pg";
+import { InfraError } from "./errors";
 
 // Tenant PostgreSQL on the shared tier (docs/security.md, "Tenant PostgreSQL"): per resource one LOGIN role
 // and one database it owns, both named `t_<32 hex>` after the resource UUID, shut off from every other database of
@@ -110,15 +111,13 @@ const USER_MESSAGES: Record<TenantPostgresErrorKind, string> = {
   failed: "The database operation failed.",
 };
 
-export class TenantPostgresError extends Error {
-  readonly kind: TenantPostgresErrorKind;
+// `userMessage` is safe to show to a tenant: no SQL, no identifiers, no hostnames. `message` is for logs and never
+// holds secrets.
+export class TenantPostgresError extends InfraError<TenantPostgresErrorKind> {
   readonly operation: TenantPostgresOperation;
   /** The provisioning step (or sub-action) that failed, for logs and for resuming. */
   readonly step: string | null;
   readonly sqlState: string | null;
-  readonly retryable: boolean;
-  // Safe to show to a tenant: no SQL, no identifiers, no hostnames. `message` is for logs and never holds secrets.
-  readonly userMessage: string;
 
   constructor(
     kind: TenantPostgresErrorKind,
@@ -127,17 +126,18 @@ export class TenantPostgresError extends Error {
     options: { step?: string | null; sqlState?: string | null; retryable?: boolean; cause?: unknown } = {},
   ) {
     const where = options.step ? `${operation} (${options.step})` : operation;
-    super(`tenant postgres ${where}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(kind, `tenant postgres ${where}: ${message}`, {
+      cause: options.cause,
+      retryable: options.retryable ?? kind === "unavailable",
+      userMessage: USER_MESSAGES[kind],
+    });
     this.name = "TenantPostgresError";
-    this.kind = kind;
     this.operation = operation;
     this.step = options.step ?? null;
     this.sqlState = options.sqlState ?? null;
-    this.retryable = options.retryable ?? kind === "unavailable";
-    this.userMessage = USER_MESSAGES[kind];
   }
 
-  toLog(): Record<string, unknown> {
+  override toLog(): Record<string, unknown> {
     return {
       kind: this.kind,
       operation: this.operation,

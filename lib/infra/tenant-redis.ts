@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { InfraError } from "./errors";
 import {
   type RedisArg,
   type RedisConnection,
@@ -73,12 +74,9 @@ const USER_MESSAGES: Record<TenantRedisErrorKind, string> = {
 
 // Messages carry the operation, a short reason and at most the server's error code: never a password, a password
 // hash or the server's error text, which can echo command arguments.
-export class TenantRedisError extends Error {
-  readonly kind: TenantRedisErrorKind;
+// `userMessage` is safe to show to a tenant; `message` is for logs (see toUserMessage in ./exec).
+export class TenantRedisError extends InfraError<TenantRedisErrorKind> {
   readonly operation: TenantRedisOperation;
-  readonly retryable: boolean;
-  // Safe to show to a tenant; `message` is for logs (see toUserMessage in ./exec).
-  readonly userMessage: string;
   // The Redis error code (NOPERM, WRONGPASS, LOADING ...) when the server answered with an error.
   readonly code: string | null;
 
@@ -88,16 +86,17 @@ export class TenantRedisError extends Error {
     message: string,
     options: { cause?: unknown; retryable?: boolean; code?: string } = {},
   ) {
-    super(`tenant redis ${operation}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(kind, `tenant redis ${operation}: ${message}`, {
+      cause: options.cause,
+      retryable: options.retryable ?? false,
+      userMessage: USER_MESSAGES[kind],
+    });
     this.name = "TenantRedisError";
-    this.kind = kind;
     this.operation = operation;
-    this.retryable = options.retryable ?? false;
-    this.userMessage = USER_MESSAGES[kind];
     this.code = options.code ?? null;
   }
 
-  toLog(): Record<string, unknown> {
+  override toLog(): Record<string, unknown> {
     return {
       kind: this.kind,
       operation: this.operation,

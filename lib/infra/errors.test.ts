@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { CaddyError } from "./caddy";
+import { InfraError, isRetryable } from "./errors";
+import { CommandError, toUserMessage } from "./exec";
+import { PodmanError } from "./podman";
+import { RedisServerError } from "./redis-server";
+import { RedisConnectionError } from "./resp";
+import { TenantPostgresError } from "./tenant-postgres";
+import { TenantRedisError } from "./tenant-redis";
+
+// Callers branch on `instanceof InfraError` (kind, retryable, userMessage, cause), never on class names as strings.
+describe("InfraError", () => {
+  const cause = new CommandError({ kind: "timeout", file: "/usr/bin/podman", args: ["ps"], timeoutMs: 5 });
+  const errors: [string, InfraError][] = [
+    ["CommandError", cause],
+    ["PodmanError", new PodmanError("command_failed", "run", "failed", { cause, retryable: true })],
+    ["CaddyError", new CaddyError("unavailable", "load", "refused", { cause, retryable: true })],
+    ["TenantPostgresError", new TenantPostgresError("unavailable", "provision", "down", { cause })],
+    ["TenantRedisError", new TenantRedisError("unavailable", "provision", "down", { cause, retryable: true })],
+    ["RedisServerError", new RedisServerError("timeout", "slow start", { cause })],
+    ["RedisConnectionError", new RedisConnectionError("timeout", "no answer", { cause })],
+  ];
+
+  it.each(errors)("%s extends InfraError with its kind, retryable flag, user message and cause", (name, error) => {
+    expect(error).toBeInstanceOf(InfraError);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe(name);
+    expect(typeof error.kind).toBe("string");
+    expect(error.retryable).toBe(true);
+    expect(isRetryable(error)).toBe(true);
+    expect(error.userMessage).not.toMatch(/podman|\/usr|ps/);
+    expect(toUserMessage(error)).toBe(error.userMessage);
+    expect(error.toLog()).toMatchObject({ kind: error.kind, retryable: true });
+    if (error !== cause) expect(error.cause).toBe(cause);
+  });
+
+  it("keeps each adapter's own kinds and fields", () => {
+    const podman = new PodmanError("not_found", "inspect_container", "gone");
+    expect(podman).toMatchObject({ kind: "not_found", operation: "inspect_container", retryable: false });
+    expect(podman.userMessage).toBe("The requested resource does not exist.");
+    const postgres = new TenantPostgresError("failed", "provision", "boom", { step: "role", sqlState: "42501" });
+    expect(postgres).toMatchObject({ kind: "failed", step: "role", sqlState: "42501", retryable: false });
+    expect(new CommandError({ kind: "exit", file: "/bin/x", args: [], exitCode: 2 }).userMessage).toBe(
+      "A system command failed.",
+    );
+  });
+
+  it("is not retryable when nothing says so", () => {
+    expect(isRetryable(new Error("timeout"))).toBe(false);
+    expect(isRetryable(new RedisConnectionError("protocol", "not RESP"))).toBe(false);
+    expect(toUserMessage(new Error("/var/lib/secret"))).toBe("An internal error occurred.");
+  });
+});
