@@ -106,6 +106,8 @@ async function startPlatform(
       TUSSILAGO_DATA_DIR: dataDir,
       // A prepared host's /etc/tussilago/host.env must not turn the e2e platform into a real one.
       TUSSILAGO_HOST_CONFIG: "none",
+      // Every spec signs its people up and in from 127.0.0.1: the per-address limits are for real clients.
+      TUSSILAGO_PER_IP_RATE_LIMIT_SCALE: "1000",
       PORT: String(port),
       TUSSILAGO_PODMAN_PATH: podmanPath,
       TUSSILAGO_CADDY_ADMIN: caddy.url,

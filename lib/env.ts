@@ -72,6 +72,7 @@ const envSchema = z.object({
   OIDC_CLIENT_SECRET: optionalString,
   OIDC_NAME: z.string().default("Single sign-on"),
   TUSSILAGO_TRUSTED_PROXIES: z.coerce.number().int().min(0).max(5).default(0),
+  TUSSILAGO_PER_IP_RATE_LIMIT_SCALE: z.coerce.number().int().min(1).max(10_000).default(1),
   TUSSILAGO_APPS_DOMAIN: z
     .string()
     .regex(/^[a-z0-9]([a-z0-9.-]{0,200}[a-z0-9])?$/, "must be a lower-case DNS name")
@@ -132,7 +133,7 @@ const envSchema = z.object({
   TENANT_REDIS_MAXMEMORY_MB: z.coerce.number().int().min(64).max(1_048_576).default(1024),
   TENANT_REDIS_HEADROOM_MB: z.coerce.number().int().min(16).max(1_048_576).default(256),
   TENANT_REDIS_MAX_VALUE_MB: z.coerce.number().int().min(1).max(512).default(16),
-  // How often the worker's watchdog enforces tenant time limits and Redis quotas (lib/platform/watchdog.ts).
+  // How often the worker's watchdog enforces tenant time limits and Redis quotas (lib/services/watchdog.ts).
   TUSSILAGO_WATCHDOG_INTERVAL_S: z.coerce.number().int().min(1).max(300).default(5),
   // The tenant server's max_connections (the embedded cluster is started with it) and what the platform keeps for
   // itself: superuser_reserved_connections (3 by default), the provisioning jobs, the watchdog, PgBouncer's admin.
@@ -187,6 +188,8 @@ export type Env = {
   oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | null;
   /** Reverse proxies in front of the web server whose X-Forwarded-For entries are trusted. */
   trustedProxies: number;
+  /** Multiplies the per-address limits of sign-in, sign-up and email requests (many people behind one address). */
+  perIpRateLimitScale: number;
   appsDomain: string;
   /** The router and the release pipeline (lib/engine/routing.ts, lib/engine/release). */
   release: {
@@ -220,7 +223,7 @@ export type Env = {
     firewallChain: string;
   };
   /**
-   * Tenant data services (lib/platform/tenant-services.ts). The admin URLs are unset when neither the operator nor
+   * Tenant data services (lib/services/tenant-services.ts). The admin URLs are unset when neither the operator nor
    * the supervisor (which starts embedded ones) provided them: the features then answer "unavailable".
    */
   tenantServices: {
@@ -310,6 +313,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     workerConcurrency: raw.TUSSILAGO_WORKER_CONCURRENCY,
     dbPoolSize: raw.TUSSILAGO_DB_POOL_SIZE,
     trustedProxies: raw.TUSSILAGO_TRUSTED_PROXIES,
+    perIpRateLimitScale: raw.TUSSILAGO_PER_IP_RATE_LIMIT_SCALE,
     appsDomain: raw.TUSSILAGO_APPS_DOMAIN,
     release: {
       caddyAdmin: raw.TUSSILAGO_CADDY_ADMIN.replace(/\/$/, ""),

@@ -1,5 +1,6 @@
 // Fixed-window rate limits kept in PostgreSQL, so every web process shares them. One statement per hit.
 import type { Db } from "@/lib/db";
+import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 
 export type RateLimitRule = { limit: number; windowMs: number };
@@ -9,6 +10,14 @@ export const SIGN_IN_PER_ACCOUNT: RateLimitRule = { limit: 10, windowMs: 15 * 60
 export const EMAIL_REQUESTS_PER_IP: RateLimitRule = { limit: 10, windowMs: 15 * 60_000 };
 /** Sign-ups cost an argon2 hash each and create rows: a few per hour per address is plenty for people. */
 export const SIGN_UP_PER_IP: RateLimitRule = { limit: 10, windowMs: 60 * 60_000 };
+
+/**
+ * A per-address rule as configured: TUSSILAGO_PER_IP_RATE_LIMIT_SCALE multiplies it where many people share one
+ * address (a school, a company's NAT). Per-account limits are never scaled: they carry the weight against guessing.
+ */
+export function perIp(rule: RateLimitRule): RateLimitRule {
+  return { ...rule, limit: rule.limit * getEnv().perIpRateLimitScale };
+}
 
 export async function hitRateLimit(
   db: Db,

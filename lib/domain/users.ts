@@ -7,6 +7,7 @@ import {
   EMAIL_REQUESTS_PER_IP,
   enforceRateLimit,
   hitRateLimit,
+  perIp,
   resetRateLimit,
   SIGN_IN_PER_ACCOUNT,
   SIGN_IN_PER_IP,
@@ -71,7 +72,7 @@ export async function signUpWithPassword(
   await enforceRateLimit(
     db,
     `sign-up:ip:${input.ip ?? "unknown"}`,
-    SIGN_UP_PER_IP,
+    perIp(SIGN_UP_PER_IP),
     "Too many sign-ups from your network. Try again later.",
   );
   const passwordHash = await hashPassword(input.password);
@@ -110,7 +111,12 @@ export async function authenticateWithPassword(
   input: { email: string; password: string; ip: string | null },
 ): Promise<PublicUser> {
   if (input.ip)
-    await enforceRateLimit(db, `sign-in:ip:${input.ip}`, SIGN_IN_PER_IP, "Too many sign-in attempts. Try again later.");
+    await enforceRateLimit(
+      db,
+      `sign-in:ip:${input.ip}`,
+      perIp(SIGN_IN_PER_IP),
+      "Too many sign-in attempts. Try again later.",
+    );
   const accountKey = `sign-in:account:${sha256(input.email)}`;
   const account = await hitRateLimit(db, accountKey, SIGN_IN_PER_ACCOUNT);
   if (!account.allowed) {
@@ -184,7 +190,12 @@ export async function createPasswordResetLink(db: Db | Tx, email: string): Promi
 export async function requestPasswordReset(db: Db, input: { email: string; ip: string | null }): Promise<void> {
   if (!getEnv().smtp) throw new AppError("unavailable", "Password reset by email is not configured on this instance.");
   if (input.ip)
-    await enforceRateLimit(db, `email:ip:${input.ip}`, EMAIL_REQUESTS_PER_IP, "Too many requests. Try again later.");
+    await enforceRateLimit(
+      db,
+      `email:ip:${input.ip}`,
+      perIp(EMAIL_REQUESTS_PER_IP),
+      "Too many requests. Try again later.",
+    );
   await db.$transaction(async (tx) => {
     const link = await createPasswordResetLink(tx, input.email);
     if (!link) return;

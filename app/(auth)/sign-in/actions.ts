@@ -7,7 +7,7 @@ import { safeCallbackUrl } from "@/app/(auth)/callback-url";
 import { publicAction } from "@/lib/actions";
 import { signIn } from "@/lib/auth/next-auth";
 import { PASSWORD_MAX_LENGTH } from "@/lib/auth/password";
-import { EMAIL_REQUESTS_PER_IP, enforceRateLimit } from "@/lib/domain/rate-limit";
+import { EMAIL_REQUESTS_PER_IP, enforceRateLimit, perIp } from "@/lib/domain/rate-limit";
 import { emailInput } from "@/lib/domain/schemas";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
@@ -49,7 +49,12 @@ export const signInWithEmailLink = publicAction(
     if (!getEnv().smtp) throw new AppError("unavailable", "Sign-in links by email are not configured here.");
     // next-auth's email provider has no limit of its own; share the bucket password-reset requests use.
     if (meta.ip) {
-      await enforceRateLimit(db, `email:ip:${meta.ip}`, EMAIL_REQUESTS_PER_IP, "Too many requests. Try again later.");
+      await enforceRateLimit(
+        db,
+        `email:ip:${meta.ip}`,
+        perIp(EMAIL_REQUESTS_PER_IP),
+        "Too many requests. Try again later.",
+      );
     }
     try {
       // Without `redirect: false`, next-auth sends the browser to its own /api/auth/verify-request, which redirects
