@@ -6,9 +6,9 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { appLogCursorPath, appLogPath } from "@/lib/data-paths";
 import type { Db } from "@/lib/db";
 import type { Podman } from "@/lib/infra/podman";
-import { appLogCursorPath, appLogPath } from "@/lib/platform/paths";
 
 export type AppLogLine = { time: string; replica: number; stream: "stdout" | "stderr"; text: string };
 

@@ -16,14 +16,14 @@ import { Pool } from "undici";
 import { tasks } from "@/jobs/tasks";
 import { APP_PORT, baseImageFor, renderContainerfile } from "@/lib/build/containerfile";
 import { detectPlan, fsSourceTree } from "@/lib/build/plan";
+import { deploymentLogPath } from "@/lib/data-paths";
 import type { Db } from "@/lib/db";
 import { createApp, deleteApp } from "@/lib/domain/apps";
 import { createDeployment } from "@/lib/domain/deployments";
+import { teamNetworkName } from "@/lib/engine/release";
 import { DEFAULT_HOST_CONFIG, defaultPythonVersion, getEnv, readHostConfig } from "@/lib/env";
 import { toResourceName } from "@/lib/infra/podman";
-import { getInfra, MissingExecutableError, resolveExecutable } from "@/lib/platform/infra";
-import { deploymentLogPath } from "@/lib/platform/paths";
-import { teamNetworkName } from "@/lib/engine/release";
+import { getInfra, MissingExecutableError, resolveExecutable } from "@/lib/services/infra";
 import { findCaddy, startPrivateCaddy } from "@/scripts/bench/caddy";
 import { type BenchContext, execFileAsync, sleep, waitFor } from "@/scripts/bench/context";
 import {

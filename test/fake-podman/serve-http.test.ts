@@ -5,8 +5,8 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 // The task registry first: lib/engine/release and the tasks import each other.
 import "@/jobs/tasks";
-import { getInfra } from "@/lib/platform/infra";
 import { teamNetworkName } from "@/lib/engine/release";
+import { getInfra } from "@/lib/services/infra";
 import { type FakePodman, installFakePodman } from "@/test/fake-podman/install";
 import { buildImage, seedApp } from "@/test/release-helpers";
 
