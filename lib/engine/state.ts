@@ -1,0 +1,190 @@
+// Every status transition the worker makes on deployments and apps, in one place. The tables below are the rules;
+// each write is an updateMany whose `where` only matches a row in a status the table allows the move from, so a
+// refused transition (a retry after the row moved on, a cancel racing a build) changes nothing and says so (false).
+// The domain keeps its own writes made on request (a deployment created "queued", an app "deploying" or "deleting").
+//
+// Deployments: queued → building → built → releasing → running → superseded (→ running again on rollback), and any
+// of the first four → failed / cancelled. Apps: deploying → running / stopped / failed / created (a first deployment
+// cancelled), and anything but deleting → running (a switch) or stopped.
+import type { Db, Tx } from "@/lib/db";
+import { endPhases, enterPhase, parsePhases } from "@/lib/domain/deployment-phases";
+import type { AppStatus, DeploymentStatus } from "@/lib/generated/prisma/client";
+
+type Client = Db | Tx;
+
+/** From → the statuses a deployment may move to. failed and cancelled are final. */
+export const DEPLOYMENT_TRANSITIONS: Record<DeploymentStatus, readonly DeploymentStatus[]> = {
+  // building → building: a retried build starts over.
+  queued: ["building", "failed", "cancelled"],
+  building: ["building", "built", "failed", "cancelled"],
+  built: ["releasing", "failed", "cancelled"],
+  // releasing → releasing: a retried release resumes; running → running: a restart of the live deployment.
+  releasing: ["releasing", "running", "failed", "cancelled"],
+  running: ["running", "superseded"],
+  superseded: ["running"],
+  failed: [],
+  cancelled: [],
+};
+
+/** From → the statuses the worker may move an app to (the domain's own writes on request are not listed). */
+export const APP_TRANSITIONS: Record<AppStatus, readonly AppStatus[]> = {
+  created: ["running", "stopped"],
+  deploying: ["running", "stopped", "failed", "created"],
+  running: ["running", "stopped"],
+  stopped: ["running", "stopped"],
+  failed: ["running", "stopped"],
+  deleting: [],
+};
+
+function sources<S extends string>(table: Record<S, readonly S[]>, to: S): S[] {
+  return (Object.keys(table) as S[]).filter((from) => table[from].includes(to));
+}
+
+export function canMoveDeployment(from: DeploymentStatus, to: DeploymentStatus): boolean {
+  return DEPLOYMENT_TRANSITIONS[from].includes(to);
+}
+
+export function canMoveApp(from: AppStatus, to: AppStatus): boolean {
+  return APP_TRANSITIONS[from].includes(to);
+}
+
+/** The deployment statuses whose work is still to come or under way. */
+export const IN_PROGRESS_DEPLOYMENT: readonly DeploymentStatus[] = ["queued", "building", "built", "releasing"];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Deployments
+
+/** queued/building → building (a build attempt starts or starts over). */
+export async function startBuilding(db: Client, deploymentId: string): Promise<boolean> {
+  const moved = await db.deployment.updateMany({
+    where: { id: deploymentId, status: { in: sources(DEPLOYMENT_TRANSITIONS, "building") } },
+    data: { status: "building", error: null },
+  });
+  return moved.count > 0;
+}
+
+/** building → built, its build phases done. In the transaction that queues the release. */
+export async function markBuilt(tx: Client, deploymentId: string, now = new Date()): Promise<boolean> {
+  const row = await tx.deployment.findUniqueOrThrow({ where: { id: deploymentId }, select: { phases: true } });
+  const moved = await tx.deployment.updateMany({
+    where: { id: deploymentId, status: { in: sources(DEPLOYMENT_TRANSITIONS, "built") } },
+    data: { status: "built", error: null, phases: endPhases(parsePhases(row.phases), "succeeded", now) },
+  });
+  return moved.count > 0;
+}
+
+/** built/releasing → releasing; the "releasing" phase starts when it comes from built (not on a resumed attempt). */
+export async function startReleasing(
+  db: Client,
+  deployment: { id: string; status: DeploymentStatus; phases: unknown },
+  now = new Date(),
+): Promise<boolean> {
+  const moved = await db.deployment.updateMany({
+    where: { id: deployment.id, status: { in: sources(DEPLOYMENT_TRANSITIONS, "releasing") } },
+    data: {
+      status: "releasing",
+      error: null,
+      ...(deployment.status === "built"
+        ? { phases: enterPhase(parsePhases(deployment.phases), "releasing", now) }
+        : {}),
+    },
+  });
+  return moved.count > 0;
+}
+
+/** releasing → running, finished: the first release of a deployment switched traffic (inside the switch). */
+export async function markReleased(tx: Client, deploymentId: string, now = new Date()): Promise<boolean> {
+  const row = await tx.deployment.findUniqueOrThrow({ where: { id: deploymentId }, select: { phases: true } });
+  const moved = await tx.deployment.updateMany({
+    where: { id: deploymentId, status: "releasing" },
+    data: {
+      status: "running",
+      error: null,
+      finishedAt: now,
+      phases: endPhases(parsePhases(row.phases), "succeeded", now),
+    },
+  });
+  return moved.count > 0;
+}
+
+/** running/superseded → running: an earlier release serves again (restart, start, rollback; inside the switch). */
+export async function markServingAgain(tx: Client, deploymentId: string): Promise<boolean> {
+  const moved = await tx.deployment.updateMany({
+    where: { id: deploymentId, status: { in: ["running", "superseded"] } },
+    data: { status: "running" },
+  });
+  return moved.count > 0;
+}
+
+/** running → superseded for every other deployment of the app (inside the switch to `currentId`). */
+export async function supersedeOthers(tx: Client, appId: string, currentId: string): Promise<number> {
+  const moved = await tx.deployment.updateMany({
+    where: { appId, id: { not: currentId }, status: { in: sources(DEPLOYMENT_TRANSITIONS, "superseded") } },
+    data: { status: "superseded" },
+  });
+  return moved.count;
+}
+
+/**
+ * A deployment that will not go live: queued/building/built/releasing → failed or cancelled, with the reason, its
+ * phases ended and finishedAt set; then its app, if still "deploying", settles (settleDeployingApp) — also when the
+ * deployment had already ended, so an attempt that died between the two writes converges on retry.
+ */
+export async function endDeployment(
+  db: Client,
+  deploymentId: string,
+  status: "failed" | "cancelled",
+  reason: string,
+  now = new Date(),
+): Promise<boolean> {
+  const row = await db.deployment.findUnique({ where: { id: deploymentId }, select: { phases: true, appId: true } });
+  if (!row) return false;
+  const moved = await db.deployment.updateMany({
+    where: { id: deploymentId, status: { in: sources(DEPLOYMENT_TRANSITIONS, status) } },
+    data: {
+      status,
+      error: reason.slice(0, 4000),
+      finishedAt: now,
+      phases: endPhases(parsePhases(row.phases), status, now),
+    },
+  });
+  await settleDeployingApp(db, row.appId, status);
+  return moved.count > 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Apps
+
+/** Anything but deleting → running on `deploymentId` (the traffic switch); false when the app is being deleted. */
+export async function switchAppTo(tx: Client, appId: string, deploymentId: string): Promise<boolean> {
+  const moved = await tx.app.updateMany({
+    where: { id: appId, status: { in: sources(APP_TRANSITIONS, "running") } },
+    data: { currentDeploymentId: deploymentId, status: "running" },
+  });
+  return moved.count > 0;
+}
+
+/** Anything but deleting → stopped (a stop, before its replicas drain). */
+export async function markAppStopped(tx: Client, appId: string): Promise<boolean> {
+  const moved = await tx.app.updateMany({
+    where: { id: appId, status: { in: sources(APP_TRANSITIONS, "stopped") } },
+    data: { status: "stopped" },
+  });
+  return moved.count > 0;
+}
+
+/**
+ * An app "deploying" whose deployment did not make it: "stopped" when an earlier release exists (it can be started
+ * again), else "failed", or "created" when its first deployment was cancelled (nothing went wrong).
+ */
+export async function settleDeployingApp(
+  db: Client,
+  appId: string,
+  outcome: "failed" | "cancelled" = "failed",
+): Promise<boolean> {
+  const app = await db.app.findUnique({ where: { id: appId }, select: { currentDeploymentId: true } });
+  if (!app) return false;
+  const to: AppStatus = app.currentDeploymentId ? "stopped" : outcome === "failed" ? "failed" : "created";
+  const moved = await db.app.updateMany({ where: { id: appId, status: "deploying" }, data: { status: to } });
+  return moved.count > 0;
+}
