@@ -1,0 +1,112 @@
+import { InfraError } from "../errors";
+import { CommandError } from "../exec";
+
+// podman failures as PodmanError: a kind callers branch on, the operation, whether a retry can help, and a sentence
+// a tenant may read. podman answers in stderr text only, so the "not found" / "in use" patterns live here too.
+
+export type PodmanErrorKind =
+  | "invalid_argument"
+  | "not_found"
+  | "already_exists"
+  | "in_use"
+  | "unexpected_output"
+  | "command_failed";
+
+export type PodmanOperation =
+  | "config"
+  | "build"
+  | "pull"
+  | "run"
+  | "inspect_container"
+  | "inspect_image"
+  | "list_containers"
+  | "stop"
+  | "remove"
+  | "logs"
+  | "stats"
+  | "wait"
+  | "image_remove"
+  | "image_exists"
+  | "network_create"
+  | "network_exists"
+  | "network_remove"
+  | "version"
+  | "info";
+
+const USER_MESSAGES: Record<Exclude<PodmanErrorKind, "command_failed">, string> = {
+  invalid_argument: "The request contained an invalid value.",
+  not_found: "The requested resource does not exist.",
+  already_exists: "The resource already exists.",
+  in_use: "The resource is still in use.",
+  unexpected_output: "The container engine gave an unexpected answer.",
+};
+
+function commandUserMessage(operation: PodmanOperation, cause: unknown): string {
+  if (cause instanceof CommandError) {
+    if (cause.kind === "timeout") return "The operation took too long and was stopped.";
+    if (cause.kind === "aborted") return "The operation was cancelled.";
+    if (cause.kind === "exit" && operation === "build") return "The build failed. See the build log for details.";
+  }
+  return "The container engine reported an error.";
+}
+
+// `userMessage` is safe to show to a tenant; `message` is for logs (see toUserMessage in ./exec).
+export class PodmanError extends InfraError<PodmanErrorKind> {
+  readonly operation: PodmanOperation;
+
+  constructor(
+    kind: PodmanErrorKind,
+    operation: PodmanOperation,
+    message: string,
+    options: { cause?: unknown; retryable?: boolean } = {},
+  ) {
+    super(kind, `podman ${operation}: ${message}`, {
+      cause: options.cause,
+      retryable: options.retryable ?? false,
+      userMessage: kind === "command_failed" ? commandUserMessage(operation, options.cause) : USER_MESSAGES[kind],
+    });
+    this.name = "PodmanError";
+    this.operation = operation;
+  }
+
+  override toLog(): Record<string, unknown> {
+    return {
+      kind: this.kind,
+      operation: this.operation,
+      retryable: this.retryable,
+      message: this.message,
+      command: this.cause instanceof CommandError ? this.cause.toLog() : undefined,
+    };
+  }
+}
+
+export function invalid(operation: PodmanOperation, what: string): PodmanError {
+  // The offending value stays out of the message: it is hostile by assumption and may carry control characters.
+  return new PodmanError("invalid_argument", operation, `invalid ${what}`);
+}
+
+// podman's own transient failures (storage lock contention, EAGAIN) that a later attempt can get past.
+const TRANSIENT_STDERR = /database is locked|resource temporarily unavailable|timed out waiting for (?:the )?lock/i;
+
+export function commandFailed(operation: PodmanOperation, err: unknown): PodmanError {
+  if (err instanceof PodmanError) return err;
+  if (err instanceof CommandError) {
+    const retryable = err.retryable || (err.kind === "exit" && TRANSIENT_STDERR.test(err.stderr));
+    return new PodmanError("command_failed", operation, err.message, { cause: err, retryable });
+  }
+  return new PodmanError("command_failed", operation, "unexpected failure", { cause: err });
+}
+
+export function stderrMatches(err: unknown, pattern: RegExp): err is CommandError {
+  return err instanceof CommandError && err.kind === "exit" && pattern.test(err.stderr);
+}
+
+export const NO_SUCH_CONTAINER = /no such container|no container with (?:name or id|id or name)|no such object/i;
+export const NO_SUCH_IMAGE = /image not known|no such image|no such object/i;
+export const NO_SUCH_NETWORK = /network not found|unable to find network|no such network/i;
+export const NAME_IN_USE = /is already in use|name is already in use|already exists/i;
+export const NOT_RUNNING = /container state improper|is not running|is stopped/i;
+
+export function isExit(err: unknown, code: number): boolean {
+  return err instanceof CommandError && err.kind === "exit" && err.exitCode === code;
+}
