@@ -1,15 +1,16 @@
-// Periodic jobs. `backfillPeriod: 0`: a worker that was down does not replay the hours it missed.
+// Periodic jobs. `backfillPeriod: 0`: a worker that was down does not replay the hours it missed. Each runs with its
+// task's attempt budget from the catalog, like an enqueued job.
 import { type ParsedCronItem, parseCronItems } from "graphile-worker";
-import type { TaskName } from "@/jobs/tasks";
+import { catalog, type TaskName } from "@/jobs/catalog";
 
-type CronEntry = { task: TaskName; match: string; maxAttempts: number };
+type CronEntry = { task: TaskName; match: string };
 
 const entries: CronEntry[] = [
-  { task: "platform__prune", match: "17 * * * *", maxAttempts: 3 },
+  { task: "platform__prune", match: "17 * * * *" },
   // Containers and routing against the database (lib/engine/reconcile.ts); also queued at worker start.
-  { task: "platform__reconcile", match: "*/5 * * * *", maxAttempts: 2 },
+  { task: "platform__reconcile", match: "*/5 * * * *" },
   // Tenant roles, databases and Redis users whose row is gone (jobs/tasks/tenant_services__sweep.ts).
-  { task: "tenant_services__sweep", match: "43 * * * *", maxAttempts: 3 },
+  { task: "tenant_services__sweep", match: "43 * * * *" },
 ];
 
 export function cronItems(): ParsedCronItem[] {
@@ -17,7 +18,7 @@ export function cronItems(): ParsedCronItem[] {
     entries.map((entry) => ({
       task: entry.task,
       match: entry.match,
-      options: { backfillPeriod: 0, maxAttempts: entry.maxAttempts },
+      options: { backfillPeriod: 0, maxAttempts: catalog[entry.task].maxAttempts },
     })),
   );
 }

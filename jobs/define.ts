@@ -1,7 +1,9 @@
-// What a task is: a name (`entity__verb`), a zod schema for its payload, an explicit attempt budget, the work, and
-// what to tell the user when the budget is spent.
+// What a task is: its catalog entry (jobs/catalog.ts: name, payload schema, attempt budget, queue), the work, and
+// what to tell the user when the budget is spent. The entry lives apart so the web side can enqueue without loading
+// this handler code; a task file joins the two: `defineTask(catalog.deployment__build, { run, onGiveUp })`.
 import type { Logger } from "pino";
 import type { z } from "zod";
+import type { CatalogEntry } from "@/jobs/catalog";
 import type { Db } from "@/lib/db";
 
 export type TaskContext = {
@@ -14,13 +16,7 @@ export type TaskContext = {
   workerId: string;
 };
 
-export type TaskDefinition<Name extends string = string, Schema extends z.ZodType = z.ZodType> = {
-  name: Name;
-  payload: Schema;
-  /** Explicit on every task: graphile-worker retries with exponential backoff until this many attempts. */
-  maxAttempts: number;
-  /** Jobs in one queue run one at a time (e.g. every Caddy write). */
-  queue?: string;
+export type TaskHandlers<Schema extends z.ZodType = z.ZodType> = {
   run(payload: z.output<Schema>, ctx: TaskContext): Promise<void>;
   /**
    * Called when the last attempt failed, with a reason a user can read. Tasks driving an Operation mark it failed
@@ -29,14 +25,15 @@ export type TaskDefinition<Name extends string = string, Schema extends z.ZodTyp
   onGiveUp?(payload: z.output<Schema>, reason: string, ctx: TaskContext): Promise<void>;
 };
 
+export type TaskDefinition<Name extends string = string, Schema extends z.ZodType = z.ZodType> = CatalogEntry<
+  Name,
+  Schema
+> &
+  TaskHandlers<Schema>;
+
 export function defineTask<const Name extends string, Schema extends z.ZodType>(
-  definition: TaskDefinition<Name, Schema>,
+  entry: CatalogEntry<Name, Schema>,
+  handlers: TaskHandlers<Schema>,
 ): TaskDefinition<Name, Schema> {
-  if (!/^[a-z][a-z0-9_]*__[a-z][a-z0-9_]*$/.test(definition.name)) {
-    throw new Error(`task name ${definition.name} must look like entity__verb`);
-  }
-  if (!Number.isInteger(definition.maxAttempts) || definition.maxAttempts < 1) {
-    throw new Error(`task ${definition.name} needs an explicit maxAttempts >= 1`);
-  }
-  return definition;
+  return { ...entry, ...handlers };
 }

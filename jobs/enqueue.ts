@@ -1,7 +1,8 @@
-// Enqueue a job on the caller's transaction: the intent row and its job commit or roll back together.
+// Enqueue a job on the caller's transaction: the intent row and its job commit or roll back together. Reads the job
+// catalog (jobs/catalog.ts), never the task registry: the web side must not load the worker's code.
 import type { z } from "zod";
 import { buildSlotQueue } from "@/jobs/build-slots";
-import { type TaskName, tasks } from "@/jobs/tasks";
+import { catalog, type TaskName } from "@/jobs/catalog";
 import type { Tx } from "@/lib/db";
 
 export type EnqueueOptions = {
@@ -16,17 +17,17 @@ export type EnqueueOptions = {
 export async function enqueue<Name extends TaskName>(
   tx: Tx,
   task: Name,
-  payload: z.input<(typeof tasks)[Name]["payload"]>,
+  payload: z.input<(typeof catalog)[Name]["payload"]>,
   options: EnqueueOptions = {},
 ): Promise<void> {
-  const definition = tasks[task];
+  const definition = catalog[task];
   // Validate on the way in too: a bad payload is the caller's bug and must fail the caller's transaction.
   const parsed = definition.payload.parse(payload);
   // Builds go to one of their team's build slots (jobs/build-slots.ts), whoever enqueues them.
   const queue =
     options.queue ??
     (task === "deployment__build"
-      ? await buildSlotQueue(tx, tasks.deployment__build.payload.parse(payload).deploymentId)
+      ? await buildSlotQueue(tx, catalog.deployment__build.payload.parse(payload).deploymentId)
       : definition.queue) ??
     null;
   await tx.$executeRaw`SELECT graphile_worker.add_job(
@@ -38,4 +39,12 @@ export async function enqueue<Name extends TaskName>(
     job_key => ${options.jobKey ?? null}::text,
     priority => ${options.priority ?? null}::int
   )`;
+}
+
+/**
+ * Asks for a caddy__sync in the caller's transaction (e.g. with the rename that changes a hostname). Pending syncs
+ * share one job key and collapse into one: each renders the latest state anyway.
+ */
+export async function requestRoutingSync(tx: Tx): Promise<void> {
+  await enqueue(tx, "caddy__sync", {}, { jobKey: "caddy-sync" });
 }

@@ -5,6 +5,7 @@ import { type JobHelpers, runOnce } from "graphile-worker";
 import pino from "pino";
 import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
 import { enqueue } from "@/jobs/enqueue";
 import { buildTaskList, giveUpReason, startWorker, wrapTask } from "@/jobs/runner";
@@ -46,6 +47,18 @@ describe("task registry", () => {
       expect(definition.maxAttempts).toBeGreaterThanOrEqual(1);
     }
   });
+
+  it("lists exactly the catalog's tasks, each run with its catalog entry's payload, attempts and queue", () => {
+    // enqueue validates and queues with the catalog entry and the worker runs the task: they must be the same.
+    expect(Object.keys(catalog).sort()).toEqual(Object.keys(tasks).sort());
+    for (const [name, definition] of Object.entries(tasks)) {
+      const entry = catalog[name as keyof typeof catalog];
+      expect(entry.name).toBe(name);
+      expect(definition.payload).toBe(entry.payload);
+      expect(definition.maxAttempts).toBe(entry.maxAttempts);
+      expect(definition.queue).toBe(entry.queue);
+    }
+  });
 });
 
 describe("platform__ping through the queue", () => {
@@ -76,15 +89,15 @@ describe("platform__ping through the queue", () => {
 describe("wrapTask", () => {
   const failing = (error: unknown) => {
     const onGiveUp = vi.fn(async () => {});
-    const definition = defineTask({
-      name: "test__fail",
-      payload: z.strictObject({ n: z.number() }),
-      maxAttempts: 3,
-      run: async () => {
-        throw error;
+    const definition = defineTask(
+      { name: "test__fail", payload: z.strictObject({ n: z.number() }), maxAttempts: 3 },
+      {
+        run: async () => {
+          throw error;
+        },
+        onGiveUp,
       },
-      onGiveUp,
-    });
+    );
     return { task: wrapTask(definition, { db: getDb(), log, workerId: "w" }), onGiveUp };
   };
 

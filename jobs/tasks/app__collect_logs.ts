@@ -1,17 +1,13 @@
 // Copies what an app's live containers printed into its runtime log file (lib/engine/app-logs.ts). Asked for by
 // the logs endpoint on each poll (job key per app: polls while one is pending collapse into it), so logs are only
 // fetched while someone is reading them, and the request itself never runs podman.
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
-import { getEnv } from "@/lib/env";
 import { collectAppLogs } from "@/lib/engine/app-logs";
-import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
+import { getEnv } from "@/lib/env";
+import { getInfra, MissingExecutableError } from "@/lib/services/infra";
 
-export const appCollectLogs = defineTask({
-  name: "app__collect_logs",
-  payload: z.strictObject({ appId: z.uuid() }),
-  // The next poll asks again: a retry would only fetch what that one fetches anyway.
-  maxAttempts: 1,
+export const appCollectLogs = defineTask(catalog.app__collect_logs, {
   async run({ appId }, { db, log }) {
     let podman: ReturnType<ReturnType<typeof getInfra>["podman"]>;
     try {

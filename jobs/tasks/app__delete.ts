@@ -3,16 +3,16 @@
 // starting containers meanwhile.
 import fs from "node:fs/promises";
 import type { Logger } from "pino";
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
+import { appLogCursorPath, appLogPath, buildWorkspace, deploymentLogPath } from "@/lib/data-paths";
 import type { Db } from "@/lib/db";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
+import { routingConfigFromEnv, syncRouting } from "@/lib/engine/routing";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { CaddyError } from "@/lib/infra/caddy";
-import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
-import { appLogCursorPath, appLogPath, buildWorkspace, deploymentLogPath } from "@/lib/platform/paths";
-import { routingConfigFromEnv, syncRouting } from "@/lib/engine/routing";
+import { getInfra, MissingExecutableError } from "@/lib/services/infra";
 
 /** The app is "deleting", which the routing config leaves out: a sync removes its route. */
 async function removeRoute(db: Db, log: Logger): Promise<void> {
@@ -24,10 +24,7 @@ async function removeRoute(db: Db, log: Logger): Promise<void> {
   }
 }
 
-export const appDelete = defineTask({
-  name: "app__delete",
-  payload: z.strictObject({ operationId: z.uuid(), appId: z.uuid() }),
-  maxAttempts: 10,
+export const appDelete = defineTask(catalog.app__delete, {
   async run({ operationId, appId }, { db, log }) {
     if (!(await claimOperation(db, operationId))) return;
     const app = await db.app.findUnique({

@@ -1,10 +1,9 @@
 // start, stop, restart, rollback and scale of an app (lib/domain/lifecycle.ts writes the intent), carried out by the
 // release engine in the app's queue, so they never overlap a deployment's release.
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
+import { readinessDepsFromEnv, readinessProblem } from "@/lib/checks/readiness";
 import { failOperation } from "@/lib/domain/operations";
-import { LIFECYCLE_ACTIONS } from "@/lib/platform/lifecycle-actions";
-import { readinessDepsFromEnv, readinessProblem } from "@/lib/platform/readiness";
 import {
   asRetryableFailure,
   giveUpRelease,
@@ -13,15 +12,7 @@ import {
   runLifecycle,
 } from "@/lib/engine/release";
 
-export const appLifecycle = defineTask({
-  name: "app__lifecycle",
-  payload: z.strictObject({
-    operationId: z.uuid(),
-    appId: z.uuid(),
-    action: z.enum(LIFECYCLE_ACTIONS),
-    deploymentId: z.uuid().optional(),
-  }),
-  maxAttempts: 3,
+export const appLifecycle = defineTask(catalog.app__lifecycle, {
   async run(payload, ctx) {
     let deps: ReturnType<typeof releaseDepsFromEnv>;
     try {

@@ -2,23 +2,15 @@
 // a release: an app renamed, deleted, its health check path changed. Releases call syncRouting themselves, inside
 // their traffic switch. Enqueued with job key "caddy-sync" (pending syncs collapse into one: each renders the
 // latest state anyway) in the "caddy" queue.
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
-import { enqueue } from "@/jobs/enqueue";
-import type { Tx } from "@/lib/db";
 import { failOperation, succeedOperation } from "@/lib/domain/operations";
+import { routingConfigFromEnv, syncRouting } from "@/lib/engine/routing";
 import { AppError } from "@/lib/errors";
 import { CaddyError } from "@/lib/infra/caddy";
-import { getInfra } from "@/lib/platform/infra";
-import { routingConfigFromEnv, syncRouting } from "@/lib/engine/routing";
+import { getInfra } from "@/lib/services/infra";
 
-export const caddySync = defineTask({
-  name: "caddy__sync",
-  queue: "caddy",
-  payload: z.strictObject({ operationId: z.uuid().optional() }),
-  // graphile-worker waits e^attempt seconds between attempts: ten span a few hours, time for an operator to bring a
-  // stopped Caddy back. Each attempt also retries the load itself with a short backoff (applyCaddyConfig).
-  maxAttempts: 10,
+export const caddySync = defineTask(catalog.caddy__sync, {
   async run({ operationId }, { db, log }) {
     let result: Awaited<ReturnType<typeof syncRouting>>;
     try {
@@ -36,8 +28,3 @@ export const caddySync = defineTask({
     if (operationId) await failOperation(db, operationId, reason);
   },
 });
-
-/** Asks for a sync in the caller's transaction (e.g. with the rename that changes a hostname). */
-export async function requestRoutingSync(tx: Tx): Promise<void> {
-  await enqueue(tx, "caddy__sync", {}, { jobKey: "caddy-sync" });
-}

@@ -8,7 +8,7 @@
 import { createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask, type TaskContext } from "@/jobs/define";
 import { enqueue } from "@/jobs/enqueue";
 import { appQueue } from "@/jobs/queues";
@@ -18,14 +18,14 @@ import { vetContainerfile } from "@/lib/build/containerfile-policy/vet";
 import { type BuildPlan, detectPlan, fsSourceTree, planToJson } from "@/lib/build/plan";
 import { fetchGitSource } from "@/lib/build/source-git";
 import { extractTarball } from "@/lib/build/source-tarball";
+import { probeBaseImage, readinessDepsFromEnv, readinessProblem } from "@/lib/checks/readiness";
+import { buildWorkspace, deploymentLogPath, uploadPath } from "@/lib/data-paths";
 import { endPhases, enterPhase, type PhaseName, parsePhases } from "@/lib/domain/deployment-phases";
 import { claimOperation, failOperation } from "@/lib/domain/operations";
 import { defaultPythonVersion, getEnv } from "@/lib/env";
 import type { Deployment } from "@/lib/generated/prisma/client";
 import { toResourceName } from "@/lib/infra/podman";
-import { getInfra } from "@/lib/platform/infra";
-import { buildWorkspace, deploymentLogPath, uploadPath } from "@/lib/platform/paths";
-import { probeBaseImage, readinessDepsFromEnv, readinessProblem } from "@/lib/platform/readiness";
+import { getInfra } from "@/lib/services/infra";
 
 const CANCEL_POLL_MS = 2_000;
 const LOG_TAIL_LINES = 25;
@@ -144,10 +144,7 @@ async function hostScrubber(hostPaths: {
   });
 }
 
-export const deploymentBuild = defineTask({
-  name: "deployment__build",
-  payload: z.strictObject({ deploymentId: z.uuid(), operationId: z.uuid() }),
-  maxAttempts: 3,
+export const deploymentBuild = defineTask(catalog.deployment__build, {
   async run({ deploymentId, operationId }, ctx) {
     const { db, log } = ctx;
     const deployment = await db.deployment.findUnique({ where: { id: deploymentId }, include: { app: true } });

@@ -3,11 +3,10 @@
 // transaction that marks the build done, into the app's queue, and finishes the deployment's operation.
 import fs from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask, type TaskContext } from "@/jobs/define";
-import { getEnv } from "@/lib/env";
-import { deploymentLogPath } from "@/lib/platform/paths";
-import { readinessDepsFromEnv, readinessProblem } from "@/lib/platform/readiness";
+import { readinessDepsFromEnv, readinessProblem } from "@/lib/checks/readiness";
+import { deploymentLogPath } from "@/lib/data-paths";
 import {
   asRetryableFailure,
   giveUpRelease,
@@ -16,6 +15,7 @@ import {
   releaseDeployment,
   releaseDepsFromEnv,
 } from "@/lib/engine/release";
+import { getEnv } from "@/lib/env";
 
 /**
  * An unready host (no sandbox runtime, Caddy down) fails a release that has not switched yet at once, with what to
@@ -39,11 +39,7 @@ async function failedFastOnUnreadyHost(
   return true;
 }
 
-export const deploymentRelease = defineTask({
-  name: "deployment__release",
-  payload: z.strictObject({ deploymentId: z.uuid(), operationId: z.uuid() }),
-  // Each attempt resumes where the last one stopped; three covers a worker restart and a podman hiccup.
-  maxAttempts: 3,
+export const deploymentRelease = defineTask(catalog.deployment__release, {
   async run(payload, ctx) {
     let deps: ReturnType<typeof releaseDepsFromEnv>;
     try {

@@ -1,15 +1,12 @@
 // Sends one queued email through SMTP_URL with nodemailer, then wipes its body.
 import nodemailer from "nodemailer";
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
 import { decryptSecret } from "@/lib/crypto";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 
-export const emailSend = defineTask({
-  name: "email__send",
-  payload: z.strictObject({ emailId: z.uuid() }),
-  maxAttempts: 8,
+export const emailSend = defineTask(catalog.email__send, {
   async run({ emailId }, { db, log }) {
     const email = await db.outboundEmail.findUnique({ where: { id: emailId } });
     if (!email || email.sentAt) return;

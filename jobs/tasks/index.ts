@@ -1,4 +1,8 @@
-// The task registry: one entry per file in jobs/tasks, keyed by its name (a test keeps the two in step).
+// The task registry: one entry per file in jobs/tasks, keyed by its name, each built from its entry in the catalog
+// (jobs/catalog.ts); the `satisfies` below and jobs/runner.test.ts keep files, registry and catalog in step. Only the
+// runner side (jobs/runner.ts, jobs/worker.ts, tests, benchmarks) imports this: it loads every task's code.
+import type { Catalog, TaskName } from "@/jobs/catalog";
+import type { TaskDefinition } from "@/jobs/define";
 import { appCollectLogs } from "@/jobs/tasks/app__collect_logs";
 import { appDelete } from "@/jobs/tasks/app__delete";
 import { appLifecycle } from "@/jobs/tasks/app__lifecycle";
@@ -41,7 +45,7 @@ export const tasks = {
   [tenantRedisProvision.name]: tenantRedisProvision,
   [tenantRedisRotate.name]: tenantRedisRotate,
   [tenantServicesSweep.name]: tenantServicesSweep,
-} as const;
+} as const satisfies { [Name in TaskName]: TaskDefinition<Name, Catalog[Name]["payload"]> };
 
 export type Tasks = typeof tasks;
-export type TaskName = keyof Tasks;
+export type { TaskName };

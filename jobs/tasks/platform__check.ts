@@ -1,16 +1,12 @@
-// Runs the host readiness checks of `manage check` (lib/platform/check.ts) in the worker, for the instance admin's
+// Runs the host readiness checks of `manage check` (lib/checks/check.ts) in the worker, for the instance admin's
 // host page (lib/domain/host-checks.ts), and stores the report. Idempotent: one report per operation (upsert).
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
+import { runChecks } from "@/lib/checks/check";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { getEnv } from "@/lib/env";
-import { runChecks } from "@/lib/platform/check";
 
-export const platformCheck = defineTask({
-  name: "platform__check",
-  payload: z.strictObject({ operationId: z.uuid() }),
-  // The checks report failures instead of throwing; a second attempt covers a worker restart.
-  maxAttempts: 2,
+export const platformCheck = defineTask(catalog.platform__check, {
   async run({ operationId }, { db, log }) {
     if (!(await claimOperation(db, operationId))) return;
     const env = getEnv();

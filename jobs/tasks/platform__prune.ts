@@ -1,21 +1,17 @@
 // Periodic housekeeping (crontab): forgets old heartbeats, expired rate-limit windows and sign-in tokens, sent mail,
 // revoked and expired portal sessions;
 // removes app images no rollback will need (lib/engine/reconcile.ts, TUSSILAGO_KEEP_IMAGES).
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
 import { pruneUserSessions } from "@/lib/auth/user-sessions";
+import { pruneImages } from "@/lib/engine/reconcile";
 import { getEnv } from "@/lib/env";
 import type { Podman } from "@/lib/infra/podman";
-import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
-import { pruneImages } from "@/lib/engine/reconcile";
+import { getInfra, MissingExecutableError } from "@/lib/services/infra";
 
 const HEARTBEAT_RETENTION_MS = 24 * 60 * 60 * 1000;
 
-export const platformPrune = defineTask({
-  name: "platform__prune",
-  // Cron jobs carry graphile-worker's `_cron` descriptor and nothing else.
-  payload: z.object({ _cron: z.object({ ts: z.string(), backfilled: z.boolean().optional() }).optional() }),
-  maxAttempts: 3,
+export const platformPrune = defineTask(catalog.platform__prune, {
   async run(_payload, { db, log }) {
     const cutoff = new Date(Date.now() - HEARTBEAT_RETENTION_MS);
     const removed = await db.workerHeartbeat.deleteMany({ where: { beatAt: { lt: cutoff } } });

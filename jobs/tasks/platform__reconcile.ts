@@ -2,21 +2,15 @@
 // removed, missing replicas of running apps restarted, Caddy re-synced when it lost its config. From the crontab
 // every few minutes and once at worker start; one at a time (its own queue), and a pending run absorbs new requests
 // (job key), so a burst of triggers costs one pass.
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
-import { getInfra, MissingExecutableError } from "@/lib/platform/infra";
 import { reconcile } from "@/lib/engine/reconcile";
 import { routingConfigFromEnv } from "@/lib/engine/routing";
+import { getInfra, MissingExecutableError } from "@/lib/services/infra";
 
 export const RECONCILE_JOB_KEY = "platform-reconcile";
 
-export const platformReconcile = defineTask({
-  name: "platform__reconcile",
-  queue: "platform-reconcile",
-  // Cron jobs carry graphile-worker's `_cron` descriptor and nothing else.
-  payload: z.object({ _cron: z.object({ ts: z.string(), backfilled: z.boolean().optional() }).optional() }),
-  // The next scheduled run comes in a few minutes anyway.
-  maxAttempts: 2,
+export const platformReconcile = defineTask(catalog.platform__reconcile, {
   async run(_payload, { db, log }) {
     const infra = getInfra();
     let podman: ReturnType<typeof infra.podman> | null = null;

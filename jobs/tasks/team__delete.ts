@@ -1,16 +1,13 @@
 // Removes a team and everything it owns, after its owner confirmed. The team is already hidden (status deleting);
 // its apps are torn down by their own app__delete jobs (queued with the request) before this one goes on, then its
 // databases and Redis users, then the rows.
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
 import { removeTeamServices } from "@/jobs/tenant-services";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { AppError } from "@/lib/errors";
 
-export const teamDelete = defineTask({
-  name: "team__delete",
-  payload: z.strictObject({ operationId: z.uuid(), teamId: z.uuid() }),
-  maxAttempts: 10,
+export const teamDelete = defineTask(catalog.team__delete, {
   async run({ operationId, teamId }, { db, log }) {
     if (!(await claimOperation(db, operationId))) return;
     const team = await db.team.findUnique({ where: { id: teamId }, select: { status: true } });

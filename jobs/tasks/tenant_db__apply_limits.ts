@@ -1,18 +1,14 @@
 // Applies a database's limits after a change (changeDatabaseLimits): CONNECTION LIMIT on the role and its defaults
 // for statement_timeout and idle_in_transaction_session_timeout. It runs the whole, idempotent provisioning with the
 // row's current values, so several changes in a row converge on the newest and nothing else drifts meanwhile.
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
 import { errorFields, finalReason, openPassword, requirePostgres } from "@/jobs/tenant-services";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { provisionTenantDatabase } from "@/lib/infra/tenant-postgres";
-import { syncTenantPgBouncer } from "@/lib/platform/tenant-services-pgbouncer";
+import { syncTenantPgBouncer } from "@/lib/services/tenant-services-pgbouncer";
 
-export const tenantDbApplyLimits = defineTask({
-  name: "tenant_db__apply_limits",
-  payload: z.strictObject({ databaseId: z.uuid(), operationId: z.uuid() }),
-  maxAttempts: 8,
-  queue: "tenant_db",
+export const tenantDbApplyLimits = defineTask(catalog.tenant_db__apply_limits, {
   async run({ databaseId, operationId }, { db, log }) {
     if (!(await claimOperation(db, operationId))) return;
     const row = await db.tenantDatabase.findUnique({ where: { id: databaseId } });

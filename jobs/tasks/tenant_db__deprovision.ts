@@ -1,17 +1,13 @@
 // Removes a tenant database: ends its sessions, drops the database and the role (tenant-postgres.ts, idempotent),
 // then the row. Whatever an earlier attempt already removed counts as done.
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
 import { errorFields, finalReason, requirePostgres } from "@/jobs/tenant-services";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { deprovisionTenantDatabase } from "@/lib/infra/tenant-postgres";
-import { syncTenantPgBouncer } from "@/lib/platform/tenant-services-pgbouncer";
+import { syncTenantPgBouncer } from "@/lib/services/tenant-services-pgbouncer";
 
-export const tenantDbDeprovision = defineTask({
-  name: "tenant_db__deprovision",
-  payload: z.strictObject({ databaseId: z.uuid(), operationId: z.uuid() }),
-  maxAttempts: 10,
-  queue: "tenant_db",
+export const tenantDbDeprovision = defineTask(catalog.tenant_db__deprovision, {
   async run({ databaseId, operationId }, { db, log }) {
     if (!(await claimOperation(db, operationId))) return;
     const row = await db.tenantDatabase.findUnique({ where: { id: databaseId } });

@@ -1,19 +1,17 @@
 // Creates a tenant database on the tenant PostgreSQL: role, settings, database, privileges (tenant-postgres.ts).
 // Each step is look-then-act, so a retry after a crash at any point converges on the same result; the password was
 // sealed into the row before this job was queued, so every attempt applies the same one.
-import { z } from "zod";
+import { catalog, type TaskPayload } from "@/jobs/catalog";
 import { defineTask, type TaskContext } from "@/jobs/define";
 import { errorFields, finalReason, openPassword, requirePostgres } from "@/jobs/tenant-services";
 import { requestSystemRestart } from "@/lib/domain/lifecycle";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { runTenantProvisionSteps, TENANT_PROVISION_STEPS, type TenantProvisionStep } from "@/lib/infra/tenant-postgres";
-import { syncTenantPgBouncer } from "@/lib/platform/tenant-services-pgbouncer";
-
-const payload = z.strictObject({ databaseId: z.uuid(), operationId: z.uuid() });
+import { syncTenantPgBouncer } from "@/lib/services/tenant-services-pgbouncer";
 
 /** The task's work, with the steps injectable so tests can interrupt a provision after any step. */
 export async function provisionTenantDb(
-  { databaseId, operationId }: z.output<typeof payload>,
+  { databaseId, operationId }: TaskPayload<"tenant_db__provision">,
   ctx: TaskContext,
   options: { steps?: readonly TenantProvisionStep[] } = {},
 ): Promise<void> {
@@ -78,13 +76,7 @@ export async function provisionTenantDb(
   jobLog.info("tenant database provisioned");
 }
 
-export const tenantDbProvision = defineTask({
-  name: "tenant_db__provision",
-  payload,
-  // About half an hour of backoff: long enough to ride out a restart of the tenant server.
-  maxAttempts: 8,
-  // One tenant_db job at a time: a deprovision never runs while a provision of the same database is mid-step.
-  queue: "tenant_db",
+export const tenantDbProvision = defineTask(catalog.tenant_db__provision, {
   run: (input, ctx) => provisionTenantDb(input, ctx),
   async onGiveUp({ databaseId, operationId }, reason, { db }) {
     await db.tenantDatabase.updateMany({

@@ -1,20 +1,16 @@
 // Applies the password the domain sealed into the row: converges the whole database first (so a failed one is
 // repaired too), then sets the password and ends every session of the role, so the old password stops working.
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
 import { errorFields, finalReason, openPassword, requirePostgres } from "@/jobs/tenant-services";
 import { requestSystemRestart } from "@/lib/domain/lifecycle";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { provisionTenantDatabase, rotateTenantPassword } from "@/lib/infra/tenant-postgres";
-import { syncTenantPgBouncer } from "@/lib/platform/tenant-services-pgbouncer";
+import { syncTenantPgBouncer } from "@/lib/services/tenant-services-pgbouncer";
 
 const ROTATABLE = ["ready", "failed"] as const;
 
-export const tenantDbRotate = defineTask({
-  name: "tenant_db__rotate",
-  payload: z.strictObject({ databaseId: z.uuid(), operationId: z.uuid() }),
-  maxAttempts: 8,
-  queue: "tenant_db",
+export const tenantDbRotate = defineTask(catalog.tenant_db__rotate, {
   async run({ databaseId, operationId }, { db, log }) {
     if (!(await claimOperation(db, operationId))) return;
     const row = await db.tenantDatabase.findUnique({ where: { id: databaseId } });

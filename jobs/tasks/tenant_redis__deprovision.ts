@@ -1,16 +1,12 @@
 // Removes a tenant's Redis user (which also disconnects its clients) and every key under its prefix, then the row.
 // Each step tolerates an earlier partial run.
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
 import { errorFields, finalReason, requireRedis } from "@/jobs/tenant-services";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { deprovisionTenantRedis } from "@/lib/infra/tenant-redis";
 
-export const tenantRedisDeprovision = defineTask({
-  name: "tenant_redis__deprovision",
-  payload: z.strictObject({ redisId: z.uuid(), operationId: z.uuid() }),
-  maxAttempts: 10,
-  queue: "tenant_redis",
+export const tenantRedisDeprovision = defineTask(catalog.tenant_redis__deprovision, {
   async run({ redisId, operationId }, { db, log }) {
     if (!(await claimOperation(db, operationId))) return;
     const row = await db.tenantRedis.findUnique({ where: { id: redisId } });

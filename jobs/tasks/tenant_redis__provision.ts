@@ -1,20 +1,14 @@
 // Creates a tenant's Redis ACL user on the tenant Redis server (tenant-redis.ts): one SETUSER with the full rule set,
 // verified with ACL DRYRUN, then ACL SAVE. Running it again converges on the same user; the password was sealed into
 // the row before this job was queued, so every attempt applies the same one.
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
 import { errorFields, finalReason, openPassword, requireRedis } from "@/jobs/tenant-services";
 import { requestSystemRestart } from "@/lib/domain/lifecycle";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { provisionTenantRedis } from "@/lib/infra/tenant-redis";
 
-export const tenantRedisProvision = defineTask({
-  name: "tenant_redis__provision",
-  payload: z.strictObject({ redisId: z.uuid(), operationId: z.uuid() }),
-  // About half an hour of backoff: long enough to ride out a restart of the tenant server.
-  maxAttempts: 8,
-  // One tenant_redis job at a time: a deprovision never races a provision of the same user.
-  queue: "tenant_redis",
+export const tenantRedisProvision = defineTask(catalog.tenant_redis__provision, {
   async run({ redisId, operationId }, { db, log }) {
     if (!(await claimOperation(db, operationId))) return;
     const row = await db.tenantRedis.findUnique({ where: { id: redisId } });

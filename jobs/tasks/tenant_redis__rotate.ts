@@ -1,6 +1,6 @@
 // Applies the password the domain sealed into the row: re-creates the user if a failed provisioning left none, then
 // replaces the password and disconnects every client, so nothing authenticated with the old one survives.
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
 import { errorFields, finalReason, openPassword, requireRedis } from "@/jobs/tenant-services";
 import { requestSystemRestart } from "@/lib/domain/lifecycle";
@@ -9,11 +9,7 @@ import { provisionTenantRedis, rotateTenantRedisPassword } from "@/lib/infra/ten
 
 const ROTATABLE = ["ready", "failed"] as const;
 
-export const tenantRedisRotate = defineTask({
-  name: "tenant_redis__rotate",
-  payload: z.strictObject({ redisId: z.uuid(), operationId: z.uuid() }),
-  maxAttempts: 8,
-  queue: "tenant_redis",
+export const tenantRedisRotate = defineTask(catalog.tenant_redis__rotate, {
   async run({ redisId, operationId }, { db, log }) {
     if (!(await claimOperation(db, operationId))) return;
     const row = await db.tenantRedis.findUnique({ where: { id: redisId } });

@@ -9,14 +9,14 @@
 // its resources: their own jobs handle them. The tenant servers must be this installation's alone: a `t_<hex>` of
 // another installation sharing the server would look like an orphan here.
 import type { Logger } from "pino";
-import { z } from "zod";
+import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
 import { errorFields } from "@/jobs/tenant-services";
 import type { Db } from "@/lib/db";
 import { deprovisionTenantDatabase, listTenantResourceIds } from "@/lib/infra/tenant-postgres";
 import { deprovisionTenantRedis, listTenantRedisResourceIds, type TenantRedisAdmin } from "@/lib/infra/tenant-redis";
-import { tenantPostgresConfig, tenantRedisConfig } from "@/lib/platform/tenant-services";
-import { syncTenantPgBouncer } from "@/lib/platform/tenant-services-pgbouncer";
+import { tenantPostgresConfig, tenantRedisConfig } from "@/lib/services/tenant-services";
+import { syncTenantPgBouncer } from "@/lib/services/tenant-services-pgbouncer";
 
 export type SweepInput = {
   db: Db;
@@ -83,11 +83,7 @@ export async function sweepTenantOrphans(input: SweepInput): Promise<SweepResult
   return result;
 }
 
-export const tenantServicesSweep = defineTask({
-  name: "tenant_services__sweep",
-  // Cron jobs carry graphile-worker's `_cron` descriptor and nothing else.
-  payload: z.object({ _cron: z.object({ ts: z.string(), backfilled: z.boolean().optional() }).optional() }),
-  maxAttempts: 3,
+export const tenantServicesSweep = defineTask(catalog.tenant_services__sweep, {
   async run(_payload, { db, log }) {
     const redis = tenantRedisConfig();
     const result = await sweepTenantOrphans({

@@ -1,7 +1,6 @@
 // Apps: create, list, show, change settings, delete (asynchronous). Names are DNS labels, unique per team.
-import { enqueue } from "@/jobs/enqueue";
+import { enqueue, requestRoutingSync } from "@/jobs/enqueue";
 import { appQueue } from "@/jobs/queues";
-import { requestRoutingSync } from "@/jobs/tasks/caddy__sync";
 import { validateGitRef, validateGitUrl } from "@/lib/build/source-git";
 import type { Db } from "@/lib/db";
 import { type AppSettingsInput, appName, appSettings } from "@/lib/domain/app-rules";
