@@ -1,8 +1,8 @@
 // `npm start` / `npm run dev`: one supervised process tree.
 //   1. the embedded PostgreSQL when no DATABASE_URL is set, 2. migrations, 3. the tenant PostgreSQL and Redis when
 //   not configured (lib/services/tenant-services-start.ts), 4. a production build when the sources changed since the
-//   last one, 5. the web server (scripts/web-server.ts: Next.js in production or development mode behind our own
-//   node:http server) and 6. the worker.
+//   last one (skipped with --no-build), 5. the web server (scripts/web-server.ts: Next.js in production or
+//   development mode behind our own node:http server) and 6. the worker.
 // Ctrl-C or SIGTERM stops everything in order; a child that dies is reported and the supervisor exits 1.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -22,6 +22,9 @@ import { webServerArgs } from "@/lib/services/web-server";
 
 const env = loadEnvOrExit();
 const dev = process.argv.includes("--dev");
+// Serve the existing production build as it is: a second instance in the same working tree (the e2e suite's) must
+// not rebuild .next while the first one serves it.
+const noBuild = process.argv.includes("--no-build");
 const root = fileURLToPath(new URL("..", import.meta.url));
 const require = createRequire(import.meta.url);
 const log = logger({ component: "supervisor" });
@@ -153,7 +156,8 @@ async function main(): Promise<void> {
       // TENANT_PG_ADMIN_URL, and TENANT_REDIS_ADMIN_URL unless Redis is unavailable: lib/env reads them.
       ...started.env,
     };
-    if (!dev) await buildIfNeeded(childEnv, pretty);
+    if (!dev && !noBuild) await buildIfNeeded(childEnv, pretty);
+    else if (noBuild) log.info("--no-build: serving the existing build of the portal");
     if (stopping) return;
 
     const port = String(env.port);
