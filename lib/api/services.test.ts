@@ -375,6 +375,31 @@ describe("databases API", () => {
     expect(await same.json()).not.toHaveProperty("operation");
   });
 
+  it("PATCH with appId and limits applies both or neither: a refused limit change leaves the app unattached", async () => {
+    const app = await getDb().app.create({ data: { teamId: fresh.team.id, name: uniqueName("app") } });
+    const { database } = await createDatabaseThroughApi(fresh.write);
+    const patch = (body: unknown) =>
+      call(patchDatabaseRoute, `/api/v1/databases/${database.id}`, {
+        method: "PATCH",
+        token: fresh.write,
+        params: { id: database.id },
+        body,
+      });
+
+    // Still provisioning: limits cannot change yet (409), so the attachment in the same request must not happen.
+    expect((await patch({ appId: app.id, limits: { connectionLimit: 7 } })).status).toBe(409);
+    const unchanged = await getDb().tenantDatabase.findUniqueOrThrow({ where: { id: database.id } });
+    expect(unchanged.appId).toBeNull();
+    expect(await getDb().auditEvent.count({ where: { targetId: database.id, action: "database.attached" } })).toBe(0);
+
+    await getDb().tenantDatabase.update({ where: { id: database.id }, data: { status: "ready" } });
+    const both = await patch({ appId: app.id, limits: { connectionLimit: 7 } });
+    expect(both.status).toBe(202);
+    const body = (await both.json()) as { database: { appId: string; limits: { connectionLimit: number } } };
+    expect(body.database.appId).toBe(app.id);
+    expect(body.database.limits.connectionLimit).toBe(7);
+  });
+
   it("rotate answers 202 on a ready database and 409 while it is provisioning", async () => {
     const { database } = await createDatabaseThroughApi(fresh.write);
     const rotate = () =>

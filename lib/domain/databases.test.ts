@@ -130,6 +130,29 @@ describe("rules", () => {
     expect(await codeOf(createDatabase(getDb(), team.admin, { name: name() }))).toBe("quota_exceeded");
   });
 
+  it("attaches and changes limits in one transaction: a limit over the quota leaves the app unattached", async () => {
+    const team = await teamWithRoles();
+    await getDb().teamQuota.create({ data: { teamId: team.teamId, dbConnections: 30 } });
+    const app = await getDb().app.create({ data: { teamId: team.teamId, name: name("app") } });
+    const { database } = await createDatabase(getDb(), team.admin, { name: name(), limits: { connectionLimit: 5 } });
+    await getDb().tenantDatabase.update({ where: { id: database.id }, data: { status: "ready" } });
+
+    const over = updateDatabase(getDb(), team.admin, database.id, { appId: app.id, limits: { connectionLimit: 31 } });
+    expect(await codeOf(over)).toBe("quota_exceeded");
+    const row = await getDb().tenantDatabase.findUniqueOrThrow({ where: { id: database.id } });
+    expect({ appId: row.appId, connectionLimit: row.connectionLimit }).toEqual({ appId: null, connectionLimit: 5 });
+
+    const { database: both, operation } = await updateDatabase(getDb(), team.admin, database.id, {
+      appId: app.id,
+      limits: { connectionLimit: 30 },
+    });
+    expect({ appId: both.appId, connectionLimit: both.limits.connectionLimit }).toEqual({
+      appId: app.id,
+      connectionLimit: 30,
+    });
+    expect(operation?.kind).toBe("database.limits");
+  });
+
   it("refuses to attach to an app that is being deleted", async () => {
     const team = await teamWithRoles();
     const app = await getDb().app.create({ data: { teamId: team.teamId, name: name("app"), status: "deleting" } });

@@ -143,97 +143,117 @@ export async function getDatabase(db: Db, ctx: Ctx, id: string): Promise<Databas
   return databaseView(row);
 }
 
-/** Attaches the database to an app of the team (`appId`), or detaches it (`null`). Takes effect at a restart. */
+export type DatabaseLimitsChange = z.input<typeof databaseLimitsChange>;
+
+/** What `PATCH /api/v1/databases/{id}` and the portal's forms change; a field left out stays as it is. */
+export type UpdateDatabaseInput = {
+  /** An app of the team to attach to, or null to detach. Takes effect when the app restarts. */
+  appId?: string | null;
+  limits?: DatabaseLimitsChange;
+};
+
+/**
+ * Attaches or detaches the database (`appId`) and changes its connection limit and role defaults (`limits`), in one
+ * transaction: a refused part (a quota, a database still provisioning) leaves the other undone too. New limits are
+ * written to the row and tenant_db__apply_limits converges the server to it (the operation); new sessions get them,
+ * open ones keep theirs until they reconnect. Nothing asynchronous to do: no operation (null).
+ */
 export async function updateDatabase(
   db: Db,
   ctx: Ctx,
   id: string,
-  input: { appId: string | null },
-): Promise<DatabaseView> {
+  input: UpdateDatabaseInput,
+): Promise<{ database: DatabaseView; operation: Operation | null }> {
   authorize(ctx, "databases:manage");
   checkId(id);
+  const change = input.limits === undefined ? undefined : parseOrInvalid(databaseLimitsChange, input.limits, "limits");
+  if (change) requireConfig();
   return await db.$transaction(async (tx) => {
+    // A raised connection limit is checked against the quotas: the team's row is locked before the database's.
+    if (change?.connectionLimit !== undefined) await lockTeamForQuota(tx, ctx.teamId);
     const before = await lockDatabase(tx, ctx, id);
     if (before.status === "deleting") throw busyConflict("database", before.status);
-    if (before.appId === input.appId) return databaseView(before);
-    if (input.appId) {
-      await lockAppForAttachment(tx, { teamId: ctx.teamId, appId: input.appId, kind: "database", serviceId: id });
+    if (change) {
+      if (before.status === "provisioning") throw busyConflict("database", before.status);
+      if (before.status !== "ready") {
+        throw new AppError("conflict", "The database is in a failed state; rotate its credentials to repair it first.");
+      }
     }
-    const row = await tx.tenantDatabase.update({ where: { id }, data: { appId: input.appId } });
-    await recordAudit(tx, ctx, {
-      action: input.appId ? "database.attached" : "database.detached",
-      target: { type: TARGET, id },
-      metadata: { appId: input.appId, previousAppId: before.appId },
-    });
-    // While provisioning there is nothing to inject yet: the app gets the variables once it is ready.
-    if (CREDENTIAL_STATUSES.some((status) => status === row.status)) {
-      await restartAppsForServiceChange(tx, ctx, [before.appId, input.appId]);
-    }
-    return databaseView(row);
+    const attached = input.appId === undefined ? before : await attachInTx(tx, ctx, before, input.appId);
+    if (!change) return { database: databaseView(attached), operation: null };
+    return await changeLimitsInTx(tx, ctx, attached, change);
   });
 }
 
-export type DatabaseLimitsChange = z.input<typeof databaseLimitsChange>;
-
-/**
- * Changes the connection limit and the role defaults (`statement_timeout`, `idle_in_transaction_session_timeout`)
- * of a ready database: the row first, then tenant_db__apply_limits converges the server to it. New sessions get the
- * new values; sessions already open keep theirs until they reconnect. Nothing changed: no operation (null).
- */
+/** Changes only the limits (the portal's limits form); see updateDatabase. */
 export async function changeDatabaseLimits(
   db: Db,
   ctx: Ctx,
   id: string,
   input: DatabaseLimitsChange,
 ): Promise<{ database: DatabaseView; operation: Operation | null }> {
-  authorize(ctx, "databases:manage");
-  checkId(id);
-  const change = parseOrInvalid(databaseLimitsChange, input, "limits");
-  requireConfig();
-  return await db.$transaction(async (tx) => {
-    // A raised connection limit is checked against the quotas: the team's row is locked before the database's.
-    if (change.connectionLimit !== undefined) await lockTeamForQuota(tx, ctx.teamId);
-    const before = await lockDatabase(tx, ctx, id);
-    if (before.status === "provisioning" || before.status === "deleting") throw busyConflict("database", before.status);
-    if (before.status !== "ready") {
-      throw new AppError("conflict", "The database is in a failed state; rotate its credentials to repair it first.");
-    }
-    const limits: DatabaseLimits = {
-      connectionLimit: change.connectionLimit ?? before.connectionLimit,
-      statementTimeoutMs: change.statementTimeoutMs ?? before.statementTimeoutMs,
-      idleInTransactionMs: change.idleInTransactionMs ?? before.idleInTransactionMs,
-    };
-    const previous: DatabaseLimits = {
-      connectionLimit: before.connectionLimit,
-      statementTimeoutMs: before.statementTimeoutMs,
-      idleInTransactionMs: before.idleInTransactionMs,
-    };
-    if (
-      limits.connectionLimit === previous.connectionLimit &&
-      limits.statementTimeoutMs === previous.statementTimeoutMs &&
-      limits.idleInTransactionMs === previous.idleInTransactionMs
-    ) {
-      return { database: databaseView(before), operation: null };
-    }
-    await enforceDatabaseQuota(tx, ctx.teamId, {
-      newLimit: limits.connectionLimit,
-      previousLimit: previous.connectionLimit,
-    });
-    const row = await tx.tenantDatabase.update({ where: { id }, data: limits });
-    const operation = await createOperation(tx, {
-      kind: "database.limits",
-      teamId: ctx.teamId,
-      target: { type: TARGET, id },
-      requestId: ctx.meta.requestId,
-    });
-    await enqueue(tx, "tenant_db__apply_limits", { databaseId: id, operationId: operation.id });
-    await recordAudit(tx, ctx, {
-      action: "database.limits_changed",
-      target: { type: TARGET, id },
-      metadata: { limits, previous },
-    });
-    return { database: databaseView(row), operation };
+  return await updateDatabase(db, ctx, id, { limits: input });
+}
+
+async function attachInTx(tx: Tx, ctx: Ctx, before: TenantDatabase, appId: string | null): Promise<TenantDatabase> {
+  if (before.appId === appId) return before;
+  const id = before.id;
+  if (appId) await lockAppForAttachment(tx, { teamId: ctx.teamId, appId, kind: "database", serviceId: id });
+  const row = await tx.tenantDatabase.update({ where: { id }, data: { appId } });
+  await recordAudit(tx, ctx, {
+    action: appId ? "database.attached" : "database.detached",
+    target: { type: TARGET, id },
+    metadata: { appId, previousAppId: before.appId },
   });
+  // While provisioning there is nothing to inject yet: the app gets the variables once it is ready.
+  if (CREDENTIAL_STATUSES.some((status) => status === row.status)) {
+    await restartAppsForServiceChange(tx, ctx, [before.appId, appId]);
+  }
+  return row;
+}
+
+async function changeLimitsInTx(
+  tx: Tx,
+  ctx: Ctx,
+  before: TenantDatabase,
+  change: z.output<typeof databaseLimitsChange>,
+): Promise<{ database: DatabaseView; operation: Operation | null }> {
+  const id = before.id;
+  const limits: DatabaseLimits = {
+    connectionLimit: change.connectionLimit ?? before.connectionLimit,
+    statementTimeoutMs: change.statementTimeoutMs ?? before.statementTimeoutMs,
+    idleInTransactionMs: change.idleInTransactionMs ?? before.idleInTransactionMs,
+  };
+  const previous: DatabaseLimits = {
+    connectionLimit: before.connectionLimit,
+    statementTimeoutMs: before.statementTimeoutMs,
+    idleInTransactionMs: before.idleInTransactionMs,
+  };
+  if (
+    limits.connectionLimit === previous.connectionLimit &&
+    limits.statementTimeoutMs === previous.statementTimeoutMs &&
+    limits.idleInTransactionMs === previous.idleInTransactionMs
+  ) {
+    return { database: databaseView(before), operation: null };
+  }
+  await enforceDatabaseQuota(tx, ctx.teamId, {
+    newLimit: limits.connectionLimit,
+    previousLimit: previous.connectionLimit,
+  });
+  const row = await tx.tenantDatabase.update({ where: { id }, data: limits });
+  const operation = await createOperation(tx, {
+    kind: "database.limits",
+    teamId: ctx.teamId,
+    target: { type: TARGET, id },
+    requestId: ctx.meta.requestId,
+  });
+  await enqueue(tx, "tenant_db__apply_limits", { databaseId: id, operationId: operation.id });
+  await recordAudit(tx, ctx, {
+    action: "database.limits_changed",
+    target: { type: TARGET, id },
+    metadata: { limits, previous },
+  });
+  return { database: databaseView(row), operation };
 }
 
 /**

@@ -66,7 +66,7 @@ export const createDatabaseAction = teamAction(
 export const attachDatabaseAction = teamAction(
   databaseInput.extend({ appId: appChoice }),
   async (input, { db, ctx }) => {
-    const database = await updateDatabase(db, ctx, input.databaseId, { appId: input.appId });
+    const { database } = await updateDatabase(db, ctx, input.databaseId, { appId: input.appId });
     refresh();
     return {
       status: "success",

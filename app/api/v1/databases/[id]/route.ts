@@ -7,7 +7,7 @@ import {
 } from "@/lib/api/endpoints/services";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
-import { changeDatabaseLimits, deleteDatabase, getDatabase, updateDatabase } from "@/lib/domain/databases";
+import { deleteDatabase, getDatabase, updateDatabase } from "@/lib/domain/databases";
 
 export const dynamic = "force-dynamic";
 
@@ -16,20 +16,13 @@ export const GET = handle(getDatabaseEndpoint, async ({ ctx, params }) => {
 });
 
 export const PATCH = handle(updateDatabaseEndpoint, async ({ ctx, params, body }) => {
-  let database = await getDatabase(getDb(), ctx, params.id);
-  if (body.appId !== undefined) database = await updateDatabase(getDb(), ctx, params.id, { appId: body.appId });
-  if (body.limits !== undefined) {
-    const changed = await changeDatabaseLimits(getDb(), ctx, params.id, body.limits);
-    database = changed.database;
-    if (changed.operation) {
-      return {
-        status: 202 as const,
-        body: { database: databaseJson(database), operation: operationJson(changed.operation) },
-        headers: { location: `/api/v1/operations/${changed.operation.id}` },
-      };
-    }
-  }
-  return { status: 200 as const, body: { database: databaseJson(database) } };
+  const { database, operation } = await updateDatabase(getDb(), ctx, params.id, body);
+  if (!operation) return { status: 200 as const, body: { database: databaseJson(database) } };
+  return {
+    status: 202 as const,
+    body: { database: databaseJson(database), operation: operationJson(operation) },
+    headers: { location: `/api/v1/operations/${operation.id}` },
+  };
 });
 
 export const DELETE = handle(deleteDatabaseEndpoint, async ({ ctx, params }) => {
