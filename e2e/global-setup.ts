@@ -3,33 +3,18 @@
 // email (a fake SMTP server, test/fake-smtp.ts) and single sign-on (a fake OIDC issuer, test/fake-oidc.ts). The
 // workers talk to the fake podman (test/fake-podman) and fake Caddy admin APIs (test/fake-caddy.ts), never to real
 // infrastructure.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FullConfig } from "@playwright/test";
+import { freePort, type LaunchedPlatform, launchPlatform } from "../scripts/launcher";
 import { startFakeCaddy } from "../test/fake-caddy";
 import { startFakeOidc } from "../test/fake-oidc";
 import { startFakeSmtp } from "../test/fake-smtp";
 
 const STARTUP_DEADLINE_MS = 5 * 60_000;
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address === "object" ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
 
 const FAKE_PODMAN = fileURLToPath(new URL("../test/fake-podman/fake-podman.mjs", import.meta.url));
 
@@ -59,34 +44,17 @@ async function installFakePodman(dir: string): Promise<string> {
   return wrapper;
 }
 
-async function waitForHealthy(url: string, child: ChildProcess, logFile: string): Promise<void> {
-  const deadline = Date.now() + STARTUP_DEADLINE_MS;
-  let delay = 250;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the platform exited with code ${child.exitCode}; see ${logFile}`);
-    try {
-      const response = await fetch(`${url}/api/health`);
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 2_000);
-  }
-  throw new Error(`the platform did not become healthy in time; see ${logFile}`);
-}
-
 type Platform = { baseUrl: string; podmanDir: string; stop: () => Promise<void> };
 
 /**
  * One platform instance: `scripts/start.ts` with its own data directory, free port, fake podman and fake Caddy.
- * Instances start one after the other: the first builds the portal when the sources changed, the next ones find the
- * build up to date and only start the web server (scripts/web-server.ts).
+ * Instances start one after the other: the first builds the portal when the sources changed, the next ones start with
+ * `build: false` (scripts/start.ts --no-build) and serve that build, never rebuilding .next while the first serves it.
  */
 async function startPlatform(
   name: string,
   port: number,
-  options: { host?: "127.0.0.1" | "localhost"; env?: Record<string, string> } = {},
+  options: { host?: "127.0.0.1" | "localhost"; env?: Record<string, string>; build?: boolean } = {},
 ): Promise<Platform> {
   const baseUrl = `http://${options.host ?? "127.0.0.1"}:${port}`;
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `tussilago-${name}-`));
@@ -97,47 +65,40 @@ async function startPlatform(
   const podmanPath = await installFakePodman(podmanDir);
   // Releases switch routes through Caddy's admin API; a Caddy on this machine's default port is not ours to change.
   const caddy = await startFakeCaddy();
-  const log = createWriteStream(logFile);
-  const { DATABASE_URL: _ignored, DATABASE_DIRECT_URL: _ignoredToo, ...inherited } = process.env;
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-    env: {
-      ...inherited,
-      TUSSILAGO_SECRET_KEY: randomBytes(32).toString("base64url"),
-      TUSSILAGO_DATA_DIR: dataDir,
-      // A prepared host's /etc/tussilago/host.env must not turn the e2e platform into a real one.
-      TUSSILAGO_HOST_CONFIG: "none",
-      // Every spec signs its people up and in from 127.0.0.1: the per-address limits are for real clients.
-      TUSSILAGO_PER_IP_RATE_LIMIT_SCALE: "1000",
-      PORT: String(port),
-      TUSSILAGO_PODMAN_PATH: podmanPath,
-      TUSSILAGO_CADDY_ADMIN: caddy.url,
-      // The address the specs use: links in pages and mails, and next-auth's redirects, are built on it.
-      TUSSILAGO_PUBLIC_URL: baseUrl,
-      LOG_LEVEL: "info",
-      ...options.env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-
-  const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    }
-    log.end();
+  const cleanupFiles = async () => {
     await caddy.close();
     await fs.rm(dataDir, { recursive: true, force: true });
     await fs.rm(podmanDir, { recursive: true, force: true });
   };
+  let platform: LaunchedPlatform;
   try {
-    await waitForHealthy(`http://127.0.0.1:${port}`, child, logFile);
+    platform = await launchPlatform({
+      dataDir,
+      port,
+      // A prepared host's /etc/tussilago/host.env must not turn the e2e platform into a real one.
+      hostConfig: "none",
+      build: options.build,
+      env: {
+        // Every spec signs its people up and in from 127.0.0.1: the per-address limits are for real clients.
+        TUSSILAGO_PER_IP_RATE_LIMIT_SCALE: "1000",
+        TUSSILAGO_PODMAN_PATH: podmanPath,
+        TUSSILAGO_CADDY_ADMIN: caddy.url,
+        // The address the specs use: links in pages and mails, and next-auth's redirects, are built on it.
+        TUSSILAGO_PUBLIC_URL: baseUrl,
+        ...options.env,
+      },
+      logFile,
+      truncateLog: true,
+      startupTimeoutMs: STARTUP_DEADLINE_MS,
+    });
   } catch (error) {
-    await stop();
+    await cleanupFiles();
     throw error;
   }
+  const stop = async () => {
+    await platform.stop();
+    await cleanupFiles();
+  };
   return { baseUrl, podmanDir, stop };
 }
 
@@ -175,6 +136,7 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
     cleanups.push(oidc.close);
     const providers = await startPlatform("e2e-auth", authPort, {
       host: "localhost",
+      build: false,
       env: {
         SMTP_URL: smtp.url,
         SMTP_FROM: "Tussilago E2E <no-reply@tussilago.test>",
