@@ -5,6 +5,7 @@ import { enqueue } from "@/jobs/enqueue";
 import { baseImageFor } from "@/lib/build/containerfile";
 import { podmanCveChecks } from "@/lib/checks/podman-cves";
 import { probeBaseImage, probeCaddy, probePodman, readinessDepsFromEnv } from "@/lib/checks/readiness";
+import type { CheckReport, CheckResult, CheckSection } from "@/lib/checks/report";
 import { tenantServicesSection } from "@/lib/checks/tenant-check";
 import { migrationStatus } from "@/lib/database/migrate";
 import type { Db } from "@/lib/db";
@@ -14,10 +15,7 @@ import { WORKER_STALE_AFTER_MS } from "@/lib/health";
 import { execFileExecutor } from "@/lib/infra/exec";
 import { resolveExecutable } from "@/lib/services/infra";
 
-export type CheckStatus = "ok" | "warn" | "error";
-export type CheckResult = { name: string; status: CheckStatus; message: string };
-export type CheckSection = { name: string; checks: CheckResult[] };
-export type CheckReport = { ok: boolean; sections: CheckSection[] };
+export type { CheckReport, CheckResult, CheckSection, CheckStatus } from "@/lib/checks/report";
 
 export type CheckDeps = {
   env: Env;

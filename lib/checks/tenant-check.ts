@@ -12,7 +12,7 @@
 import fs from "node:fs/promises";
 import net from "node:net";
 import pg from "pg";
-import type { CheckResult, CheckSection } from "@/lib/checks/check";
+import type { CheckResult, CheckSection } from "@/lib/checks/report";
 import { type Env, readHostConfig } from "@/lib/env";
 import { withRedis } from "@/lib/infra/resp";
 // Not tenant-services-start: check.ts reaches the web server through the job registry, which must not load

@@ -2,7 +2,7 @@
 // (platform__check), never in a request, since they run podman and iptables. A request only queues a run and reads
 // the newest stored report. Only instance administrators: anyone else gets not_found, like a page that is not there.
 import { enqueue } from "@/jobs/enqueue";
-import type { CheckSection } from "@/lib/checks/check";
+import type { CheckSection } from "@/lib/checks/report";
 import type { Db } from "@/lib/db";
 import { createOperation } from "@/lib/domain/operations";
 import type { PublicUser } from "@/lib/domain/users";
