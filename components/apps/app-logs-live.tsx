@@ -7,7 +7,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { buttonClass, inputClass, Notice } from "@/components/ui";
 import { usePolling } from "@/components/use-polling";
 import type { ActionState } from "@/lib/actions";
-import type { AppLogLine } from "@/lib/engine/app-logs";
+import type { AppLogLine } from "@/lib/app-log-file";
 
 const POLL_MS = 2_000;
 const RETRY_MS = 5_000;

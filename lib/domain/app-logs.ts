@@ -1,11 +1,12 @@
 // Reading an app's runtime logs. The request never runs podman: it reads the file the worker keeps
-// (lib/engine/app-logs.ts) and asks the worker to bring it up to date for the next poll.
+// (lib/app-log-file.ts, written by lib/engine/app-logs.ts) and asks the worker to bring it up to date for the
+// next poll.
 import { enqueue } from "@/jobs/enqueue";
+import { type AppLogLine, readAppLogLines } from "@/lib/app-log-file";
 import type { Db } from "@/lib/db";
 import { getAppOrThrow } from "@/lib/domain/apps";
 import { authorize, type Ctx } from "@/lib/domain/context";
 import { getEnv } from "@/lib/env";
-import { type AppLogLine, readAppLogLines } from "@/lib/engine/app-logs";
 
 export const APP_LOG_MAX_TAIL = 1000;
 

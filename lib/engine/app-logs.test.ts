@@ -2,9 +2,10 @@
 // index, each line copied once across collections, the cursor kept per container, tail and since on reading.
 import fs from "node:fs/promises";
 import { describe, expect, it } from "vitest";
+import { readAppLogLines } from "@/lib/app-log-file";
 import { appLogCursorPath, appLogPath } from "@/lib/data-paths";
 import { getDb } from "@/lib/db";
-import { collectAppLogs, readAppLogLines } from "@/lib/engine/app-logs";
+import { collectAppLogs } from "@/lib/engine/app-logs";
 import { getEnv } from "@/lib/env";
 import type { LogsOptions, Podman } from "@/lib/infra/podman";
 import { createTestTeam, createTestUser } from "@/test/factories";

@@ -1,32 +1,23 @@
 // Runtime logs of an app's containers. Requests never run podman (docs/architecture.md): the worker copies what live
 // replicas printed into <dataDir>/logs/apps/<appId>.log (collectAppLogs, run by the app__collect_logs job that a
-// reader's poll asks for), and the API reads that file (readAppLogLines). Each line is labelled with the replica's
-// index only: container names, host ports and host paths never reach the file's readers.
+// reader's poll asks for), and the API reads that file (readAppLogLines in lib/app-log-file.ts, which holds the
+// format). Each line is labelled with the replica's index only: container names, host ports and host paths never
+// reach the file's readers.
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { encodeAppLogLine } from "@/lib/app-log-file";
 import { appLogCursorPath, appLogPath } from "@/lib/data-paths";
 import type { Db } from "@/lib/db";
 import type { Podman } from "@/lib/infra/podman";
 
-export type AppLogLine = { time: string; replica: number; stream: "stdout" | "stderr"; text: string };
-
 /** The file keeps at most this much; when it grows past it, the older half goes. */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
-/** What a reader scans from the end of the file: enough for the largest tail the API allows. */
-const READ_WINDOW_BYTES = 1024 * 1024;
 /** Lines fetched per container and collection: the first collection of a container, and then since the cursor. */
 const FIRST_TAIL = 500;
 const NEXT_TAIL = 5_000;
 const MAX_LINE_CHARS = 8_192;
-
-const lineSchema = z.object({
-  t: z.string(),
-  r: z.number().int(),
-  s: z.enum(["stdout", "stderr"]),
-  m: z.string(),
-});
 
 /** Per container: the newest timestamp already copied, as podman printed it and in milliseconds. */
 const cursorSchema = z.record(z.string(), z.object({ ms: z.number(), raw: z.string() }));
@@ -133,7 +124,12 @@ export async function collectAppLogs(
     fresh.sort((a, b) => a.ms - b.ms || (a.raw < b.raw ? -1 : a.raw > b.raw ? 1 : a.replica - b.replica));
     const text = fresh
       .map((entry) =>
-        JSON.stringify({ t: new Date(entry.ms).toISOString(), r: entry.replica, s: entry.stream, m: entry.text }),
+        encodeAppLogLine({
+          time: new Date(entry.ms).toISOString(),
+          replica: entry.replica,
+          stream: entry.stream,
+          text: entry.text,
+        }),
       )
       .join("\n");
     await fs.appendFile(file, `${text}\n`, { mode: 0o600 });
@@ -143,46 +139,4 @@ export async function collectAppLogs(
   await fs.writeFile(cursorFile, JSON.stringify(next), { mode: 0o600 });
   deps.log?.debug({ appId, lines: fresh.length }, "app logs collected");
   return fresh.length;
-}
-
-/** The newest `tail` lines at or after `since` (oldest first), from the collected file. */
-export async function readAppLogLines(
-  dataDir: string,
-  appId: string,
-  query: { tail: number; since?: Date | undefined },
-): Promise<AppLogLine[]> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(appLogPath(dataDir, appId), "r");
-  } catch {
-    return [];
-  }
-  let text: string;
-  try {
-    const size = (await handle.stat()).size;
-    const start = Math.max(0, size - READ_WINDOW_BYTES);
-    const buffer = Buffer.alloc(size - start);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
-    text = buffer.subarray(0, bytesRead).toString("utf8");
-    // Reading from the middle of the file: the first line is a fragment.
-    if (start > 0) text = text.slice(text.indexOf("\n") + 1);
-  } finally {
-    await handle.close();
-  }
-  const since = query.since?.getTime();
-  const lines: AppLogLine[] = [];
-  for (const raw of text.split("\n")) {
-    if (raw === "") continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      continue;
-    }
-    const parsed = lineSchema.safeParse(value);
-    if (!parsed.success) continue;
-    if (since !== undefined && Date.parse(parsed.data.t) < since) continue;
-    lines.push({ time: parsed.data.t, replica: parsed.data.r, stream: parsed.data.s, text: parsed.data.m });
-  }
-  return lines.slice(-query.tail);
 }

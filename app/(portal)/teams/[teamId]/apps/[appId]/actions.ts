@@ -6,6 +6,7 @@ import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
 import { type ActionState, teamAction } from "@/lib/actions";
+import type { AppLogLine } from "@/lib/app-log-file";
 import { APP_LOG_MAX_TAIL, readAppLogs } from "@/lib/domain/app-logs";
 import { getApp } from "@/lib/domain/apps";
 import { createDeployment } from "@/lib/domain/deployments";
@@ -21,7 +22,6 @@ import {
 } from "@/lib/domain/lifecycle";
 import { createUpload } from "@/lib/domain/uploads";
 import { AppError } from "@/lib/errors";
-import type { AppLogLine } from "@/lib/engine/app-logs";
 
 const appInput = z.strictObject({ teamId: z.uuid(), appId: z.uuid() });
 
