@@ -1,0 +1,126 @@
+// `npm run smoke:host`: the real deploy path on a host prepared by scripts/host-setup.sh, outside the test suite.
+// Starts the platform with the host's configuration (podman, gVisor, the host's Caddy) and a throwaway data directory,
+// then through the REST API, for each example that needs no package index: upload, build, release under gVisor and a
+// request through Caddy; a redeploy while a probe loop hits the app (no failed request during the cutover); a
+// rollback; scale to 2 and back; stop; delete. Before the examples, a hostile Containerfile (`ADD` of a loopback URL)
+// must be refused by the build policy with nothing reaching the host's loopback. Prints each phase's time and exits
+// non-zero on the first failure.
+// Where the base image is missing (no registry here), it is built from Debian packages first (docs/operations.md).
+//
+//   sudo npm run smoke:host [-- --keep-data] [-- --example wsgi-stdlib]
+//
+// The rooms: main.ts (this sequence), journeys.ts (what is proved), api.ts, caddy.ts and host.ts (how it is observed),
+// platform.ts (starting it, through scripts/launcher.ts), support.ts (deadlines, phases, failing).
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { detectPlan, fsSourceTree } from "@/lib/build/plan";
+import { teamNetworkName } from "@/lib/engine/release";
+import { DEFAULT_HOST_CONFIG, defaultPythonVersion, parseEnv, readHostConfig } from "@/lib/env";
+import { apiClient } from "./api";
+import { caddyFront } from "./caddy";
+import { ensureBaseImage } from "./host";
+import { smokeExample, smokeHostileAdd } from "./journeys";
+import { manage, startPlatform } from "./platform";
+import { EXAMPLES_DIR, execFileAsync, fail, phase, SmokeFailure, say, timings } from "./support";
+
+function noIndexExamples(only: string | undefined): string[] {
+  const names = only ? [only] : ["django-procfile", "fastapi-uv", "flask-requirements", "wsgi-stdlib"];
+  const chosen: string[] = [];
+  for (const name of names) {
+    const dir = path.join(EXAMPLES_DIR, name);
+    if (!existsSync(dir)) fail(`no example ${name} in examples/`);
+    chosen.push(name);
+  }
+  return chosen;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { "keep-data": { type: "boolean", default: false }, example: { type: "string" } },
+  });
+  if (process.getuid?.() !== 0) fail("run as root: rootful podman is what runs gVisor (sudo npm run smoke:host)");
+  const hostConfig = process.env.TUSSILAGO_HOST_CONFIG ?? DEFAULT_HOST_CONFIG;
+  if (hostConfig !== "none" && !existsSync(hostConfig)) {
+    fail(`${hostConfig} is missing: prepare the host first with sudo scripts/host-setup.sh`);
+  }
+  const secretKey = randomBytes(32).toString("base64url");
+  const env = parseEnv({ ...readHostConfig(process.env), ...process.env, TUSSILAGO_SECRET_KEY: secretKey });
+  const front = caddyFront(env);
+
+  const candidates = noIndexExamples(values.example);
+  const examples: string[] = [];
+  for (const name of candidates) {
+    const plan = await detectPlan(fsSourceTree(path.join(EXAMPLES_DIR, name)), {
+      defaultPythonVersion: defaultPythonVersion(),
+    });
+    // Only examples that install nothing can build without a package index (this host has none).
+    if (plan.builder === "python" && plan.installer === "none") examples.push(name);
+    else say(`skipping ${name}: its ${plan.installer} install needs a package index`);
+  }
+  if (examples.length === 0) fail("no example can be built without a package index");
+
+  await ensureBaseImage(env);
+
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "tussilago-smoke-"));
+  await fs.chmod(dataDir, 0o711);
+  const logFile = path.join(os.tmpdir(), `${path.basename(dataDir)}.log`);
+  say(`platform log: ${logFile}`);
+  const platform = await phase("start the platform (build when sources changed)", () =>
+    startPlatform(dataDir, logFile, secretKey),
+  );
+  let teamId: string | null = null;
+  try {
+    const report = await phase("host readiness (manage check)", () => manage(platform, ["check", "--no-ping"]));
+    if (report.ok !== true) {
+      fail(`the host is not ready:\n${JSON.stringify(report.sections, null, 2).slice(0, 4000)}`);
+    }
+    const email = `smoke-${randomBytes(4).toString("hex")}@example.com`;
+    await manage(platform, ["create-user", "--email", email, "--password", randomBytes(18).toString("base64url")]);
+    const team = await manage(platform, [
+      "create-team",
+      "--name",
+      `Smoke ${randomBytes(3).toString("hex")}`,
+      "--owner",
+      email,
+    ]);
+    const token = await manage(platform, [
+      "create-token",
+      "--team",
+      String(team.id),
+      "--name",
+      "smoke",
+      "--scopes",
+      "read,write",
+    ]);
+    teamId = String(team.id);
+    const api = apiClient(platform.origin, String(token.token));
+    await phase("a Containerfile ADD of a loopback URL is refused, nothing fetched", () => smokeHostileAdd(api, env));
+    for (const example of examples) await smokeExample(api, env, front, example);
+  } finally {
+    await platform.stop();
+    // The smoke's team outlives its apps; its podman network is the one thing left on the host.
+    if (teamId) {
+      await execFileAsync(env.infra.podmanPath, ["network", "rm", "--force", teamNetworkName(teamId)]).catch(() => {});
+    }
+    if (!values["keep-data"]) await fs.rm(dataDir, { recursive: true, force: true });
+  }
+  say("");
+  say("phase times:");
+  for (const { name, ms } of timings) say(`  ${(ms / 1000).toFixed(1).padStart(7)} s  ${name}`);
+  say("smoke: ok");
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`smoke: FAILED: ${error instanceof SmokeFailure ? error.message : String(error)}\n`);
+    if (!(error instanceof SmokeFailure) && error instanceof Error && error.stack)
+      process.stderr.write(`${error.stack}\n`);
+    process.exit(1);
+  },
+);
