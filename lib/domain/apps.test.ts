@@ -121,6 +121,50 @@ describe("apps domain", () => {
     });
   });
 
+  describe("changes", () => {
+    async function changedLists(appId: string): Promise<unknown[]> {
+      const events = await getDb().auditEvent.findMany({
+        where: { action: "app.updated", targetId: appId },
+        orderBy: { createdAt: "asc" },
+      });
+      return events.map((event) => (event.metadata as { changed?: unknown }).changed);
+    }
+
+    it("writes only what differs from the app as it is, and nothing at all when nothing differs", async () => {
+      const app = await createApp(getDb(), owner, {
+        name: uniqueName(),
+        source: { url: "https://github.com/a/b.git" },
+      });
+      const same = { url: "https://github.com/a/b.git", ref: "main" };
+      await updateApp(getDb(), owner, app.id, {
+        name: app.name,
+        source: same,
+        settings: { memoryMb: 512, replicas: 2 },
+      });
+      expect(await changedLists(app.id)).toEqual([["replicas"]]);
+      const before = await getDb().app.findUniqueOrThrow({ where: { id: app.id } });
+      const unchanged = await updateApp(getDb(), owner, app.id, { source: same, settings: { replicas: 2 } });
+      expect(unchanged.replicas).toBe(2);
+      expect(await changedLists(app.id)).toEqual([["replicas"]]);
+      expect((await getDb().app.findUniqueOrThrow({ where: { id: app.id } })).updatedAt).toEqual(before.updatedAt);
+    });
+
+    it("reads `source: null` as no git source: an app deployed from uploads keeps its upload source", async () => {
+      const app = await createApp(getDb(), owner, { name: uniqueName() });
+      await getDb().app.update({ where: { id: app.id }, data: { sourceType: "upload" } });
+      const updated = await updateApp(getDb(), owner, app.id, { source: null });
+      expect(updated.source).toEqual({ type: "upload" });
+      expect(await changedLists(app.id)).toEqual([]);
+
+      const git = await createApp(getDb(), owner, {
+        name: uniqueName(),
+        source: { url: "https://github.com/a/b.git" },
+      });
+      expect((await updateApp(getDb(), owner, git.id, { source: null })).source).toBeNull();
+      expect(await changedLists(git.id)).toEqual([["source"]]);
+    });
+  });
+
   describe("deletion", () => {
     it("is idempotent while the operation is pending, and starts a new one after a failed attempt", async () => {
       const app = await createApp(getDb(), owner, { name: uniqueName() });
@@ -134,6 +178,19 @@ describe("apps domain", () => {
       const third = await deleteApp(getDb(), owner, app.id);
       expect(third.operation.id).not.toBe(first.operation.id);
       expect(third.operation.status).toBe("queued");
+    });
+
+    it("needs the typed confirmation to match the name exactly when one is given", async () => {
+      const app = await createApp(getDb(), owner, { name: uniqueName() });
+      const refused = await expectAppError(
+        deleteApp(getDb(), owner, app.id, { confirmName: ` ${app.name}` }),
+        "invalid",
+      );
+      expect(refused.details).toEqual([{ path: "confirmName", message: `Type “${app.name}” exactly to confirm.` }]);
+      expect((await getDb().app.findUniqueOrThrow({ where: { id: app.id } })).status).toBe("created");
+      expect(await deleteJobsFor(app.id)).toHaveLength(0);
+      const { app: deleted } = await deleteApp(getDb(), owner, app.id, { confirmName: app.name });
+      expect(deleted.status).toBe("deleting");
     });
 
     it("refuses updates once the app is being deleted", async () => {

@@ -1,7 +1,7 @@
 // Apps: create, list, show, change settings, delete (asynchronous). Names are DNS labels, unique per team.
 import { enqueue, requestRoutingSync } from "@/jobs/enqueue";
 import { appQueue } from "@/jobs/queues";
-import { validateGitRef, validateGitUrl } from "@/lib/build/source-git";
+import { validateGitRef, validateGitUrl } from "@/lib/build/source-git/url-policy";
 import type { Db } from "@/lib/db";
 import { type AppSettingsInput, appName, appSettings } from "@/lib/domain/app-rules";
 import { recordAudit } from "@/lib/domain/audit";
@@ -157,29 +157,50 @@ export async function getApp(db: Db, ctx: Ctx, appId: string): Promise<AppView> 
   return appView(app, app.team.slug);
 }
 
-export async function updateApp(
+/** The App columns a change can write: the name, the git source and the settings. */
+type AppFields = Pick<App, "name" | "sourceType" | "gitUrl" | "gitRef"> & Required<AppSettingsInput>;
+
+export type AppChangesInput = { name?: string; source?: GitSourceInput | null; settings?: AppSettingsInput };
+
+/** Changes the app and answers it as it now is; see changeApp. */
+export async function updateApp(db: Db, ctx: Ctx, appId: string, input: AppChangesInput): Promise<AppView> {
+  return (await changeApp(db, ctx, appId, input)).app;
+}
+
+/**
+ * Writes only what differs from the app as it is, so the audit log's `changed` lists real changes and a form that
+ * sends every field of its section changes nothing it did not change. `source: null` means "no git source": an app
+ * deployed from uploads keeps its upload source. Nothing differing: no write, no audit event, `changed` empty.
+ */
+export async function changeApp(
   db: Db,
   ctx: Ctx,
   appId: string,
-  input: { name?: string; source?: GitSourceInput | null; settings?: AppSettingsInput },
-): Promise<AppView> {
+  input: AppChangesInput,
+): Promise<{ app: AppView; changed: string[] }> {
   authorize(ctx, "apps:write");
   const name = input.name === undefined ? undefined : parseOrInvalid(appName, input.name, "name");
   const settings = parseOrInvalid(appSettings, input.settings ?? {}, "settings");
   try {
     return await db.$transaction(async (tx) => {
-      const before = await tx.app.findFirst({ where: { id: appId, teamId: ctx.teamId } });
-      if (!before) throw new AppError("not_found", "App not found.");
-      if (before.status === "deleting") throw new AppError("conflict", "This app is being deleted.");
-      const app = await tx.app.update({
-        where: { id: before.id },
-        data: { ...(name ? { name } : {}), ...gitSource(input.source), ...settings },
+      const before = await tx.app.findFirst({
+        where: { id: appId, teamId: ctx.teamId },
         include: { team: { select: { slug: true } } },
       });
-      const changed = Object.keys({
-        ...input.settings,
-        ...(name ? { name } : {}),
-        ...(input.source !== undefined ? { source: 1 } : {}),
+      if (!before) throw new AppError("not_found", "App not found.");
+      if (before.status === "deleting") throw new AppError("conflict", "This app is being deleted.");
+      const source = input.source === null && before.sourceType !== "git" ? {} : gitSource(input.source);
+      const data = differing(before, { ...(name !== undefined ? { name } : {}), ...source, ...settings });
+      const changed = [
+        ...Object.keys(settings).filter((key) => key in data),
+        ...("name" in data ? ["name"] : []),
+        ...("sourceType" in data || "gitUrl" in data || "gitRef" in data ? ["source"] : []),
+      ];
+      if (changed.length === 0) return { app: appView(before, before.team.slug), changed };
+      const app = await tx.app.update({
+        where: { id: before.id },
+        data,
+        include: { team: { select: { slug: true } } },
       });
       // The hostname and Caddy's active health check come from these: a routed app needs its route rendered again.
       const routed = app.status === "running" || app.status === "stopped";
@@ -187,7 +208,7 @@ export async function updateApp(
         await requestRoutingSync(tx);
       }
       await recordAudit(tx, ctx, { action: "app.updated", target: { type: "app", id: app.id }, metadata: { changed } });
-      return appView(app, app.team.slug);
+      return { app: appView(app, app.team.slug), changed };
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError("conflict", `An app named "${name}" already exists in this team.`);
@@ -195,8 +216,24 @@ export async function updateApp(
   }
 }
 
-/** Marks the app for deletion; the app__delete job removes its containers, route, images and row. */
-export async function deleteApp(db: Db, ctx: Ctx, appId: string): Promise<{ app: AppView; operation: Operation }> {
+function differing(before: App, next: Partial<AppFields>): Partial<AppFields> {
+  const data: Partial<Record<keyof AppFields, unknown>> = {};
+  for (const key of Object.keys(next) as (keyof AppFields)[]) {
+    if (next[key] !== undefined && next[key] !== before[key]) data[key] = next[key];
+  }
+  return data as Partial<AppFields>;
+}
+
+/**
+ * Marks the app for deletion; the app__delete job removes its containers, route, images and row. The portal passes
+ * the name the user typed as `confirmName`, compared exactly (no trimming); the API's DELETE is confirmation enough.
+ */
+export async function deleteApp(
+  db: Db,
+  ctx: Ctx,
+  appId: string,
+  options: { confirmName?: string } = {},
+): Promise<{ app: AppView; operation: Operation }> {
   authorize(ctx, "apps:write");
   return await db.$transaction(async (tx) => {
     // The row lock queues concurrent deletions: the second sees "deleting" and returns the same operation.
@@ -206,6 +243,10 @@ export async function deleteApp(db: Db, ctx: Ctx, appId: string): Promise<{ app:
       include: { team: { select: { slug: true } } },
     });
     if (!app) throw new AppError("not_found", "App not found.");
+    if (options.confirmName !== undefined && options.confirmName !== app.name) {
+      const message = `Type “${app.name}” exactly to confirm.`;
+      throw new AppError("invalid", message, { details: [{ path: "confirmName", message }] });
+    }
     const existing = await tx.operation.findFirst({
       where: { teamId: ctx.teamId, kind: "app.delete", targetId: app.id, status: { in: ["queued", "running"] } },
     });

@@ -5,9 +5,7 @@ import { redirect } from "next/navigation";
 import { z } from "zod";
 import { teamAction } from "@/lib/actions";
 import type { AppSettingsInput } from "@/lib/domain/app-rules";
-import { type AppView, deleteApp, type GitSourceInput, getApp, updateApp } from "@/lib/domain/apps";
-import { authorize } from "@/lib/domain/context";
-import { AppError } from "@/lib/errors";
+import { type AppChangesInput, changeApp, deleteApp } from "@/lib/domain/apps";
 
 const appInput = z.strictObject({ teamId: z.uuid(), appId: z.uuid() });
 
@@ -46,63 +44,47 @@ type UpdateAppInput = z.output<typeof updateAppInput>;
 
 const OVERRIDES = ["subdirectory", "pythonVersion", "installCommand", "webCommand", "releaseCommand"] as const;
 
-/** Only what differs from the app as it is, so the audit log's `changed` lists real changes. */
-function changesTo(app: AppView, input: UpdateAppInput) {
+/** The form's fields in the domain's terms. Which of them differ from the app as it is, the domain decides. */
+function changesOf(input: UpdateAppInput): AppChangesInput {
   const settings: AppSettingsInput = {};
   for (const key of OVERRIDES) {
     const value = input[key];
     // An empty override means "detect it again".
-    const next = value === undefined ? undefined : value === "" ? null : value;
-    if (next !== undefined && next !== app.settings[key]) settings[key] = next;
+    if (value !== undefined) settings[key] = value === "" ? null : value;
   }
-  if (input.memoryMb !== undefined && input.memoryMb !== app.settings.memoryMb) settings.memoryMb = input.memoryMb;
-  if (input.cpus !== undefined && input.cpus !== app.settings.cpuMillis) settings.cpuMillis = input.cpus;
-  if (input.replicas !== undefined && input.replicas !== app.replicas) settings.replicas = input.replicas;
-  if (input.healthCheckPath !== undefined && input.healthCheckPath !== app.settings.healthCheckPath) {
-    settings.healthCheckPath = input.healthCheckPath;
-  }
-
-  let source: GitSourceInput | null | undefined;
-  if (input.gitUrl !== undefined) {
-    const current = app.source?.type === "git" ? app.source : null;
-    const ref = input.gitRef || "main";
-    if (input.gitUrl === "") source = current ? null : undefined;
-    else if (!current || current.url !== input.gitUrl || current.ref !== ref) source = { url: input.gitUrl, ref };
-  }
-  const name = input.name !== undefined && input.name !== app.name ? input.name : undefined;
+  if (input.memoryMb !== undefined) settings.memoryMb = input.memoryMb;
+  if (input.cpus !== undefined) settings.cpuMillis = input.cpus;
+  if (input.replicas !== undefined) settings.replicas = input.replicas;
+  if (input.healthCheckPath !== undefined) settings.healthCheckPath = input.healthCheckPath;
+  // An empty URL removes the git source; an empty ref is the default branch.
+  const source =
+    input.gitUrl === undefined
+      ? undefined
+      : input.gitUrl === ""
+        ? null
+        : { url: input.gitUrl, ref: input.gitRef || "main" };
   return {
-    ...(name !== undefined ? { name } : {}),
+    ...(input.name !== undefined ? { name: input.name } : {}),
     ...(source !== undefined ? { source } : {}),
     ...(Object.keys(settings).length > 0 ? { settings } : {}),
   };
 }
 
 export const updateAppAction = teamAction(updateAppInput, async (input, { db, ctx }) => {
-  const app = await getApp(db, ctx, input.appId);
-  const changes = changesTo(app, input);
-  if (Object.keys(changes).length === 0) {
-    // Nothing to write, but a role that may not change the app still hears so.
-    authorize(ctx, "apps:write");
-    return { status: "success", message: "Nothing changed." };
-  }
-  const updated = await updateApp(db, ctx, app.id, changes);
+  const { app, changed } = await changeApp(db, ctx, input.appId, changesOf(input));
+  if (changed.length === 0) return { status: "success", message: "Nothing changed." };
   refresh();
-  if (changes.name !== undefined) {
-    return { status: "success", message: `Renamed to ${updated.name}; its address is now ${updated.url}.` };
+  if (changed.includes("name")) {
+    return { status: "success", message: `Renamed to ${app.name}; its address is now ${app.url}.` };
   }
   return { status: "success", message: "Saved. The changes apply from the next deployment." };
 });
 
 export const deleteAppAction = teamAction(
-  // Compared exactly with the current name, so no trimming.
+  // Compared exactly with the current name by the domain, so no trimming.
   appInput.extend({ confirmName: z.string().max(200) }),
   async (input, { db, ctx }) => {
-    const app = await getApp(db, ctx, input.appId);
-    if (input.confirmName !== app.name) {
-      const message = `Type “${app.name}” exactly to confirm.`;
-      throw new AppError("invalid", message, { details: [{ path: "confirmName", message }] });
-    }
-    await deleteApp(db, ctx, app.id);
+    await deleteApp(db, ctx, input.appId, { confirmName: input.confirmName });
     redirect(`/teams/${ctx.teamId}/apps`);
   },
 );
