@@ -1,7 +1,7 @@
 // Deployments: a build of an app's source into an image, then (with the release pipeline) a running release.
 import fs from "node:fs/promises";
 import { enqueue } from "@/jobs/enqueue";
-import { validateGitRef, validateGitUrl } from "@/lib/build/source-git";
+import { validateGitRef, validateGitUrl } from "@/lib/build/source-git/url-policy";
 import { deploymentLogPath } from "@/lib/data-paths";
 import type { Db } from "@/lib/db";
 import { recordAudit } from "@/lib/domain/audit";

@@ -1,28 +1,22 @@
 import { isIP, isIPv6 } from "node:net";
 import type { Executor } from "@/lib/infra/exec";
 import { runClone, timeoutError } from "./clone";
-import { DNS_TIMEOUT_MS, type HostLookup, resolveAndCheckHost, validateGitRef, validateGitUrl } from "./url-policy";
+import { DNS_TIMEOUT_MS, type HostLookup, resolveAndCheckHost } from "./dns";
+import { validateGitRef, validateGitUrl } from "./url-policy";
 
 // Deploy pipeline step 1 for git sources: validate the tenant's URL and ref, check where the host resolves, then run
 // a hardened shallow `git clone` (or init + fetch for a commit SHA) through the Executor, with time and size limits.
 // Everything here treats the URL, the ref and the repository's content as hostile (docs/security.md).
 //
-// The rooms: url-policy.ts (may this URL and ref be fetched, DNS included) over addresses.ts (which IP addresses
-// are public), clone.ts (git's arguments, environment and errors), limits.ts (the destination, its size, its links).
+// The rooms: url-policy.ts (may this URL and ref be fetched; pure, the domain uses it) and dns.ts (where the host
+// resolves) over addresses.ts (which IP addresses are public), clone.ts (git's arguments, environment and errors),
+// limits.ts (the destination, its size, its links).
 
 export { isPublicAddress } from "./addresses";
 export { buildCloneArgs, type CloneArgsInput, type RunCloneOptions, runClone } from "./clone";
+export { type HostLookup, type ResolveAndCheckOptions, resolveAndCheckHost } from "./dns";
 export { formatBytes } from "./limits";
-export {
-  type HostLookup,
-  isCommitSha,
-  MAX_GIT_REF_LENGTH,
-  MAX_GIT_URL_LENGTH,
-  type ResolveAndCheckOptions,
-  resolveAndCheckHost,
-  validateGitRef,
-  validateGitUrl,
-} from "./url-policy";
+export { isCommitSha, MAX_GIT_REF_LENGTH, MAX_GIT_URL_LENGTH, validateGitRef, validateGitUrl } from "./url-policy";
 
 export type FetchGitSourceOptions = {
   url: string;
