@@ -1,0 +1,38 @@
+// Caddy through its JSON admin API only (docs/security.md, "Caddy"). Caddy 2.6 accepts duplicate `@id`s silently and
+// PUT/PATCH on ids are not idempotent, so the platform never edits routes in place: it renders the WHOLE desired
+// config from the database and POSTs it to /load, which Caddy skips when unchanged (docs/operations.md). Each tenant
+// string is validated here before it can reach a field where Caddy expands `{placeholders}`.
+//
+// The adapter's public face: importers use "@/lib/infra/caddy", never the files behind it. By concern: errors.ts
+// (CaddyError), validate.ts (every tenant string before it reaches the config), render.ts (the whole desired
+// config), hash.ts (canonical JSON and its hash), client.ts (the admin API over a unix socket or loopback),
+// apply.ts (load with bounded retries).
+
+export {
+  type ApplyOptions,
+  type ApplyResult,
+  applyCaddyConfig,
+  backoffDelay,
+  DEFAULT_RETRY,
+  type RetryPolicy,
+} from "./apply";
+export { type CaddyClient, type CaddyClientOptions, createCaddyClient, DEFAULT_TIMEOUT_MS } from "./client";
+export { CaddyError, type CaddyErrorKind, type CaddyErrorOptions, type CaddyOperation } from "./errors";
+export { canonicalJson, configHash } from "./hash";
+export {
+  type CaddyConfig,
+  type CaddyHandler,
+  type CaddyReverseProxyHandler,
+  type CaddyRoute,
+  type CaddyServer,
+  type CaddyStaticResponseHandler,
+  type CaddyUpstream,
+  DEFAULT_SERVER_NAME,
+  type DesiredApp,
+  type DesiredRouting,
+  FALLBACK_ROUTE_ID,
+  type RenderOptions,
+  renderCaddyConfig,
+  routeIdForApp,
+} from "./render";
+export { normalizeHostname } from "./validate";
