@@ -262,6 +262,22 @@ describe("build", () => {
     ]);
   });
 
+  it("puts the build under the platform's pids cgroup, and refuses any other cgroup parent", async () => {
+    const { calls, podman } = fake({ stdout: `${IMAGE_ID}\n` });
+    const parent = `/tussilago-builds/${DEPLOYMENT}`;
+    await podman.build({ ...base, cgroupParent: parent });
+    const args = only(calls).args;
+    expect(args.slice(args.indexOf("--cgroup-parent"), args.indexOf("--cgroup-parent") + 2)).toEqual([
+      "--cgroup-parent",
+      parent,
+    ]);
+    for (const hostile of ["/", "/system.slice", "/tussilago-builds/../x", "tussilago-builds/x", `${parent}/..`]) {
+      await expect(podman.build({ ...base, cgroupParent: hostile })).rejects.toMatchObject({
+        kind: "invalid_argument",
+      });
+    }
+  });
+
   it("runs RUN steps under the configured build runtime, keeping the runtime flags", async () => {
     const calls: string[][] = [];
     const exec: Executor = async (_file, args) => {

@@ -109,8 +109,10 @@ export type BuildOptions = CallOptions & {
   memoryMiB: number;
   cpus: number;
   // Processes (threads) of a build step, as RLIMIT_NPROC: podman 4.3 build has no --pids-limit. At least 2048, since
-  // under gVisor the sandbox's own threads count too.
+  // under gVisor the sandbox's own threads count too. It does not bind a step running as root: see cgroupParent.
   pidsLimit?: number;
+  // A cgroup (lib/infra/build-cgroup.ts) whose pids.max bounds every RUN step's sandbox: the real process bound.
+  cgroupParent?: string;
   timeoutMs: number;
   pull?: PullPolicy;
   noCache?: boolean;
