@@ -1,0 +1,24 @@
+// Tenant Redis on a shared server: one ACL user per resource, confined to its own key and channel prefix
+// (docs/security.md, "Tenant Redis"; docs/operations.md). Key patterns alone do not isolate tenants: SCAN, KEYS,
+// RANDOMKEY, DBSIZE and FLUSHALL work on the whole keyspace whatever the user's patterns, so those commands are
+// denied explicitly, on top of the admin, dangerous and scripting categories.
+//
+// The adapter's public face: importers use "@/lib/infra/tenant-redis", never the files behind it. By concern:
+// types.ts, errors.ts (TenantRedisError), names.ts (names and validation), acl.ts (the ACL rules and their
+// verification), admin.ts (the admin connection and the commands the operations share), operations.ts (provision,
+// rotate, deprovision, inspect, list, connection info).
+
+export { tenantRedisAclRules, tenantRedisCommandRules } from "./acl";
+export { withAdmin } from "./admin";
+export { TenantRedisError, type TenantRedisErrorKind, type TenantRedisOperation } from "./errors";
+export { tenantRedisNames } from "./names";
+export {
+  deprovisionTenantRedis,
+  inspectTenantRedis,
+  listTenantRedisResourceIds,
+  type ProvisionTenantRedisInput,
+  provisionTenantRedis,
+  rotateTenantRedisPassword,
+  tenantRedisConnectionInfo,
+} from "./operations";
+export type { TenantRedisAdmin, TenantRedisConnectionInfo, TenantRedisNames } from "./types";
