@@ -27,7 +27,8 @@ import {
 } from "@/lib/domain/tenant-service-rules";
 import { AppError } from "@/lib/errors";
 import { type Operation, Prisma, type TenantDatabase } from "@/lib/generated/prisma/client";
-import { generateTenantPassword, type TenantConnectionInfo, tenantConnectionInfo } from "@/lib/infra/tenant-postgres";
+import { generateTenantPassword, tenantConnectionInfo } from "@/lib/infra/tenant-postgres/names";
+import type { TenantConnectionInfo } from "@/lib/infra/tenant-postgres/types";
 import { type TenantPostgresConfig, tenantPostgresConfig } from "@/lib/services/tenant-services";
 
 export type DatabaseView = {
