@@ -4,13 +4,8 @@ import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
 import { readinessDepsFromEnv, readinessProblem } from "@/lib/checks/readiness";
 import { failOperation } from "@/lib/domain/operations";
-import {
-  asRetryableFailure,
-  giveUpRelease,
-  ReleaseFailure,
-  releaseDepsFromEnv,
-  runLifecycle,
-} from "@/lib/engine/release";
+import { isFinalFailure } from "@/lib/engine/failure";
+import { asRetryableFailure, giveUpRelease, releaseDepsFromEnv, runLifecycle } from "@/lib/engine/release";
 
 export const appLifecycle = defineTask(catalog.app__lifecycle, {
   async run(payload, ctx) {
@@ -18,7 +13,7 @@ export const appLifecycle = defineTask(catalog.app__lifecycle, {
     try {
       deps = releaseDepsFromEnv(ctx);
     } catch (error) {
-      if (!(error instanceof ReleaseFailure)) throw error;
+      if (!isFinalFailure(error)) throw error;
       await failOperation(ctx.db, payload.operationId, error.message);
       return;
     }

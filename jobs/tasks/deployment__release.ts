@@ -7,11 +7,11 @@ import { catalog } from "@/jobs/catalog";
 import { defineTask, type TaskContext } from "@/jobs/define";
 import { readinessDepsFromEnv, readinessProblem } from "@/lib/checks/readiness";
 import { deploymentLogPath } from "@/lib/data-paths";
+import { isFinalFailure } from "@/lib/engine/failure";
 import {
   asRetryableFailure,
   giveUpRelease,
   markDeploymentFailed,
-  ReleaseFailure,
   releaseDeployment,
   releaseDepsFromEnv,
 } from "@/lib/engine/release";
@@ -45,7 +45,7 @@ export const deploymentRelease = defineTask(catalog.deployment__release, {
     try {
       deps = releaseDepsFromEnv(ctx);
     } catch (error) {
-      if (!(error instanceof ReleaseFailure)) throw error;
+      if (!isFinalFailure(error)) throw error;
       await markDeploymentFailed(ctx.db, payload.deploymentId, payload.operationId, error.message);
       return;
     }

@@ -17,10 +17,10 @@ import type { Logger } from "pino";
 import { enqueue } from "@/jobs/enqueue";
 import type { Db } from "@/lib/db";
 import { requestSystemRestart } from "@/lib/domain/lifecycle";
-import { type CaddyClient, configHash } from "@/lib/infra/caddy";
-import { LABEL_APP, LABEL_PROCESS, LABEL_TEAM, type Podman, PodmanError } from "@/lib/infra/podman";
 import { releaseContainerName } from "@/lib/engine/release";
 import { type RoutingConfig, renderDesiredConfig } from "@/lib/engine/routing";
+import { type CaddyClient, configHash } from "@/lib/infra/caddy";
+import { LABEL_APP, LABEL_PROCESS, LABEL_TEAM, type Podman, PodmanError } from "@/lib/infra/podman";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const isUuid = (value: string) => UUID.test(value);

@@ -3,9 +3,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db";
-import { ConfigError, parseEnv } from "@/lib/env";
-import type { AppStatus, ReplicaStatus } from "@/lib/generated/prisma/enums";
-import { CaddyError, createCaddyClient } from "@/lib/infra/caddy";
 import {
   caddyAdminListen,
   desiredRouting,
@@ -13,6 +10,9 @@ import {
   routingConfigFromEnv,
   syncRouting,
 } from "@/lib/engine/routing";
+import { ConfigError, parseEnv } from "@/lib/env";
+import type { AppStatus, ReplicaStatus } from "@/lib/generated/prisma/enums";
+import { CaddyError, createCaddyClient } from "@/lib/infra/caddy";
 import { createTestTeam, createTestUser } from "@/test/factories";
 import { type FakeCaddy, startFakeCaddy } from "@/test/fake-caddy";
 import { withRawClient } from "@/test/helpers";

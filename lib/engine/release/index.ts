@@ -15,9 +15,9 @@
 //   deletes their rows, so "switched but not drained" is always visible to a retry.
 // Jobs that touch an app's containers run in that app's graphile-worker queue (jobs/queues.ts), one at a time.
 //
-// A failure the user can act on (release command, health check, router) is a final AppError (lib/engine/failure.ts): the new containers are
-// removed, the previous release keeps serving untouched, and the operation fails with the reason. Anything else is
-// thrown for graphile-worker to retry; the last attempt's onGiveUp cleans up the same way.
+// A failure the user can act on (release command, health check, router) is a final AppError (lib/engine/failure.ts):
+// the new containers are removed, the previous release keeps serving untouched, and the operation fails with the
+// reason. Anything else is thrown for graphile-worker to retry; the last attempt's onGiveUp cleans up the same way.
 //
 // Split by concern: context.ts (dependencies, names, helpers), containers.ts (network, environment, replicas, health),
 // release-command.ts, switch.ts (the traffic switch), drain.ts (drain and clean-up), deployment.ts (a deployment's
@@ -31,6 +31,11 @@ export {
   replicaContainerName,
   teamNetworkName,
 } from "@/lib/engine/release/context";
-export { giveUpRelease, markDeploymentFailed, type ReleaseInput, releaseDeployment } from "@/lib/engine/release/deployment";
+export {
+  giveUpRelease,
+  markDeploymentFailed,
+  type ReleaseInput,
+  releaseDeployment,
+} from "@/lib/engine/release/deployment";
 export { type LifecycleInput, runLifecycle } from "@/lib/engine/release/lifecycle";
 export { settleDeployingApp } from "@/lib/engine/state";

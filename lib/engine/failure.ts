@@ -1,0 +1,42 @@
+// The engine's one failure vocabulary: an AppError (lib/errors.ts). Its message is what the user reads (the reason
+// on the deployment and the operation), its code says what kind of end it is, and `retryable` whether another
+// attempt of the job can succeed. The tasks catch a final one and record it; anything else is thrown for
+// graphile-worker to retry (jobs/runner.ts only shows AppError messages when the attempts run out).
+import { AppError } from "@/lib/errors";
+import { CaddyError } from "@/lib/infra/caddy";
+import { PodmanError } from "@/lib/infra/podman";
+
+/** A failure the user caused or can fix (bad source, failing build step or release command, health check): final. */
+export function userFailure(message: string, cause?: unknown): AppError {
+  return new AppError("invalid", message, cause === undefined ? {} : { cause });
+}
+
+/** The work was stopped on purpose (the user cancelled, a newer deployment went first): final, not an error. */
+export function cancelled(message: string): AppError {
+  return new AppError("cancelled", message);
+}
+
+/** This host cannot do the work (no container engine, no sandbox runtime): final, with what the operator must do. */
+export function hostNotReady(message: string): AppError {
+  return new AppError("unavailable", message);
+}
+
+/** A failure that ends the work now, with its message as the reason: never retried. */
+export function isFinalFailure(error: unknown): error is AppError {
+  return error instanceof AppError && !error.retryable;
+}
+
+export function isCancelled(error: unknown): error is AppError {
+  return error instanceof AppError && error.code === "cancelled";
+}
+
+/**
+ * For errors a job throws to be retried: podman's and Caddy's own user messages, as a retryable AppError, so the
+ * reason shown when the attempts run out says what broke. Anything else unchanged.
+ */
+export function asRetryableFailure(error: unknown, suffix = "Several attempts failed; nothing was switched."): unknown {
+  if (error instanceof PodmanError || error instanceof CaddyError) {
+    return new AppError("unavailable", `${error.userMessage} ${suffix}`, { cause: error, retryable: true });
+  }
+  return error;
+}

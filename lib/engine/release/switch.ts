@@ -1,0 +1,91 @@
+// The traffic switch: new replicas up and healthy, then one transaction that moves the app, its replicas and its
+// deployments and loads Caddy (lib/engine/routing.ts), so the database and the router move together or not at all.
+import type { Db, Tx } from "@/lib/db";
+import { userFailure } from "@/lib/engine/failure";
+import { planReplicas, startReplica, waitHealthy } from "@/lib/engine/release/containers";
+import { plural, type ReleaseDeps, type Say, type Spec, step } from "@/lib/engine/release/context";
+import { syncRouting } from "@/lib/engine/routing";
+import { supersedeOthers, switchAppTo } from "@/lib/engine/state";
+import type { Replica } from "@/lib/generated/prisma/client";
+import { CaddyError } from "@/lib/infra/caddy";
+
+/** Where traffic goes if this release fails, for messages: only say "keeps serving" when something does. */
+export async function fallbackText(db: Db, appId: string): Promise<string> {
+  const serving = await db.replica.count({ where: { appId, status: "healthy" } });
+  return serving > 0 ? "The previous release keeps serving." : "Nothing was switched.";
+}
+
+export type SwitchOptions = {
+  /** Every other replica of the app leaves the route (a release); false adds to it (a scale-up). */
+  replace: boolean;
+  /** Deployment status changes that belong with the switch. */
+  onSwitch?: (tx: Tx) => Promise<void>;
+};
+
+export async function switchTraffic(
+  deps: ReleaseDeps,
+  spec: Spec,
+  rows: Replica[],
+  options: SwitchOptions,
+  fallback: string,
+): Promise<void> {
+  const ids = rows.map((row) => row.id);
+  try {
+    await syncRouting(deps.db, deps.caddy, {
+      config: deps.routing,
+      log: deps.log,
+      retry: deps.caddyRetry,
+      sleep: deps.sleep,
+      afterApply: () => step(deps, "switch:applied"),
+      change: async (tx) => {
+        if (!(await switchAppTo(tx, spec.app.id, spec.deployment.id))) {
+          throw userFailure("The app is being deleted.");
+        }
+        await tx.replica.updateMany({ where: { id: { in: ids } }, data: { status: "healthy" } });
+        if (options.replace) {
+          await tx.replica.updateMany({
+            where: { appId: spec.app.id, id: { notIn: ids }, status: { in: ["starting", "healthy"] } },
+            data: { status: "draining" },
+          });
+          await supersedeOthers(tx, spec.app.id, spec.deployment.id);
+        }
+        await options.onSwitch?.(tx);
+      },
+    });
+  } catch (error) {
+    if (error instanceof CaddyError) {
+      deps.log.error({ caddy: error.toLog() }, "traffic switch failed: caddy did not take the config");
+      throw userFailure(`${error.userMessage} Traffic was not switched. ${fallback}`);
+    }
+    throw error;
+  }
+  deps.log.info({ deploymentId: spec.deployment.id, replicas: rows.length }, "traffic switched");
+}
+
+/**
+ * Brings up `count` replicas of the spec's deployment, waits until they answer, and switches traffic to them. On
+ * return the switch is committed; the replicas it replaced are "draining".
+ */
+export async function rollout(
+  deps: ReleaseDeps,
+  spec: Spec,
+  count: number,
+  options: SwitchOptions,
+  say: Say,
+): Promise<void> {
+  const fallback = await fallbackText(deps.db, spec.app.id);
+  const { rows, resumed } = await planReplicas(deps, spec.app, spec.deployment, count);
+  await step(deps, "plan");
+  if (rows.length > 0) await say(`==> Starting ${plural(rows.length, "container")}`);
+  const started: Replica[] = [];
+  for (const [position, row] of rows.entries()) {
+    started.push(await startReplica(deps, spec, row, resumed.has(row.id)));
+    await step(deps, `start:${position}`);
+  }
+  await waitHealthy(deps, spec.app, started, fallback);
+  if (rows.length > 0) await say(`==> Health check passed (GET ${spec.app.healthCheckPath})`);
+  await step(deps, "health");
+  await switchTraffic(deps, spec, started, options, fallback);
+  await say("==> Traffic switched to the new containers");
+  await step(deps, "switch");
+}
