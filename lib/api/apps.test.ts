@@ -14,11 +14,10 @@ import { createAppEndpoint, deleteAppEndpoint, listAppsEndpoint } from "@/lib/ap
 import { countQueries } from "@/lib/database/query-counter";
 import { getDb } from "@/lib/db";
 import type { TeamView } from "@/lib/domain/teams";
+import { apiCaller, BASE, errorOf } from "@/test/api";
 import { createTestTeam, createTestToken, createTestUser } from "@/test/factories";
 import { pendingJobs } from "@/test/helpers";
 
-type Route = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
-type ErrorJson = { error: { code: string; message: string; details?: { path: string }[]; requestId: string } };
 type AppJson = {
   id: string;
   name: string;
@@ -32,28 +31,9 @@ type AppJson = {
   updatedAt: string;
 };
 
-const BASE = "http://tussilago.test";
 const REPO = "https://github.com/acme/shop.git";
 
-function call(
-  route: Route,
-  path: string,
-  options: { method?: string; token?: string | null; body?: unknown; params?: Record<string, string> } = {},
-): Promise<Response> {
-  const headers: Record<string, string> = { "user-agent": "apps-test/1.0" };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers["content-type"] = "application/json";
-  const request = new Request(`${BASE}${path}`, {
-    method: options.method ?? "GET",
-    headers,
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-  });
-  return route(request, { params: Promise.resolve(options.params ?? {}) });
-}
-
-async function errorOf(response: Response): Promise<ErrorJson["error"]> {
-  return ((await response.json()) as ErrorJson).error;
-}
+const call = apiCaller({ headers: { "user-agent": "apps-test/1.0" } });
 
 async function appOf(response: Response): Promise<AppJson> {
   return ((await response.json()) as { app: AppJson }).app;

@@ -22,32 +22,10 @@ import { sha256 } from "@/lib/auth/tokens";
 import { countQueries } from "@/lib/database/query-counter";
 import { getDb } from "@/lib/db";
 import type { TeamView } from "@/lib/domain/teams";
+import { apiCaller, BASE, errorOf, type Route } from "@/test/api";
 import { addMember, createTestTeam, createTestToken, createTestUser } from "@/test/factories";
 
-type Route = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
-type ErrorJson = { error: { code: string; message: string; details?: { path: string }[]; requestId: string } };
-
-const BASE = "http://tussilago.test";
-
-function call(
-  route: Route,
-  path: string,
-  options: { method?: string; token?: string | null; body?: unknown; params?: Record<string, string> } = {},
-): Promise<Response> {
-  const headers: Record<string, string> = { "user-agent": "identity-test/1.0", [CLIENT_IP_HEADER]: "198.51.100.9" };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers["content-type"] = "application/json";
-  const request = new Request(`${BASE}${path}`, {
-    method: options.method ?? "GET",
-    headers,
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-  });
-  return route(request, { params: Promise.resolve(options.params ?? {}) });
-}
-
-async function errorOf(response: Response): Promise<ErrorJson["error"]> {
-  return ((await response.json()) as ErrorJson).error;
-}
+const call = apiCaller({ headers: { "user-agent": "identity-test/1.0", [CLIENT_IP_HEADER]: "198.51.100.9" } });
 
 /** A second team with its owner and one token: the "other tenant" in 404 tests. */
 async function otherTeam(): Promise<{ team: TeamView; write: string }> {

@@ -31,6 +31,7 @@ import {
 import { countQueries } from "@/lib/database/query-counter";
 import { getDb } from "@/lib/db";
 import { resetEnvForTests } from "@/lib/env";
+import { apiCaller, errorOf, type Route } from "@/test/api";
 import { createTestTeam, createTestToken, createTestUser } from "@/test/factories";
 import { pendingJobs } from "@/test/helpers";
 
@@ -49,32 +50,10 @@ vi.mock("@/lib/logger", () => {
   return { getLogger: () => root, logger: (context: Record<string, unknown> = {}) => root.child(context) };
 });
 
-type Route = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
-type ErrorJson = { error: { code: string; message: string; details?: { path: string }[] } };
-
-const BASE = "http://tussilago.test";
 const PG_ADMIN = "postgresql://tussilago:admin-secret@127.0.0.1:55432/postgres";
 const REDIS_ADMIN = "redis://tussilago-admin:admin-secret-0123456789@127.0.0.1:56379";
 
-function call(
-  route: Route,
-  path: string,
-  options: { method?: string; token?: string; body?: unknown; params?: Record<string, string> } = {},
-): Promise<Response> {
-  const headers: Record<string, string> = { "user-agent": "services-test/1.0" };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers["content-type"] = "application/json";
-  const request = new Request(`${BASE}${path}`, {
-    method: options.method ?? "GET",
-    headers,
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-  });
-  return route(request, { params: Promise.resolve(options.params ?? {}) });
-}
-
-async function errorOf(response: Response): Promise<ErrorJson["error"]> {
-  return ((await response.json()) as ErrorJson).error;
-}
+const call = apiCaller({ headers: { "user-agent": "services-test/1.0" } });
 
 function uniqueName(prefix = "db"): string {
   return `${prefix}-${randomBytes(4).toString("hex")}`;

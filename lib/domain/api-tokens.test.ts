@@ -13,22 +13,12 @@ import {
 } from "@/lib/domain/api-tokens";
 import { type Ctx, type RequestMeta, userContext } from "@/lib/domain/context";
 import { changeMemberRole, removeMember } from "@/lib/domain/members";
-import { AppError, type ErrorCode } from "@/lib/errors";
+import { AppError } from "@/lib/errors";
+import { expectAppError } from "@/test/errors";
 import { addMember, createTestToken, createTestUser } from "@/test/factories";
 
 function meta(): RequestMeta {
   return { requestId: randomUUID(), ip: "192.0.2.55", userAgent: "api-tokens-test" };
-}
-
-async function expectAppError(promise: Promise<unknown>, code: ErrorCode): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  if (!(error instanceof AppError)) throw new Error("expected an AppError");
-  expect(error.code).toBe(code);
-  return error;
 }
 
 async function newTeam(): Promise<{ teamId: string; ctx: Ctx }> {

@@ -6,28 +6,14 @@ import { getDb } from "@/lib/db";
 import { createApp, deleteApp, getApp, listApps, updateApp } from "@/lib/domain/apps";
 import type { Ctx } from "@/lib/domain/context";
 import type { TeamView } from "@/lib/domain/teams";
-import { AppError, type ErrorCode } from "@/lib/errors";
+import { AppError } from "@/lib/errors";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { expectAppError, rejectionOf } from "@/test/errors";
 import { addMember, createTestTeam, createTestUser, userCtx } from "@/test/factories";
 import { pendingJobs } from "@/test/helpers";
 
 function uniqueName(prefix = "app"): string {
   return `${prefix}-${randomBytes(4).toString("hex")}`;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-}
-
-async function expectAppError(promise: Promise<unknown>, code: ErrorCode): Promise<AppError> {
-  const error = await rejection(promise);
-  expect(error).toBeInstanceOf(AppError);
-  if (!(error instanceof AppError)) throw new Error(`expected an AppError, got ${String(error)}`);
-  expect(error.code).toBe(code);
-  return error;
 }
 
 async function ctxWithRole(teamId: string, role: Role): Promise<Ctx> {
@@ -207,7 +193,7 @@ describe("apps domain", () => {
 
     it.each(hostileNames)("createApp refuses the name %j with no row", async (name) => {
       const before = await getDb().app.count({ where: { teamId: team.id } });
-      expect(await rejection(createApp(getDb(), owner, { name }))).toBeInstanceOf(Error);
+      expect(await rejectionOf(createApp(getDb(), owner, { name }))).toBeInstanceOf(Error);
       expect(await getDb().app.count({ where: { teamId: team.id } })).toBe(before);
     });
 
@@ -215,8 +201,8 @@ describe("apps domain", () => {
       const app = await createApp(getDb(), owner, { name: uniqueName() });
       const outcomes = [];
       for (const name of hostileNames) {
-        outcomes.push(await rejection(createApp(getDb(), owner, { name })));
-        outcomes.push(await rejection(updateApp(getDb(), owner, app.id, { name })));
+        outcomes.push(await rejectionOf(createApp(getDb(), owner, { name })));
+        outcomes.push(await rejectionOf(updateApp(getDb(), owner, app.id, { name })));
       }
       expect((await getDb().app.findUniqueOrThrow({ where: { id: app.id } })).name).toBe(app.name);
       for (const error of outcomes) {

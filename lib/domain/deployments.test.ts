@@ -26,32 +26,15 @@ import { cancelDeployment, createDeployment, LOG_CHUNK_MAX_BYTES } from "@/lib/d
 import type { TeamView } from "@/lib/domain/teams";
 import { createUpload } from "@/lib/domain/uploads";
 import { getEnv } from "@/lib/env";
-import { AppError, type ErrorCode } from "@/lib/errors";
 import type { DeploymentStatus, Role } from "@/lib/generated/prisma/enums";
+import { call, errorOf } from "@/test/api";
+import { expectAppError } from "@/test/errors";
 import { addMember, createTestTeam, createTestToken, createTestUser, userCtx } from "@/test/factories";
 import { pendingJobs } from "@/test/helpers";
 
-type Route = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
-type ErrorJson = { error: { code: string; message: string; details?: { path: string }[] } };
 type LogChunk = { text: string; nextOffset: number; complete: boolean };
 
-const BASE = "http://tussilago.test";
 const REPO = "https://github.com/acme/shop.git";
-
-function call(
-  route: Route,
-  urlPath: string,
-  options: { method?: string; token: string; body?: unknown; params: Record<string, string> },
-): Promise<Response> {
-  const headers: Record<string, string> = { authorization: `Bearer ${options.token}` };
-  if (options.body !== undefined) headers["content-type"] = "application/json";
-  const request = new Request(`${BASE}${urlPath}`, {
-    method: options.method ?? "GET",
-    headers,
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-  });
-  return route(request, { params: Promise.resolve(options.params) });
-}
 
 function postDeployment(appId: string, token: string, body: unknown = {}): Promise<Response> {
   return call(createDeploymentRoute, `/api/v1/apps/${appId}/deployments`, {
@@ -60,21 +43,6 @@ function postDeployment(appId: string, token: string, body: unknown = {}): Promi
     body,
     params: { appId },
   });
-}
-
-async function errorOf(response: Response): Promise<ErrorJson["error"]> {
-  return ((await response.json()) as ErrorJson).error;
-}
-
-async function expectAppError(promise: Promise<unknown>, code: ErrorCode): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  if (!(error instanceof AppError)) throw new Error("expected an AppError");
-  expect(error.code).toBe(code);
-  return error;
 }
 
 async function* chunks(bytes: Uint8Array): AsyncGenerator<Uint8Array> {

@@ -11,8 +11,9 @@ import { createApp } from "@/lib/domain/apps";
 import type { Ctx } from "@/lib/domain/context";
 import { listEnvVars, MASK, resolveEnvForRelease, setEnvVars } from "@/lib/domain/env-vars";
 import type { TeamView } from "@/lib/domain/teams";
-import { AppError, type ErrorCode } from "@/lib/errors";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { errorOf } from "@/test/api";
+import { expectAppError } from "@/test/errors";
 import { addMember, createTestTeam, createTestToken, createTestUser, userCtx } from "@/test/factories";
 
 type ErrorJson = { error: { code: string; message: string; details?: { path: string }[] } };
@@ -31,21 +32,6 @@ function putEnv(appId: string, token: string, body: unknown): Promise<Response> 
 function getEnv(appId: string, token: string): Promise<Response> {
   const request = new Request(`${BASE}/api/v1/apps/${appId}/env`, { headers: { authorization: `Bearer ${token}` } });
   return getEnvRoute(request, { params: Promise.resolve({ appId }) });
-}
-
-async function errorOf(response: Response): Promise<ErrorJson["error"]> {
-  return ((await response.json()) as ErrorJson).error;
-}
-
-async function expectAppError(promise: Promise<unknown>, code: ErrorCode): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  if (!(error instanceof AppError)) throw new Error("expected an AppError");
-  expect(error.code).toBe(code);
-  return error;
 }
 
 function secret(): string {

@@ -17,8 +17,8 @@ import {
   revokeInvitation,
 } from "@/lib/domain/invitations";
 import { getEnv, resetEnvForTests } from "@/lib/env";
-import { AppError, type ErrorCode } from "@/lib/errors";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { expectAppError } from "@/test/errors";
 import { pendingJobs } from "@/test/helpers";
 
 function meta(): RequestMeta {
@@ -31,17 +31,6 @@ function uniqueEmail(label: string): string {
 
 async function newUser(email = uniqueEmail("user")) {
   return await getDb().user.create({ data: { email } });
-}
-
-async function expectAppError(promise: Promise<unknown>, code: ErrorCode): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  if (!(error instanceof AppError)) throw new Error("expected an AppError");
-  expect(error.code).toBe(code);
-  return error;
 }
 
 async function newTeam(): Promise<{ teamId: string; ownerId: string; ctx: Ctx }> {

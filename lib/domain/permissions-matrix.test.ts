@@ -17,8 +17,9 @@ import {
 } from "@/lib/domain/invitations";
 import { changeMemberRole, listMembers, removeMember, transferOwnership } from "@/lib/domain/members";
 import { createTeam, deleteTeam, getTeam, listTeamsForUser, renameTeam } from "@/lib/domain/teams";
-import { AppError, type ErrorCode } from "@/lib/errors";
+import { AppError } from "@/lib/errors";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { expectAppError, rejectionOf } from "@/test/errors";
 import { pendingJobs } from "@/test/helpers";
 
 // Local helpers: this file seeds its own data and does not depend on shared factories.
@@ -33,21 +34,6 @@ function uniqueEmail(label: string): string {
 
 async function newUser(label: string) {
   return await getDb().user.create({ data: { email: uniqueEmail(label) } });
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
-
-async function expectAppError(promise: Promise<unknown>, code: ErrorCode): Promise<AppError> {
-  const error = await caught(promise);
-  expect(error).toBeInstanceOf(AppError);
-  if (!(error instanceof AppError)) throw new Error("expected an AppError");
-  expect(error.code).toBe(code);
-  return error;
 }
 
 type Seat = { userId: string; membershipId: string };
@@ -403,7 +389,7 @@ describe("another team's IDs", () => {
         ]);
       }
       for (const [name, call] of calls) {
-        const error = await caught(call());
+        const error = await rejectionOf(call());
         expect(error, name).toBeInstanceOf(AppError);
         expect(error instanceof AppError ? error.code : null, name).toBe("not_found");
       }

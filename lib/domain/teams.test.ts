@@ -15,8 +15,9 @@ import { createInvitation } from "@/lib/domain/invitations";
 import { changeMemberRole, removeMember, transferOwnership } from "@/lib/domain/members";
 import { createTeam, deleteTeam, getTeam, listTeamsForUser, renameTeam, slugFor } from "@/lib/domain/teams";
 import { getEnv } from "@/lib/env";
-import { AppError, type ErrorCode } from "@/lib/errors";
+import { AppError } from "@/lib/errors";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { expectAppError } from "@/test/errors";
 import { pendingJobs, withRawClient } from "@/test/helpers";
 
 const log = pino({ level: "silent" });
@@ -31,17 +32,6 @@ function uniqueEmail(label: string): string {
 
 async function newUser(label: string) {
   return await getDb().user.create({ data: { email: uniqueEmail(label) } });
-}
-
-async function expectAppError(promise: Promise<unknown>, code: ErrorCode): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  if (!(error instanceof AppError)) throw new Error("expected an AppError");
-  expect(error.code).toBe(code);
-  return error;
 }
 
 type Seat = { userId: string; membershipId: string };

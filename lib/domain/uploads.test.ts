@@ -18,8 +18,9 @@ import type { Ctx } from "@/lib/domain/context";
 import type { TeamView } from "@/lib/domain/teams";
 import { createUpload, UPLOAD_TTL_MS } from "@/lib/domain/uploads";
 import { getEnv, resetEnvForTests } from "@/lib/env";
-import { AppError, type ErrorCode } from "@/lib/errors";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { errorOf } from "@/test/api";
+import { expectAppError } from "@/test/errors";
 import { addMember, createTestTeam, createTestToken, createTestUser, userCtx } from "@/test/factories";
 
 const run = promisify(execFile);
@@ -64,10 +65,6 @@ function deploy(appId: string, token: string, uploadId: string): Promise<Respons
   return createDeploymentRoute(request, { params: Promise.resolve({ appId }) });
 }
 
-async function errorOf(response: Response): Promise<ErrorJson["error"]> {
-  return ((await response.json()) as ErrorJson).error;
-}
-
 function uploadsDir(): string {
   return path.join(getEnv().dataDir, "uploads");
 }
@@ -84,17 +81,6 @@ async function storedFiles(): Promise<string[]> {
 
 async function* chunks(...parts: Uint8Array[]): AsyncGenerator<Uint8Array> {
   for (const part of parts) yield part;
-}
-
-async function expectAppError(promise: Promise<unknown>, code: ErrorCode): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  if (!(error instanceof AppError)) throw new Error("expected an AppError");
-  expect(error.code).toBe(code);
-  return error;
 }
 
 function sha256(bytes: Uint8Array): string {

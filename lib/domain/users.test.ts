@@ -17,7 +17,8 @@ import {
   sessionUser,
 } from "@/lib/domain/users";
 import { getEnv, resetEnvForTests } from "@/lib/env";
-import { AppError, type ErrorCode } from "@/lib/errors";
+import { AppError } from "@/lib/errors";
+import { expectAppError } from "@/test/errors";
 import { pendingJobs } from "@/test/helpers";
 
 const PASSWORD = "correct horse battery staple";
@@ -30,17 +31,6 @@ function uniqueEmail(label = "user"): string {
 function uniqueIp(): string {
   const bytes = randomUUID().replaceAll("-", "");
   return `2001:db8:${bytes.slice(0, 4)}:${bytes.slice(4, 8)}::1`;
-}
-
-async function expectAppError(promise: Promise<unknown>, code: ErrorCode): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  if (!(error instanceof AppError)) throw new Error("expected an AppError");
-  expect(error.code).toBe(code);
-  return error;
 }
 
 async function signIn(email: string, password: string, ip: string | null = uniqueIp()) {
