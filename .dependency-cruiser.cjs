@@ -41,7 +41,7 @@ module.exports = {
         "jobs/catalog.ts is what the web side loads to enqueue: it imports zod and nothing of the app, so no task " +
         "or engine code can reach the web bundle through it.",
       from: { path: "^jobs/catalog\\.ts$" },
-      to: { pathNot: "^node_modules/zod/" },
+      to: { pathNot: "(^|/)node_modules/zod/" },
     },
     {
       name: "web-side-never-loads-tasks",
@@ -102,6 +102,18 @@ module.exports = {
       comment: "The portal and the API enqueue; they never import a task or the engine (it would ship in the bundle).",
       from: { path: "^(app|components)/", pathNot: TESTS },
       to: { path: "^(jobs/tasks|lib/engine)/" },
+    },
+    {
+      name: "web-bundle-never-reaches-worker-code",
+      severity: "error",
+      comment:
+        "Not even indirectly: from the edges, the domain, the API and auth helpers, and enqueue, no chain of imports " +
+        "may lead to a task or the engine. This is what keeps the worker's code out of the web bundle.",
+      from: {
+        path: "^(app|components|lib/(domain|api|auth)|jobs/(enqueue|catalog)\\.ts$|proxy\\.ts$)",
+        pathNot: TESTS,
+      },
+      to: { path: "^(jobs/tasks|lib/engine)/", reachable: true },
     },
     {
       name: "production-code-never-imports-tests",
