@@ -51,16 +51,23 @@ function failure(error: unknown, requestId: string): ActionState<never> {
 }
 
 type PublicActionDeps = { db: Db; meta: RequestMeta };
+type UserActionDeps = PublicActionDeps & { user: PublicUser };
+type TeamActionDeps = UserActionDeps & { ctx: Ctx };
+type Run<I, D, T> = (input: I, deps: D) => Promise<ActionState<T> | undefined>;
+type FormAction<T> = (previous: ActionState<T>, formData: FormData) => Promise<ActionState<T>>;
 
-/** An action for people who are not signed in (sign in, sign up, password reset). */
-export function publicAction<S extends z.ZodType, T = undefined>(
+/**
+ * The core of every wrapper: validate a plain object (a form's fields, or the arguments of a typed call, which are
+ * as hostile), run, and turn failures into a state the caller can show.
+ */
+function validated<S extends z.ZodType, T>(
   schema: S,
-  run: (input: z.output<S>, deps: PublicActionDeps) => Promise<ActionState<T> | undefined>,
-): (previous: ActionState<T>, formData: FormData) => Promise<ActionState<T>> {
-  return async (_previous, formData) => {
+  run: Run<z.output<S>, PublicActionDeps, T>,
+): (raw: unknown) => Promise<ActionState<T>> {
+  return async (raw) => {
     const meta = await currentRequestMeta();
     try {
-      const parsed = schema.safeParse(formToObject(formData));
+      const parsed = schema.safeParse(raw);
       if (!parsed.success)
         return { status: "error", message: "Check the highlighted fields.", fieldErrors: fieldErrorsOf(parsed.error) };
       return (await run(parsed.data, { db: getDb(), meta })) ?? { status: "success" };
@@ -71,21 +78,42 @@ export function publicAction<S extends z.ZodType, T = undefined>(
   };
 }
 
-type UserActionDeps = PublicActionDeps & { user: PublicUser };
+function fromForm<T>(call: (raw: unknown) => Promise<ActionState<T>>): FormAction<T> {
+  return async (_previous, formData) => await call(formToObject(formData));
+}
+
+function withUser<I, T>(run: Run<I, UserActionDeps, T>): Run<I, PublicActionDeps, T> {
+  return async (input, deps) => {
+    const user = await currentUser();
+    if (!user) throw new AppError("unauthenticated", "Your session has ended. Sign in again.");
+    return await run(input, { ...deps, user });
+  };
+}
+
+function withTeam<I, T>(run: Run<I, TeamActionDeps, T>): Run<I, PublicActionDeps, T> {
+  return withUser(async (input, deps) => {
+    const teamId = (input as { teamId?: unknown }).teamId;
+    if (typeof teamId !== "string") throw new AppError("not_found", "Team not found.");
+    const ctx = await userContext(deps.db, deps.user.id, teamId, deps.meta);
+    return await run(input, { ...deps, ctx });
+  });
+}
+
+/** An action for people who are not signed in (sign in, sign up, password reset). */
+export function publicAction<S extends z.ZodType, T = undefined>(
+  schema: S,
+  run: Run<z.output<S>, PublicActionDeps, T>,
+): FormAction<T> {
+  return fromForm(validated(schema, run));
+}
 
 /** An action for a signed-in user outside any team (create a team, change the password...). */
 export function userAction<S extends z.ZodType, T = undefined>(
   schema: S,
-  run: (input: z.output<S>, deps: UserActionDeps) => Promise<ActionState<T> | undefined>,
-): (previous: ActionState<T>, formData: FormData) => Promise<ActionState<T>> {
-  return publicAction(schema, async (input, deps) => {
-    const user = await currentUser();
-    if (!user) throw new AppError("unauthenticated", "Your session has ended. Sign in again.");
-    return await run(input, { ...deps, user });
-  });
+  run: Run<z.output<S>, UserActionDeps, T>,
+): FormAction<T> {
+  return fromForm(validated(schema, withUser(run)));
 }
-
-type TeamActionDeps = UserActionDeps & { ctx: Ctx };
 
 /**
  * An action inside a team. The form carries `teamId`; membership is checked here and the domain function checks
@@ -93,12 +121,26 @@ type TeamActionDeps = UserActionDeps & { ctx: Ctx };
  */
 export function teamAction<S extends z.ZodObject, T = undefined>(
   schema: S,
-  run: (input: z.output<S>, deps: TeamActionDeps) => Promise<ActionState<T> | undefined>,
-): (previous: ActionState<T>, formData: FormData) => Promise<ActionState<T>> {
-  return userAction(schema, async (input, deps) => {
-    const teamId = (input as { teamId?: unknown }).teamId;
-    if (typeof teamId !== "string") throw new AppError("not_found", "Team not found.");
-    const ctx = await userContext(deps.db, deps.user.id, teamId, deps.meta);
-    return await run(input, { ...deps, ctx });
-  });
+  run: Run<z.output<S>, TeamActionDeps, T>,
+): FormAction<T> {
+  return fromForm(validated(schema, withTeam(run)));
+}
+
+/**
+ * userAction for client code that calls a server function with arguments rather than submitting a form (the live
+ * views' polls): the same checks, typed input instead of FormData. The arguments are validated all the same.
+ */
+export function userCall<S extends z.ZodType, T = undefined>(
+  schema: S,
+  run: Run<z.output<S>, UserActionDeps, T>,
+): (input: z.input<S>) => Promise<ActionState<T>> {
+  return validated(schema, withUser(run));
+}
+
+/** teamAction with typed input (see userCall): `teamId` is one of the arguments, membership checked on each call. */
+export function teamCall<S extends z.ZodObject, T = undefined>(
+  schema: S,
+  run: Run<z.output<S>, TeamActionDeps, T>,
+): (input: z.input<S>) => Promise<ActionState<T>> {
+  return validated(schema, withTeam(run));
 }

@@ -1,7 +1,7 @@
 "use server";
 
 import { z } from "zod";
-import { type ActionState, userAction } from "@/lib/actions";
+import { type ActionState, userAction, userCall } from "@/lib/actions";
 import { hostCheckState, requestHostCheck } from "@/lib/domain/host-checks";
 import type { HostCheckPoll } from "./host-check-poll";
 
@@ -11,7 +11,7 @@ export const runHostChecksAction = userAction(z.strictObject({}), async (_input,
   return { status: "success", message: "The checks are running in the worker." };
 });
 
-const poll = userAction<z.ZodObject, HostCheckPoll>(z.strictObject({}), async (_input, { db, user }) => {
+const poll = userCall<z.ZodObject, HostCheckPoll>(z.strictObject({}), async (_input, { db, user }) => {
   const state = await hostCheckState(db, user);
   return {
     status: "success",
@@ -26,5 +26,5 @@ const poll = userAction<z.ZodObject, HostCheckPoll>(z.strictObject({}), async (_
 
 /** The host page's live view calls this every few seconds while a run is queued or under way. */
 export async function pollHostChecks(): Promise<ActionState<HostCheckPoll>> {
-  return await poll({ status: "idle" }, new FormData());
+  return await poll({});
 }

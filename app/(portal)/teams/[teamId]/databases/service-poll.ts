@@ -4,16 +4,20 @@
 import { z } from "zod";
 import { serviceSnapshots } from "@/app/(portal)/teams/[teamId]/databases/service-data";
 import type { ServiceKind, ServiceSnapshot } from "@/components/services/service-types";
-import { type ActionState, teamAction } from "@/lib/actions";
+import { type ActionState, teamCall } from "@/lib/actions";
 
-// formToObject gives a repeated field as an array and a single one as a string.
-const idList = z.preprocess(
-  (value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]),
+// The page may list a service twice; the arguments come from the browser, so the schema (not the caller) dedupes.
+const uniqueIds = z.preprocess(
+  (value) => (Array.isArray(value) ? [...new Set(value)] : value),
   z.array(z.uuid()).max(200),
 );
-const pollInput = z.strictObject({ teamId: z.uuid(), kind: z.enum(["database", "redis"]), ids: idList });
+const pollInput = z.strictObject({
+  teamId: z.uuid(),
+  kind: z.enum(["database", "redis"]),
+  ids: uniqueIds,
+});
 
-const poll = teamAction<typeof pollInput, Record<string, ServiceSnapshot | null>>(
+const poll = teamCall<typeof pollInput, Record<string, ServiceSnapshot | null>>(
   pollInput,
   async (input, { db, ctx }) => ({ status: "success", data: await serviceSnapshots(db, ctx, input.kind, input.ids) }),
 );
@@ -23,9 +27,5 @@ export async function pollServices(
   teamId: string,
   ids: string[],
 ): Promise<ActionState<Record<string, ServiceSnapshot | null>>> {
-  const form = new FormData();
-  form.set("teamId", String(teamId));
-  form.set("kind", kind);
-  for (const id of new Set(ids.map(String))) form.append("ids", id);
-  return await poll({ status: "idle" }, form);
+  return await poll({ teamId, kind, ids });
 }

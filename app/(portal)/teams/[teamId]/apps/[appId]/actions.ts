@@ -5,7 +5,7 @@ import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { type ActionState, teamAction } from "@/lib/actions";
+import { type ActionState, teamAction, teamCall } from "@/lib/actions";
 import type { AppLogLine } from "@/lib/app-log-file";
 import { APP_LOG_MAX_TAIL, readAppLogs } from "@/lib/domain/app-logs";
 import { getApp } from "@/lib/domain/apps";
@@ -96,16 +96,13 @@ export const rollbackAppAction = teamAction(appInput.extend({ deploymentId: z.uu
   return lifecycleDone(ctx.teamId, input.appId, "Rolling back: that image is released again, nothing is rebuilt.");
 });
 
-const runtimePoll = teamAction<typeof appInput, AppRuntimeView>(appInput, async (input, { db, ctx }) => {
+const runtimePoll = teamCall<typeof appInput, AppRuntimeView>(appInput, async (input, { db, ctx }) => {
   return { status: "success", data: await getAppRuntime(db, ctx, input.appId) };
 });
 
 /** The app page's live part calls this every ~2 s while something is under way (membership checked each time). */
 export async function pollAppRuntime(teamId: string, appId: string): Promise<ActionState<AppRuntimeView>> {
-  const form = new FormData();
-  form.set("teamId", String(teamId));
-  form.set("appId", String(appId));
-  return await runtimePoll({ status: "idle" }, form);
+  return await runtimePoll({ teamId, appId });
 }
 
 const logsInput = appInput.extend({
@@ -118,7 +115,7 @@ const logsInput = appInput.extend({
     .optional(),
 });
 
-const logsPoll = teamAction<typeof logsInput, { lines: AppLogLine[] }>(logsInput, async (input, { db, ctx }) => {
+const logsPoll = teamCall<typeof logsInput, { lines: AppLogLine[] }>(logsInput, async (input, { db, ctx }) => {
   const since = input.since ? new Date(input.since) : undefined;
   return { status: "success", data: await readAppLogs(db, ctx, input.appId, { tail: input.tail, since }) };
 });
@@ -132,10 +129,5 @@ export async function pollAppLogs(
   appId: string,
   query: { tail: number; since?: string },
 ): Promise<ActionState<{ lines: AppLogLine[] }>> {
-  const form = new FormData();
-  form.set("teamId", String(teamId));
-  form.set("appId", String(appId));
-  form.set("tail", String(query.tail));
-  if (query.since) form.set("since", String(query.since));
-  return await logsPoll({ status: "idle" }, form);
+  return await logsPoll({ teamId, appId, tail: query.tail, ...(query.since ? { since: query.since } : {}) });
 }

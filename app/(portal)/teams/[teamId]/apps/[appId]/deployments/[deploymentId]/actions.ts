@@ -3,7 +3,7 @@
 import { refresh } from "next/cache";
 import { z } from "zod";
 import { type DeploymentPoll, deploymentSnapshot } from "@/components/apps/deployment-snapshot";
-import { type ActionState, teamAction } from "@/lib/actions";
+import { type ActionState, teamAction, teamCall } from "@/lib/actions";
 import { cancelDeployment, getDeployment, readDeploymentLog } from "@/lib/domain/deployments";
 
 const deploymentInput = z.strictObject({ teamId: z.uuid(), deploymentId: z.uuid() });
@@ -16,7 +16,7 @@ export const cancelDeploymentAction = teamAction(deploymentInput, async (input, 
 
 const pollInput = deploymentInput.extend({ offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
 
-const poll = teamAction<typeof pollInput, DeploymentPoll>(pollInput, async (input, { db, ctx }) => {
+const poll = teamCall<typeof pollInput, DeploymentPoll>(pollInput, async (input, { db, ctx }) => {
   // The row first, then the log: the log is only complete once the row is finished, so when both say so, the
   // client has everything and stops polling.
   const deployment = deploymentSnapshot(await getDeployment(db, ctx, input.deploymentId));
@@ -26,17 +26,13 @@ const poll = teamAction<typeof pollInput, DeploymentPoll>(pollInput, async (inpu
 
 /**
  * The deployment page's live view calls this every ~1.5 s: status, phases, plan and the log from `offset` on.
- * A server action rather than a route handler, because app/api is the token API; it goes through teamAction like
- * every portal action, so membership and role are checked on each call.
+ * A server action rather than a route handler, because app/api is the token API; it goes through teamCall (the typed
+ * entry of teamAction), so membership and role are checked on each call.
  */
 export async function pollDeployment(
   teamId: string,
   deploymentId: string,
   offset: number,
 ): Promise<ActionState<DeploymentPoll>> {
-  const form = new FormData();
-  form.set("teamId", String(teamId));
-  form.set("deploymentId", String(deploymentId));
-  form.set("offset", String(offset));
-  return await poll({ status: "idle" }, form);
+  return await poll({ teamId, deploymentId, offset });
 }
