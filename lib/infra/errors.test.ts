@@ -1,3 +1,6 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { CaddyError } from "./caddy";
 import { InfraError, isRetryable } from "./errors";
@@ -49,5 +52,41 @@ describe("InfraError", () => {
     expect(isRetryable(new Error("timeout"))).toBe(false);
     expect(isRetryable(new RedisConnectionError("protocol", "not RESP"))).toBe(false);
     expect(toUserMessage(new Error("/var/lib/secret"))).toBe("An internal error occurred.");
+  });
+});
+
+// The regression this base class exists for: a check such as `error.name === "PodmanError"` keeps compiling after a
+// rename and silently stops matching. Production code asks `instanceof` instead.
+describe("infrastructure errors are never matched by name", () => {
+  const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+  const NAMES =
+    "InfraError|CommandError|PodmanError|CaddyError|TenantPostgresError|TenantRedisError|RedisServerError|RedisConnectionError|RedisReplyError";
+  const BY_NAME = new RegExp(
+    `\\.name\\s*[!=]==?\\s*["'](?:${NAMES})["']|["'](?:${NAMES})["'][^\\n]*\\.includes\\(\\s*\\w+\\.name`,
+  );
+
+  async function sources(dir: string): Promise<string[]> {
+    const entries = await readdir(join(ROOT, dir), { withFileTypes: true });
+    const nested = await Promise.all(
+      entries.map((entry) => {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) return entry.name === "generated" ? [] : sources(path);
+        return /\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name) ? [path] : [];
+      }),
+    );
+    return nested.flat();
+  }
+
+  it("has no string comparison of an infrastructure error's name in app, lib, jobs or scripts", async () => {
+    const files = (await Promise.all(["app", "components", "lib", "jobs", "scripts"].map(sources))).flat();
+    const offenders: string[] = [];
+    for (const file of files) {
+      const text = await readFile(join(ROOT, file), "utf8");
+      text.split("\n").forEach((line, index) => {
+        if (BY_NAME.test(line)) offenders.push(`${file}:${index + 1}`);
+      });
+    }
+    expect(files.length).toBeGreaterThan(100);
+    expect(offenders).toEqual([]);
   });
 });
