@@ -62,6 +62,15 @@ describe("OpenAPI document", () => {
     }
   });
 
+  it("leaves caching to Next's default for route handlers: never cached, no route segment config", async () => {
+    // Since Next 15 a route handler runs per request unless it opts into caching, so `dynamic = "force-dynamic"`
+    // says nothing; `force-static` or `revalidate` would serve one caller's team-scoped answer to the next.
+    for (const file of await routeFiles(path.join("app", "api"))) {
+      const source = await fs.readFile(file, "utf8");
+      expect(source, `${file} sets route segment config`).not.toMatch(/export const (dynamic|revalidate|fetchCache)\b/);
+    }
+  });
+
   it("describes the health answer from its zod schema", () => {
     const health = document.paths["/api/health"]?.get?.responses["200"] as {
       content: { "application/json": { schema: { properties: Record<string, unknown> } } };

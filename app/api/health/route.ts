@@ -3,8 +3,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { getHealth } from "@/lib/health";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(getHealthEndpoint, async () => {
   const health = await getHealth(getDb());
   return health.status === "ok" ? { status: 200 as const, body: health } : { status: 503 as const, body: health };

@@ -1,5 +1,4 @@
 // next-auth's own endpoints (sign-in callbacks, CSRF, session). Not part of the REST API, so not in OpenAPI.
 import { handlers } from "@/lib/auth/next-auth";
 
-export const dynamic = "force-dynamic";
 export const { GET, POST } = handlers;

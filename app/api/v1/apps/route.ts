@@ -3,8 +3,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { createApp, listApps } from "@/lib/domain/apps";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(listAppsEndpoint, async ({ ctx, query }) => {
   const page = await listApps(getDb(), ctx, query);
   return { status: 200 as const, body: { items: page.items.map(appJson), nextCursor: page.nextCursor } };

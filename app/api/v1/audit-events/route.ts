@@ -3,8 +3,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { listAuditEvents } from "@/lib/domain/audit";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(listAuditEventsEndpoint, async ({ ctx, query }) => {
   const { limit, cursor, ...filters } = query;
   const page = await listAuditEvents(getDb(), ctx, filters, { limit, cursor });

@@ -4,8 +4,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { createDatabase, listDatabases } from "@/lib/domain/databases";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(listDatabasesEndpoint, async ({ ctx, query }) => {
   const page = await listDatabases(getDb(), ctx, query);
   return { status: 200 as const, body: { items: page.items.map(databaseJson), nextCursor: page.nextCursor } };

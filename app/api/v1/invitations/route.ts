@@ -3,8 +3,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { createInvitation, listInvitations } from "@/lib/domain/invitations";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(listInvitationsEndpoint, async ({ ctx, query }) => {
   const page = await listInvitations(getDb(), ctx, query);
   return { status: 200 as const, body: { items: page.items.map(invitationJson), nextCursor: page.nextCursor } };

@@ -3,8 +3,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { listMembers } from "@/lib/domain/members";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(listMembersEndpoint, async ({ ctx, query }) => {
   const page = await listMembers(getDb(), ctx, query);
   return { status: 200 as const, body: { items: page.items.map(memberJson), nextCursor: page.nextCursor } };

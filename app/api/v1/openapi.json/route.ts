@@ -2,6 +2,4 @@ import { getOpenApiEndpoint } from "@/lib/api/endpoints/openapi";
 import { handle } from "@/lib/api/handler";
 import { buildOpenApiDocument } from "@/lib/api/openapi";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(getOpenApiEndpoint, async () => ({ status: 200 as const, body: buildOpenApiDocument() }));

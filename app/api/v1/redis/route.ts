@@ -4,8 +4,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { createRedis, listRedis } from "@/lib/domain/redis";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(listRedisEndpoint, async ({ ctx, query }) => {
   const page = await listRedis(getDb(), ctx, query);
   return { status: 200 as const, body: { items: page.items.map(redisJson), nextCursor: page.nextCursor } };

@@ -3,8 +3,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { getTeam } from "@/lib/domain/teams";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(getTeamEndpoint, async ({ ctx }) => {
   const team = await getTeam(getDb(), ctx);
   return { status: 200 as const, body: { team: teamJson(team) } };

@@ -6,8 +6,6 @@ import { getDb } from "@/lib/db";
 import { createUpload } from "@/lib/domain/uploads";
 import { AppError } from "@/lib/errors";
 
-export const dynamic = "force-dynamic";
-
 export const POST = handle(createUploadEndpoint, async ({ ctx, request }) => {
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/(gzip|x-gzip|x-tar\+gzip|octet-stream)\b/.test(type)) {

@@ -4,8 +4,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { deleteApp, getApp, updateApp } from "@/lib/domain/apps";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(getAppEndpoint, async ({ ctx, params }) => {
   return { status: 200 as const, body: { app: appJson(await getApp(getDb(), ctx, params.appId)) } };
 });

@@ -9,8 +9,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { deleteDatabase, getDatabase, updateDatabase } from "@/lib/domain/databases";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(getDatabaseEndpoint, async ({ ctx, params }) => {
   return { status: 200 as const, body: { database: databaseJson(await getDatabase(getDb(), ctx, params.id)) } };
 });

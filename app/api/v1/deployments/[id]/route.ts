@@ -3,8 +3,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { getDeployment } from "@/lib/domain/deployments";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(getDeploymentEndpoint, async ({ ctx, params }) => {
   return { status: 200 as const, body: { deployment: deploymentJson(await getDeployment(getDb(), ctx, params.id)) } };
 });

@@ -3,8 +3,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { revokeInvitation } from "@/lib/domain/invitations";
 
-export const dynamic = "force-dynamic";
-
 export const DELETE = handle(revokeInvitationEndpoint, async ({ ctx, params }) => {
   const invitation = await revokeInvitation(getDb(), ctx, { invitationId: params.id });
   return { status: 200 as const, body: { invitation: invitationJson(invitation) } };

@@ -3,8 +3,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { getOperation } from "@/lib/domain/operations-read";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(getOperationEndpoint, async ({ ctx, params }) => {
   const operation = await getOperation(getDb(), ctx, params.id);
   return { status: 200 as const, body: { operation: operationJson(operation) } };

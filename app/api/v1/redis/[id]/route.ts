@@ -4,8 +4,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { deleteRedis, getRedis, updateRedis } from "@/lib/domain/redis";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(getRedisEndpoint, async ({ ctx, params }) => {
   return { status: 200 as const, body: { redis: redisJson(await getRedis(getDb(), ctx, params.id)) } };
 });

@@ -4,8 +4,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { createDeployment, listDeployments } from "@/lib/domain/deployments";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(listDeploymentsEndpoint, async ({ ctx, params, query }) => {
   const page = await listDeployments(getDb(), ctx, params.appId, query);
   return { status: 200 as const, body: { items: page.items.map(deploymentJson), nextCursor: page.nextCursor } };

@@ -3,8 +3,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { listEnvVars, setEnvVars } from "@/lib/domain/env-vars";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(getEnvEndpoint, async ({ ctx, params }) => {
   return { status: 200 as const, body: envJson(await listEnvVars(getDb(), ctx, params.appId)) };
 });

@@ -3,8 +3,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { revealDatabaseCredentials } from "@/lib/domain/databases";
 
-export const dynamic = "force-dynamic";
-
 // The answer carries a password: handle() marks every answer no-store, and nothing here logs it.
 export const GET = handle(databaseCredentialsEndpoint, async ({ ctx, params }) => {
   return { status: 200 as const, body: await revealDatabaseCredentials(getDb(), ctx, params.id) };

@@ -4,8 +4,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { rotateDatabasePassword } from "@/lib/domain/databases";
 
-export const dynamic = "force-dynamic";
-
 export const POST = handle(rotateDatabaseEndpoint, async ({ ctx, params }) => {
   const { database, operation } = await rotateDatabasePassword(getDb(), ctx, params.id);
   return {

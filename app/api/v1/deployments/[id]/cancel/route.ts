@@ -3,8 +3,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { cancelDeployment } from "@/lib/domain/deployments";
 
-export const dynamic = "force-dynamic";
-
 export const POST = handle(cancelDeploymentEndpoint, async ({ ctx, params }) => {
   return {
     status: 200 as const,

@@ -3,8 +3,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { readDeploymentLog } from "@/lib/domain/deployments";
 
-export const dynamic = "force-dynamic";
-
 export const GET = handle(deploymentLogsEndpoint, async ({ ctx, params, query }) => {
   return { status: 200 as const, body: await readDeploymentLog(getDb(), ctx, params.id, query.offset) };
 });

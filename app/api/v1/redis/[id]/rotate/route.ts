@@ -4,8 +4,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { rotateRedisPassword } from "@/lib/domain/redis";
 
-export const dynamic = "force-dynamic";
-
 export const POST = handle(rotateRedisEndpoint, async ({ ctx, params }) => {
   const { redis, operation } = await rotateRedisPassword(getDb(), ctx, params.id);
   return {

@@ -4,8 +4,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { restartApp } from "@/lib/domain/lifecycle";
 
-export const dynamic = "force-dynamic";
-
 export const POST = handle(restartAppEndpoint, async ({ ctx, params }) => {
   const { app, operation } = await restartApp(getDb(), ctx, params.appId);
   return {

@@ -4,8 +4,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { rollbackApp } from "@/lib/domain/lifecycle";
 
-export const dynamic = "force-dynamic";
-
 export const POST = handle(rollbackAppEndpoint, async ({ ctx, params, body }) => {
   const { app, operation } = await rollbackApp(getDb(), ctx, params.appId, body);
   return {

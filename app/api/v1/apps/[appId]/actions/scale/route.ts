@@ -4,8 +4,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { scaleApp } from "@/lib/domain/lifecycle";
 
-export const dynamic = "force-dynamic";
-
 export const POST = handle(scaleAppEndpoint, async ({ ctx, params, body }) => {
   const { app, operation } = await scaleApp(getDb(), ctx, params.appId, body);
   return {

@@ -4,8 +4,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { startApp } from "@/lib/domain/lifecycle";
 
-export const dynamic = "force-dynamic";
-
 export const POST = handle(startAppEndpoint, async ({ ctx, params }) => {
   const { app, operation } = await startApp(getDb(), ctx, params.appId);
   return {

@@ -4,8 +4,6 @@ import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { stopApp } from "@/lib/domain/lifecycle";
 
-export const dynamic = "force-dynamic";
-
 export const POST = handle(stopAppEndpoint, async ({ ctx, params }) => {
   const { app, operation } = await stopApp(getDb(), ctx, params.appId);
   return {
