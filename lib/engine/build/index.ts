@@ -1,0 +1,203 @@
+// Builds a deployment's image (deployment__build): fetch the source (git or an uploaded tarball), detect the build
+// plan, vet a tenant's own Containerfile (lib/build/containerfile-policy) or render one, `podman build` under the
+// build limits, streaming the build log (host details scrubbed, size capped: lib/build/build-log.ts) to the data
+// directory. A built image goes on to deployment__release (queued with the "built" status), which finishes the
+// deployment's operation. The steps are in steps.ts, the dependencies in context.ts; status writes in ../state.ts.
+//
+// Idempotent: a retry after a crash at any point starts the build over in a fresh workspace, truncates the log
+// (one log), rebuilds the same tag (one image) and only ever updates this deployment's row (no duplicates).
+import { createWriteStream } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { enqueue } from "@/jobs/enqueue";
+import { appQueue } from "@/jobs/queues";
+import { type BuildLogSink, createBuildLogSink } from "@/lib/build/build-log";
+import { buildWorkspace, deploymentLogPath } from "@/lib/data-paths";
+import { enterPhase, type PhaseName, parsePhases } from "@/lib/domain/deployment-phases";
+import { claimOperation, failOperation } from "@/lib/domain/operations";
+import {
+  type BuildDeps,
+  hostScrubber,
+  imageTagFor,
+  MAX_BUILD_LOG_BYTES,
+  MAX_REDACTED_LOGGED,
+  userFacing,
+} from "@/lib/engine/build/context";
+import {
+  type BuildRun,
+  buildImage,
+  containerfileFor,
+  fetchSource,
+  planSource,
+  vetTenantFile,
+} from "@/lib/engine/build/steps";
+import { cancelled, hostNotReady, isCancelled } from "@/lib/engine/failure";
+import { endDeployment, markBuilt, startBuilding } from "@/lib/engine/state";
+
+export { type BuildDeps, buildDepsFromEnv, imageTagFor } from "@/lib/engine/build/context";
+
+export type BuildInput = { deploymentId: string; operationId: string };
+
+const CANCELLED = "The deployment was cancelled.";
+
+async function setPhase(deps: BuildDeps, deploymentId: string, name: PhaseName): Promise<void> {
+  const row = await deps.db.deployment.findUniqueOrThrow({ where: { id: deploymentId }, select: { phases: true } });
+  await deps.db.deployment.update({
+    where: { id: deploymentId },
+    data: { phases: enterPhase(parsePhases(row.phases), name, new Date()) },
+  });
+}
+
+/** The deployment will not be built: it ends (its waiting app settles: lib/engine/state.ts), so does the operation. */
+async function endBuild(deps: BuildDeps, input: BuildInput, status: "failed" | "cancelled", reason: string) {
+  await endDeployment(deps.db, input.deploymentId, status, reason);
+  await failOperation(deps.db, input.operationId, reason);
+}
+
+/**
+ * The build is done: the deployment becomes "built" and its release is queued in the same transaction, so a crash
+ * cannot leave a built image nobody releases. The operation stays running until the release finishes it.
+ */
+async function handOverToRelease(deps: BuildDeps, deployment: { id: string; appId: string }, operationId: string) {
+  await deps.db.$transaction(async (tx) => {
+    if (!(await markBuilt(tx, deployment.id))) return;
+    await enqueue(
+      tx,
+      "deployment__release",
+      { deploymentId: deployment.id, operationId },
+      { queue: appQueue(deployment.appId), jobKey: `release:${deployment.id}` },
+    );
+  });
+}
+
+/**
+ * One build attempt. Final failures (the user's to fix, a cancel, an unready host) end the deployment and its
+ * operation here; anything else is thrown for graphile-worker to retry.
+ */
+export async function buildDeployment(deps: BuildDeps, input: BuildInput): Promise<void> {
+  const { db } = deps;
+  const { deploymentId, operationId } = input;
+  const deployment = await db.deployment.findUnique({ where: { id: deploymentId }, include: { app: true } });
+  if (!deployment || !["queued", "building"].includes(deployment.status)) return;
+  if (!(await claimOperation(db, operationId))) return;
+  const log = deps.log.child({ deploymentId, appId: deployment.appId, teamId: deployment.teamId, operationId });
+  if (deployment.cancelRequestedAt) {
+    await endBuild(deps, input, "cancelled", CANCELLED);
+    return;
+  }
+
+  await startBuilding(db, deploymentId);
+  const workspace = buildWorkspace(deps.dataDir, deploymentId);
+  const sourceDir = path.join(workspace, "source");
+  const logFile = deploymentLogPath(deps.dataDir, deploymentId);
+  await fs.rm(workspace, { recursive: true, force: true });
+  await fs.mkdir(sourceDir, { recursive: true, mode: 0o700 });
+  await fs.mkdir(path.dirname(logFile), { recursive: true, mode: 0o700 });
+  const buildLog = createWriteStream(logFile, { flags: "w", mode: 0o600 });
+  const flushLog = () => new Promise<void>((resolve) => buildLog.write("", () => resolve()));
+  // The context is only known after planning; until then the source directory is the nearest the tenant knows.
+  const hostPaths = { context: sourceDir, source: sourceDir, workspace, dataDir: deps.dataDir };
+  let scrub = await hostScrubber(hostPaths);
+  let redactedLogged = 0;
+  const sink: BuildLogSink = createBuildLogSink({
+    out: (text) => buildLog.write(text),
+    scrub: (line) => scrub(line),
+    maxBytes: MAX_BUILD_LOG_BYTES,
+    // The operator's log keeps what the tenant does not see (bounded: a tenant controls how often it happens).
+    onRedacted: (original) => {
+      if (redactedLogged++ < MAX_REDACTED_LOGGED) log.info({ line: original }, "build log line redacted");
+    },
+  });
+
+  const abort = new AbortController();
+  const cancelWatch = setInterval(() => {
+    db.deployment
+      .findUnique({ where: { id: deploymentId }, select: { cancelRequestedAt: true } })
+      .then((row) => {
+        if (!row || row.cancelRequestedAt) abort.abort(cancelled(CANCELLED));
+      })
+      .catch(() => undefined);
+  }, deps.cancelPollMs);
+  cancelWatch.unref();
+
+  // An unready host (no podman, no sandbox runtime) fails the deployment, with what to do, not after retries. Asked
+  // just before podman is first needed, so a refused Containerfile never reaches podman at all.
+  let ready = false;
+  const run: BuildRun = {
+    deps: { ...deps, log },
+    deployment,
+    sink,
+    workspace,
+    sourceDir,
+    logFile,
+    signal: abort.signal,
+    checkCancelled: () => {
+      if (abort.signal.aborted) throw cancelled(CANCELLED);
+    },
+    ensureReady: async () => {
+      if (ready) return;
+      const problem = await deps.readinessProblem();
+      if (problem) throw hostNotReady(problem);
+      ready = true;
+    },
+    flushLog,
+  };
+
+  try {
+    await setPhase(deps, deploymentId, "fetching");
+    const commitSha = await fetchSource(run);
+    run.checkCancelled();
+
+    await setPhase(deps, deploymentId, "planning");
+    const { plan, context } = await planSource(run, commitSha);
+    scrub = await hostScrubber({ ...hostPaths, context });
+    sink.line("==> Build plan");
+    for (const reason of plan.reasons) sink.line(`    ${reason}`);
+    run.checkCancelled();
+
+    const tenantFile = plan.builder === "containerfile" && plan.containerfile ? plan.containerfile : null;
+    if (tenantFile) await vetTenantFile(run, context, tenantFile);
+    run.checkCancelled();
+
+    await run.ensureReady();
+    await setPhase(deps, deploymentId, "building");
+    const containerfile = await containerfileFor(run, plan, context, tenantFile);
+    const tag = imageTagFor(deployment);
+    const what = plan.builder === "containerfile" ? plan.containerfile : `Python ${plan.pythonVersion}`;
+    sink.line(`==> Building the image (${what})`);
+    await buildImage(run, { context, containerfile, tag, tenantFile });
+    await db.deployment.update({ where: { id: deploymentId }, data: { imageRef: tag } });
+    sink.line(`==> Built ${tag.split("/").pop()}`);
+    // Flushed before the release can start appending to the same file.
+    await flushLog();
+    await handOverToRelease(deps, deployment, operationId);
+    log.info({ tag }, "image built; release queued");
+  } catch (error) {
+    if (isCancelled(error) || abort.signal.aborted) {
+      sink.line("==> Cancelled");
+      await endBuild(deps, input, "cancelled", CANCELLED);
+      log.info("build cancelled");
+      return;
+    }
+    const message = userFacing(error);
+    if (message) {
+      sink.line(`==> Failed: ${message}`);
+      await endBuild(deps, input, "failed", message);
+      log.info({ reason: message.split("\n")[0] }, "build failed");
+      return;
+    }
+    sink.line("==> The build hit an internal error; retrying.");
+    throw error;
+  } finally {
+    clearInterval(cancelWatch);
+    sink.flush();
+    await new Promise((resolve) => buildLog.end(resolve));
+    await fs.rm(workspace, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** The last attempt failed: the deployment fails with the reason (unless it already moved on), and its operation. */
+export async function giveUpBuild(deps: Pick<BuildDeps, "db">, input: BuildInput, reason: string): Promise<void> {
+  await endDeployment(deps.db, input.deploymentId, "failed", reason);
+  await failOperation(deps.db, input.operationId, reason);
+}
