@@ -23,7 +23,8 @@ import {
 } from "@/lib/domain/tenant-service-rules";
 import { AppError } from "@/lib/errors";
 import { type Operation, Prisma, type TenantRedis } from "@/lib/generated/prisma/client";
-import { type TenantRedisConnectionInfo, tenantRedisConnectionInfo } from "@/lib/infra/tenant-redis";
+import { tenantRedisConnectionInfo } from "@/lib/infra/tenant-redis/names";
+import type { TenantRedisConnectionInfo } from "@/lib/infra/tenant-redis/types";
 import { type TenantRedisConfig, tenantRedisConfig } from "@/lib/services/tenant-services";
 
 export type RedisView = {

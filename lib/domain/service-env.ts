@@ -7,7 +7,7 @@ import type { Ctx } from "@/lib/domain/context";
 import { requestRestart } from "@/lib/domain/lifecycle";
 import { CREDENTIAL_STATUSES, serviceUnavailable } from "@/lib/domain/tenant-service-rules";
 import { tenantConnectionInfo } from "@/lib/infra/tenant-postgres/names";
-import { tenantRedisConnectionInfo } from "@/lib/infra/tenant-redis";
+import { tenantRedisConnectionInfo } from "@/lib/infra/tenant-redis/names";
 import { tenantPostgresConfig, tenantRedisConfig } from "@/lib/services/tenant-services";
 
 /**

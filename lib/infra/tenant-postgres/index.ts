@@ -1,4 +1,5 @@
-// The adapter's public face: importers use "@/lib/infra/tenant-postgres", never the files behind it. By concern:
+// The adapter's public face: importers use "@/lib/infra/tenant-postgres", never the files behind it, except the
+// domain, which imports the pure names.ts and types.ts directly (.dependency-cruiser.cjs). By concern:
 // types.ts, errors.ts (TenantPostgresError), names.ts (names, passwords, SCRAM verifiers, connection info),
 // session.ts (admin connections and the reads shared by the steps), provision-context.ts, roles.ts and databases.ts
 // (the provisioning steps), provision.ts (provision, rotate), deprovision.ts, inventory.ts (inspect, list, the

@@ -3,15 +3,16 @@
 // RANDOMKEY, DBSIZE and FLUSHALL work on the whole keyspace whatever the user's patterns, so those commands are
 // denied explicitly, on top of the admin, dangerous and scripting categories.
 //
-// The adapter's public face: importers use "@/lib/infra/tenant-redis", never the files behind it. By concern:
-// types.ts, errors.ts (TenantRedisError), names.ts (names and validation), acl.ts (the ACL rules and their
-// verification), admin.ts (the admin connection and the commands the operations share), operations.ts (provision,
-// rotate, deprovision, inspect, list, connection info).
+// The adapter's public face: importers use "@/lib/infra/tenant-redis", never the files behind it, except the domain,
+// which imports the pure names.ts and types.ts directly (.dependency-cruiser.cjs). By concern:
+// types.ts, errors.ts (TenantRedisError), names.ts (names, validation and connection info: pure, so the domain
+// imports it directly), acl.ts (the ACL rules and their verification), admin.ts (the admin connection and the
+// commands the operations share), operations.ts (provision, rotate, deprovision, inspect, list).
 
 export { tenantRedisAclRules, tenantRedisCommandRules } from "./acl";
 export { withAdmin } from "./admin";
 export { TenantRedisError, type TenantRedisErrorKind, type TenantRedisOperation } from "./errors";
-export { tenantRedisNames } from "./names";
+export { tenantRedisConnectionInfo, tenantRedisNames } from "./names";
 export {
   deprovisionTenantRedis,
   inspectTenantRedis,
@@ -19,6 +20,5 @@ export {
   type ProvisionTenantRedisInput,
   provisionTenantRedis,
   rotateTenantRedisPassword,
-  tenantRedisConnectionInfo,
 } from "./operations";
 export type { TenantRedisAdmin, TenantRedisConnectionInfo, TenantRedisNames } from "./types";

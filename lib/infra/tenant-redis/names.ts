@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { invalid, type TenantRedisOperation } from "./errors";
-import type { TenantRedisNames } from "./types";
+import type { TenantRedisConnectionInfo, TenantRedisNames } from "./types";
 
 // Names derived from resource UUIDs (user, key and channel prefix) and the checks on passwords and endpoints.
 
@@ -39,4 +39,26 @@ export function checkEndpoint(operation: TenantRedisOperation, host: string, por
     throw invalid(operation, "host");
   }
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw invalid(operation, "port");
+}
+
+// What the tenant's app receives. The URL names no database: SELECT is denied, and clients that see `/0` send it.
+export function tenantRedisConnectionInfo(input: {
+  host: string;
+  port: number;
+  resourceId: string;
+  password: string;
+}): TenantRedisConnectionInfo {
+  const names = namesFor("connection_info", input.resourceId);
+  checkPassword("connection_info", input.password);
+  checkEndpoint("connection_info", input.host, input.port);
+  const host = isIP(input.host) === 6 ? `[${input.host}]` : input.host;
+  const credentials = `${encodeURIComponent(names.user)}:${encodeURIComponent(input.password)}`;
+  return {
+    url: `redis://${credentials}@${host}:${input.port}`,
+    host: input.host,
+    port: input.port,
+    user: names.user,
+    password: input.password,
+    keyPrefix: names.keyPrefix,
+  };
 }

@@ -1,9 +1,8 @@
-import { isIP } from "node:net";
 import type { RedisConnection } from "../resp";
 import { aclSave, applyAcl, expectInteger, killClients, userExists, withAdmin } from "./admin";
 import { TenantRedisError } from "./errors";
-import { checkEndpoint, checkPassword, namesFor, UUID_V4 } from "./names";
-import type { TenantRedisAdmin, TenantRedisConnectionInfo, TenantRedisNames } from "./types";
+import { checkPassword, namesFor, UUID_V4 } from "./names";
+import type { TenantRedisAdmin, TenantRedisNames } from "./types";
 
 // What jobs call: provision, rotate, deprovision, inspect, list, and the connection details a tenant gets.
 
@@ -90,28 +89,6 @@ export async function inspectTenantRedis(
 ): Promise<{ userExists: boolean }> {
   const names = namesFor("inspect", resourceId);
   return withAdmin(admin, "inspect", async (connection) => ({ userExists: await userExists(connection, names.user) }));
-}
-
-// What the tenant's app receives. The URL names no database: SELECT is denied, and clients that see `/0` send it.
-export function tenantRedisConnectionInfo(input: {
-  host: string;
-  port: number;
-  resourceId: string;
-  password: string;
-}): TenantRedisConnectionInfo {
-  const names = namesFor("connection_info", input.resourceId);
-  checkPassword("connection_info", input.password);
-  checkEndpoint("connection_info", input.host, input.port);
-  const host = isIP(input.host) === 6 ? `[${input.host}]` : input.host;
-  const credentials = `${encodeURIComponent(names.user)}:${encodeURIComponent(input.password)}`;
-  return {
-    url: `redis://${credentials}@${host}:${input.port}`,
-    host: input.host,
-    port: input.port,
-    user: names.user,
-    password: input.password,
-    keyPrefix: names.keyPrefix,
-  };
 }
 
 const TENANT_USER = /^t_([0-9a-f]{32})$/;
