@@ -13,6 +13,8 @@ export type CallOptions = {
   /** Bytes are sent as they are (application/gzip, an upload); anything else as JSON. */
   body?: unknown;
   params?: Record<string, string>;
+  /** Sent last, over the caller's defaults and the ones above (an idempotency key, a content type). */
+  headers?: Record<string, string>;
 };
 
 export type Call = (route: Route, path: string, options?: CallOptions) => Promise<Response>;
@@ -30,6 +32,7 @@ export function apiCaller(defaults: { headers?: Record<string, string> } = {}): 
       headers["content-type"] = "application/json";
       body = JSON.stringify(options.body);
     }
+    Object.assign(headers, options.headers);
     const request = new Request(`${BASE}${path}`, {
       method: options.method ?? "GET",
       headers,

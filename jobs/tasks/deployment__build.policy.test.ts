@@ -19,13 +19,12 @@ import { buildTaskList } from "@/jobs/runner";
 import { workerLogger } from "@/lib/database/migrate";
 import { getDb } from "@/lib/db";
 import { getEnv } from "@/lib/env";
+import { call } from "@/test/api";
 import { createTestTeam, createTestToken, createTestUser } from "@/test/factories";
 import { type FakePodman, installFakePodman } from "@/test/fake-podman/install";
 
 const run = promisify(execFile);
 const log = pino({ level: "silent" });
-const BASE = "http://tussilago.test";
-type Route = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
 let podman: FakePodman;
 let scratch: string;
@@ -39,12 +38,6 @@ afterAll(async () => {
   await podman.cleanup();
   await fs.rm(scratch, { recursive: true, force: true });
 });
-
-function call(route: Route, url: string, init: RequestInit & { token: string; params?: Record<string, string> }) {
-  const headers = new Headers(init.headers);
-  headers.set("authorization", `Bearer ${init.token}`);
-  return route(new Request(`${BASE}${url}`, { ...init, headers }), { params: Promise.resolve(init.params ?? {}) });
-}
 
 /** A tarball of the given files, made by tar(1). */
 async function tarballOf(files: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
@@ -63,15 +56,13 @@ async function deployThroughApi(files: Record<string, string>): Promise<{ token:
   const created = await call(createAppRoute, "/api/v1/apps", {
     token,
     method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name: `app-${Math.random().toString(36).slice(2, 8)}` }),
+    body: { name: `app-${Math.random().toString(36).slice(2, 8)}` },
   });
   expect(created.status).toBe(201);
   const appId = ((await created.json()) as { app: { id: string } }).app.id;
   const uploaded = await call(uploadRoute, "/api/v1/uploads", {
     token,
     method: "POST",
-    headers: { "content-type": "application/gzip" },
     body: await tarballOf(files),
   });
   expect(uploaded.status).toBe(201);
@@ -79,8 +70,7 @@ async function deployThroughApi(files: Record<string, string>): Promise<{ token:
   const deployed = await call(createDeploymentRoute, `/api/v1/apps/${appId}/deployments`, {
     token,
     method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ source: { type: "upload", uploadId } }),
+    body: { source: { type: "upload", uploadId } },
     params: { appId },
   });
   expect(deployed.status).toBe(202);

@@ -3,16 +3,11 @@ import { describe, expect, it } from "vitest";
 import { POST as createAppRoute } from "@/app/api/v1/apps/route";
 import { POST as createInvitationRoute } from "@/app/api/v1/invitations/route";
 import { getDb } from "@/lib/db";
+import { call, type Route } from "@/test/api";
 import { createTestTeam, createTestToken, createTestUser } from "@/test/factories";
 
-type Route = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
-
 function post(route: Route, path: string, token: string, body: unknown, key?: string): Promise<Response> {
-  const headers: Record<string, string> = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  if (key) headers["idempotency-key"] = key;
-  return route(new Request(`http://tussilago.test${path}`, { method: "POST", headers, body: JSON.stringify(body) }), {
-    params: Promise.resolve({}),
-  });
+  return call(route, path, { method: "POST", token, body, headers: key ? { "idempotency-key": key } : {} });
 }
 
 async function seed() {

@@ -13,16 +13,13 @@ import { getDb } from "@/lib/db";
 import { updateApp } from "@/lib/domain/apps";
 import { userContext } from "@/lib/domain/context";
 import { requestSystemRestart, restartApp, rollbackApp, scaleApp, startApp, stopApp } from "@/lib/domain/lifecycle";
+import { collectAppLogs } from "@/lib/engine/app-logs";
 import { getEnv } from "@/lib/env";
 import { isAppError } from "@/lib/errors";
 import type { App, DeploymentStatus } from "@/lib/generated/prisma/client";
-import { collectAppLogs } from "@/lib/engine/app-logs";
+import { BASE, call, errorOf, type Route } from "@/test/api";
 import { addMember, createTestTeam, createTestToken, createTestUser, testMeta } from "@/test/factories";
 import { withRawClient } from "@/test/helpers";
-
-type Route = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
-
-const BASE = "http://tussilago.test";
 
 function post(
   route: Route,
@@ -32,20 +29,17 @@ function post(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  const request = new Request(`${BASE}/api/v1/apps/${appId}/actions/${action}`, {
+  return call(route, `/api/v1/apps/${appId}/actions/${action}`, {
     method: "POST",
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...headers,
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    token,
+    body,
+    params: { appId },
+    headers,
   });
-  return route(request, { params: Promise.resolve({ appId }) });
 }
 
 async function errorCode(response: Response): Promise<string> {
-  return ((await response.json()) as { error: { code: string } }).error.code;
+  return (await errorOf(response)).code;
 }
 
 type Job = { task: string; payload: Record<string, unknown>; queue: string | null; key: string | null };

@@ -11,11 +11,8 @@ import { errorBody } from "@/lib/api/endpoint";
 import { getDb } from "@/lib/db";
 import { resetEnvForTests } from "@/lib/env";
 import type { Prisma } from "@/lib/generated/prisma/client";
+import { call as callRoute, type Route } from "@/test/api";
 import { createTestTeam, createTestToken, createTestUser } from "@/test/factories";
-
-type Route = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
-
-const BASE = "http://tussilago.test";
 
 beforeAll(() => {
   process.env.TENANT_PG_ADMIN_URL = "postgresql://tussilago:admin-secret@127.0.0.1:55432/postgres";
@@ -29,23 +26,15 @@ afterAll(() => {
   resetEnvForTests();
 });
 
+/** A POST unless told otherwise: `json` as JSON, `body` as a gzip upload. */
 function call(
   route: Route,
   path: string,
   token: string,
   options: { method?: string; json?: unknown; body?: Uint8Array; params?: Record<string, string> } = {},
 ): Promise<Response> {
-  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-  let body: BodyInit | undefined;
-  if (options.json !== undefined) {
-    headers["content-type"] = "application/json";
-    body = JSON.stringify(options.json);
-  } else if (options.body) {
-    headers["content-type"] = "application/gzip";
-    body = new Uint8Array(options.body);
-  }
-  const request = new Request(`${BASE}${path}`, { method: options.method ?? "POST", headers, body: body ?? null });
-  return route(request, { params: Promise.resolve(options.params ?? {}) });
+  const body = options.json ?? options.body;
+  return callRoute(route, path, { method: options.method ?? "POST", token, body, params: options.params });
 }
 
 async function teamWithQuotas(data: Omit<Prisma.TeamQuotaUncheckedCreateInput, "teamId">) {

@@ -12,26 +12,16 @@ import type { Ctx } from "@/lib/domain/context";
 import { listEnvVars, MASK, resolveEnvForRelease, setEnvVars } from "@/lib/domain/env-vars";
 import type { TeamView } from "@/lib/domain/teams";
 import type { Role } from "@/lib/generated/prisma/enums";
-import { errorOf } from "@/test/api";
+import { call, errorOf } from "@/test/api";
 import { expectAppError } from "@/test/errors";
 import { addMember, createTestTeam, createTestToken, createTestUser, userCtx } from "@/test/factories";
 
-type ErrorJson = { error: { code: string; message: string; details?: { path: string }[] } };
-
-const BASE = "http://tussilago.test";
-
 function putEnv(appId: string, token: string, body: unknown): Promise<Response> {
-  const request = new Request(`${BASE}/api/v1/apps/${appId}/env`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return putEnvRoute(request, { params: Promise.resolve({ appId }) });
+  return call(putEnvRoute, `/api/v1/apps/${appId}/env`, { method: "PUT", token, body, params: { appId } });
 }
 
 function getEnv(appId: string, token: string): Promise<Response> {
-  const request = new Request(`${BASE}/api/v1/apps/${appId}/env`, { headers: { authorization: `Bearer ${token}` } });
-  return getEnvRoute(request, { params: Promise.resolve({ appId }) });
+  return call(getEnvRoute, `/api/v1/apps/${appId}/env`, { token, params: { appId } });
 }
 
 function secret(): string {

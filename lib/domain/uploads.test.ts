@@ -19,14 +19,11 @@ import type { TeamView } from "@/lib/domain/teams";
 import { createUpload, UPLOAD_TTL_MS } from "@/lib/domain/uploads";
 import { getEnv, resetEnvForTests } from "@/lib/env";
 import type { Role } from "@/lib/generated/prisma/enums";
-import { errorOf } from "@/test/api";
+import { call, errorOf } from "@/test/api";
 import { expectAppError } from "@/test/errors";
 import { addMember, createTestTeam, createTestToken, createTestUser, userCtx } from "@/test/factories";
 
 const run = promisify(execFile);
-const BASE = "http://tussilago.test";
-
-type ErrorJson = { error: { code: string; message: string } };
 
 /** A real source tarball made by tar(1): a tiny Python app. `gzip: false` gives a plain, uncompressed tar. */
 async function tarball(options: { gzip?: boolean } = {}): Promise<Buffer> {
@@ -47,22 +44,21 @@ async function tarball(options: { gzip?: boolean } = {}): Promise<Buffer> {
 }
 
 function upload(token: string, body: Uint8Array | null, headers: Record<string, string> = {}): Promise<Response> {
-  const request = new Request(`${BASE}/api/v1/uploads`, {
+  return call(uploadRoute, "/api/v1/uploads", {
     method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/gzip", ...headers },
-    // A copy typed on a plain ArrayBuffer, which is what BodyInit accepts.
-    ...(body === null ? {} : { body: new Uint8Array(body) }),
+    token,
+    ...(body === null ? {} : { body }),
+    headers: { "content-type": "application/gzip", ...headers },
   });
-  return uploadRoute(request, { params: Promise.resolve({}) });
 }
 
 function deploy(appId: string, token: string, uploadId: string): Promise<Response> {
-  const request = new Request(`${BASE}/api/v1/apps/${appId}/deployments`, {
+  return call(createDeploymentRoute, `/api/v1/apps/${appId}/deployments`, {
     method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify({ source: { type: "upload", uploadId } }),
+    token,
+    body: { source: { type: "upload", uploadId } },
+    params: { appId },
   });
-  return createDeploymentRoute(request, { params: Promise.resolve({ appId }) });
 }
 
 function uploadsDir(): string {
