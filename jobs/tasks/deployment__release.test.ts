@@ -11,11 +11,11 @@ import { workerLogger } from "@/lib/database/migrate";
 import { getDb } from "@/lib/db";
 import { createDeployment } from "@/lib/domain/deployments";
 import { createUpload } from "@/lib/domain/uploads";
+import { type ReleaseDeps, releaseDeployment } from "@/lib/engine/release";
 import { getEnv, resetEnvForTests } from "@/lib/env";
 import type { App, Deployment, Operation } from "@/lib/generated/prisma/client";
 import { createCaddyClient } from "@/lib/infra/caddy";
-import { resetInfraForTests } from "@/lib/platform/infra";
-import { type ReleaseDeps, releaseDeployment } from "@/lib/engine/release";
+import { resetInfraForTests } from "@/lib/services/infra";
 import { type FakeCaddy, startFakeCaddy } from "@/test/fake-caddy";
 import { type FakePodman, installFakePodman } from "@/test/fake-podman/install";
 import {
