@@ -7,6 +7,7 @@ import { getDb } from "@/lib/db";
 import { SIGN_UP_PER_IP } from "@/lib/domain/rate-limit";
 import { createUser } from "@/lib/domain/users";
 import { resetEnvForTests } from "@/lib/env";
+import { form } from "@/test/actions";
 
 const request = vi.hoisted(() => ({ ip: "203.0.113.1" }));
 
@@ -22,12 +23,6 @@ const { signUp } = await import("@/app/(auth)/sign-up/actions");
 
 function email(label: string): string {
   return `${label}-${randomBytes(5).toString("hex")}@example.test`;
-}
-
-function form(values: Record<string, string>): FormData {
-  const data = new FormData();
-  for (const [key, value] of Object.entries(values)) data.set(key, value);
-  return data;
 }
 
 /** What the person sees: a redirect's target, or the returned state. */

@@ -9,6 +9,7 @@ import { quotaAdminState } from "@/lib/domain/quota-admin";
 import { effectiveQuotas, INSTANCE_QUOTA_ID } from "@/lib/domain/quotas";
 import type { PublicUser } from "@/lib/domain/users";
 import { getEnv } from "@/lib/env";
+import { form } from "@/test/actions";
 import { createTestTeam, createTestUser } from "@/test/factories";
 
 const session = vi.hoisted(() => ({ user: null as PublicUser | null }));
@@ -34,12 +35,6 @@ const { default: QuotasPage } = await import("@/app/(portal)/admin/quotas/page")
 afterAll(() => {
   session.user = null;
 });
-
-function form(values: Record<string, string>): FormData {
-  const data = new FormData();
-  for (const [key, value] of Object.entries(values)) data.set(key, value);
-  return data;
-}
 
 async function newTeam() {
   const owner = await createTestUser();

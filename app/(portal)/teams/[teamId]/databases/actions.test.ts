@@ -9,6 +9,7 @@ import { createDatabase } from "@/lib/domain/databases";
 import type { PublicUser } from "@/lib/domain/users";
 import { resetEnvForTests } from "@/lib/env";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { form, redirectTarget } from "@/test/actions";
 import { addMember, createTestTeam, createTestUser, userCtx } from "@/test/factories";
 import { pendingJobs } from "@/test/helpers";
 
@@ -31,24 +32,6 @@ const {
 } = await import("@/app/(portal)/teams/[teamId]/databases/actions");
 
 const idle = { status: "idle" } as const;
-
-function form(values: Record<string, string>): FormData {
-  const data = new FormData();
-  for (const [key, value] of Object.entries(values)) data.set(key, value);
-  return data;
-}
-
-async function redirectTarget(promise: Promise<unknown>): Promise<string> {
-  const error: unknown = await promise.then(
-    () => null,
-    (thrown: unknown) => thrown,
-  );
-  const digest = (error as { digest?: unknown } | null)?.digest;
-  if (typeof digest !== "string" || !digest.startsWith("NEXT_REDIRECT")) {
-    throw new Error(`expected a redirect, got ${JSON.stringify(error)}`);
-  }
-  return digest.split(";")[2] ?? "";
-}
 
 let counter = 0;
 function uniqueName(): string {

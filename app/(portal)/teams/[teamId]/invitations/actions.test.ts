@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { getDb } from "@/lib/db";
 import { createTeam } from "@/lib/domain/teams";
 import { createUser, type PublicUser } from "@/lib/domain/users";
+import { form } from "@/test/actions";
 
 const session = vi.hoisted(() => ({ user: null as PublicUser | null }));
 
@@ -28,12 +29,6 @@ const meta = { requestId: randomUUID(), ip: null, userAgent: null };
 
 function email(label: string): string {
   return `${label}-${randomBytes(5).toString("hex")}@example.test`;
-}
-
-function form(values: Record<string, string>): FormData {
-  const data = new FormData();
-  for (const [key, value] of Object.entries(values)) data.set(key, value);
-  return data;
 }
 
 async function teamWith(role: "admin" | "member" | "viewer") {

@@ -5,6 +5,7 @@ import { getDb } from "@/lib/db";
 import { createTeam } from "@/lib/domain/teams";
 import { createUser, type PublicUser } from "@/lib/domain/users";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { form } from "@/test/actions";
 
 const session = vi.hoisted(() => ({ user: null as PublicUser | null }));
 
@@ -16,12 +17,6 @@ vi.mock("@/lib/auth/session", () => ({
 vi.mock("next/cache", () => ({ refresh: () => {}, revalidatePath: () => {} }));
 
 const { deleteTeamAction, renameTeamAction } = await import("@/app/(portal)/teams/[teamId]/settings/actions");
-
-function form(values: Record<string, string>): FormData {
-  const data = new FormData();
-  for (const [key, value] of Object.entries(values)) data.set(key, value);
-  return data;
-}
 
 async function teamWith(role: Role) {
   const db = getDb();

@@ -14,6 +14,7 @@ import { createApp } from "@/lib/domain/apps";
 import type { PublicUser } from "@/lib/domain/users";
 import { getEnv } from "@/lib/env";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { form, redirectTarget } from "@/test/actions";
 import { addMember, createTestTeam, createTestUser, userCtx } from "@/test/factories";
 import { pendingJobs } from "@/test/helpers";
 
@@ -47,24 +48,8 @@ afterAll(() => {
   session.user = null;
 });
 
-function form(values: Record<string, string | File>): FormData {
-  const data = new FormData();
-  for (const [key, value] of Object.entries(values)) data.set(key, value);
-  return data;
-}
-
 function file(bytes: Uint8Array, name = "app.tar.gz"): File {
   return new File([new Uint8Array(bytes)], name, { type: "application/gzip" });
-}
-
-async function redirectTarget(promise: Promise<unknown>): Promise<string> {
-  const error: unknown = await promise.then(
-    () => null,
-    (thrown: unknown) => thrown,
-  );
-  const digest = (error as { digest?: unknown } | null)?.digest;
-  if (typeof digest !== "string" || !digest.startsWith("NEXT_REDIRECT")) throw new Error("expected a redirect");
-  return digest.split(";")[2] ?? "";
 }
 
 async function appWith(role: Role, source?: { url: string }) {

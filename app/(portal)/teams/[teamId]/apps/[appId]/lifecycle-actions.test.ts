@@ -11,6 +11,7 @@ import { createApp } from "@/lib/domain/apps";
 import type { PublicUser } from "@/lib/domain/users";
 import { getEnv } from "@/lib/env";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { form } from "@/test/actions";
 import { addMember, createTestTeam, createTestUser, userCtx } from "@/test/factories";
 import { pendingJobs, withRawClient } from "@/test/helpers";
 
@@ -25,12 +26,6 @@ vi.mock("@/lib/auth/session", () => ({
 vi.mock("next/cache", () => ({ refresh: () => {}, revalidatePath: () => {} }));
 
 const actions = await import("@/app/(portal)/teams/[teamId]/apps/[appId]/actions");
-
-function form(values: Record<string, string>): FormData {
-  const data = new FormData();
-  for (const [key, value] of Object.entries(values)) data.set(key, value);
-  return data;
-}
 
 /** An app running deployment #2, with #1 superseded (a rollback target), and a member of `role`. */
 async function runningAppWith(role: Role) {

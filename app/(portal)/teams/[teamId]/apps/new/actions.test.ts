@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { getDb } from "@/lib/db";
 import type { PublicUser } from "@/lib/domain/users";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { form, redirectTarget } from "@/test/actions";
 import { addMember, createTestTeam, createTestUser } from "@/test/factories";
 
 const session = vi.hoisted(() => ({ user: null as PublicUser | null }));
@@ -16,23 +17,7 @@ vi.mock("@/lib/auth/session", () => ({
 
 const { createAppAction } = await import("@/app/(portal)/teams/[teamId]/apps/new/actions");
 
-function form(values: Record<string, string>): FormData {
-  const data = new FormData();
-  for (const [key, value] of Object.entries(values)) data.set(key, value);
-  return data;
-}
-
 /** Where a server action's redirect() was sending the browser (it throws Next's redirect error). */
-async function redirectTarget(promise: Promise<unknown>): Promise<string> {
-  const error: unknown = await promise.then(
-    () => null,
-    (thrown: unknown) => thrown,
-  );
-  const digest = (error as { digest?: unknown } | null)?.digest;
-  if (typeof digest !== "string" || !digest.startsWith("NEXT_REDIRECT")) throw new Error("expected a redirect");
-  return digest.split(";")[2] ?? "";
-}
-
 async function teamWith(role: Role) {
   const owner = await createTestUser();
   const team = await createTestTeam(owner.id);

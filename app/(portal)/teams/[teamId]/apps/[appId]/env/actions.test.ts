@@ -7,6 +7,7 @@ import { createApp } from "@/lib/domain/apps";
 import { resolveEnvForRelease } from "@/lib/domain/env-vars";
 import type { PublicUser } from "@/lib/domain/users";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { form } from "@/test/actions";
 import { addMember, createTestTeam, createTestUser, userCtx } from "@/test/factories";
 
 const session = vi.hoisted(() => ({ user: null as PublicUser | null }));
@@ -23,12 +24,6 @@ const { bulkSetEnvAction, setEnvVarAction, unsetEnvVarAction } = await import(
 );
 
 const SECRET = "s3cr3t-value-that-must-not-leak";
-
-function form(values: Record<string, string>): FormData {
-  const data = new FormData();
-  for (const [key, value] of Object.entries(values)) data.set(key, value);
-  return data;
-}
 
 async function appWith(role: Role) {
   const owner = await createTestUser();

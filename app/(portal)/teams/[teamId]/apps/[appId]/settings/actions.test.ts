@@ -6,6 +6,7 @@ import { getDb } from "@/lib/db";
 import { createApp } from "@/lib/domain/apps";
 import type { PublicUser } from "@/lib/domain/users";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { form } from "@/test/actions";
 import { addMember, createTestTeam, createTestUser, userCtx } from "@/test/factories";
 import { pendingJobs } from "@/test/helpers";
 
@@ -21,12 +22,6 @@ vi.mock("next/cache", () => ({ refresh: () => {}, revalidatePath: () => {} }));
 const { deleteAppAction, updateAppAction } = await import(
   "@/app/(portal)/teams/[teamId]/apps/[appId]/settings/actions"
 );
-
-function form(values: Record<string, string>): FormData {
-  const data = new FormData();
-  for (const [key, value] of Object.entries(values)) data.set(key, value);
-  return data;
-}
 
 async function appWith(role: Role) {
   const owner = await createTestUser();

@@ -11,6 +11,7 @@ import { createDeployment } from "@/lib/domain/deployments";
 import type { PublicUser } from "@/lib/domain/users";
 import { getEnv } from "@/lib/env";
 import type { Role } from "@/lib/generated/prisma/enums";
+import { form } from "@/test/actions";
 import { addMember, createTestTeam, createTestUser, userCtx } from "@/test/factories";
 
 const session = vi.hoisted(() => ({ user: null as PublicUser | null }));
@@ -34,12 +35,6 @@ const PLAN = {
   release: null,
   reasons: ["Procfile: web process"],
 };
-
-function form(values: Record<string, string>): FormData {
-  const data = new FormData();
-  for (const [key, value] of Object.entries(values)) data.set(key, value);
-  return data;
-}
 
 async function deploymentWith(role: Role) {
   const owner = await createTestUser();
