@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "@/test/net";
 import {
   DEFAULT_MAX_VALUE_BYTES,
   REDIS_ADMIN_USER,
@@ -24,15 +24,6 @@ import {
 const hasRedis = spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
 const skipped = hasRedis ? "" : " (skipped: redis-server is not installed; apt-get install -y redis-server)";
 const MIB = 1024 * 1024;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 async function replyError(promise: Promise<unknown>): Promise<RedisReplyError> {
   try {

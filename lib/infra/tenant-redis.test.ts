@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "@/test/net";
 import { toUserMessage } from "./exec";
 import {
   mergeAclFile,
@@ -253,15 +253,6 @@ describe("redis-server configuration", () => {
 const hasRedis = spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
 // Shown in the report when the binary is missing; the CI image installs it (apt-get install -y redis-server).
 const skipped = hasRedis ? "" : " (skipped: redis-server is not installed; apt-get install -y redis-server)";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 function tenantPassword(): string {
   return randomBytes(24).toString("base64url");

@@ -3,7 +3,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -26,6 +25,7 @@ import { provisionTenantRedis, type TenantRedisAdmin, tenantRedisNames } from "@
 import type { TenantPostgresConfig, TenantRedisConfig } from "@/lib/services/tenant-services";
 import { createWatchdog, type WatchdogDeps, type WatchdogQuotas } from "@/lib/services/watchdog";
 import { createTestTeam, createTestUser } from "@/test/factories";
+import { freePort } from "@/test/net";
 
 const { adminUrl } = inject("testDatabase");
 const cluster = new URL(adminUrl);
@@ -183,15 +183,6 @@ describe("watchdog: tenant PostgreSQL", () => {
     expect(warnings.map((line) => line.retryInMs)).toEqual([2_000, 4_000, 8_000]);
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 describe.skipIf(!hasRedis)("watchdog: tenant Redis", () => {
   const adminPassword = randomBytes(24).toString("base64url");
