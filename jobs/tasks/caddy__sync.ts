@@ -17,7 +17,9 @@ export const caddySync = defineTask(catalog.caddy__sync, {
       result = await syncRouting(db, getInfra().caddy(), { config: routingConfigFromEnv(), log });
     } catch (error) {
       // What the operator (or an operation's owner) reads when the attempts run out; details stay in the log.
-      if (error instanceof CaddyError) throw new AppError("unavailable", error.userMessage, { cause: error });
+      if (error instanceof CaddyError) {
+        throw new AppError("unavailable", error.userMessage, { cause: error, retryable: true });
+      }
       throw error;
     }
     if (operationId) await succeedOperation(db, operationId);
