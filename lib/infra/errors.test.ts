@@ -7,7 +7,7 @@ import { InfraError, isRetryable } from "./errors";
 import { CommandError, toUserMessage } from "./exec";
 import { PodmanError } from "./podman";
 import { RedisServerError } from "./redis-server";
-import { RedisConnectionError } from "./resp";
+import { RedisConnectionError, RedisReplyError } from "./resp";
 import { TenantPostgresError } from "./tenant-postgres";
 import { TenantRedisError } from "./tenant-redis";
 
@@ -51,6 +51,10 @@ describe("InfraError", () => {
   it("is not retryable when nothing says so", () => {
     expect(isRetryable(new Error("timeout"))).toBe(false);
     expect(isRetryable(new RedisConnectionError("protocol", "not RESP"))).toBe(false);
+    const reply = new RedisReplyError("NOPERM this user has no permissions to run the 'keys' command");
+    expect(reply).toBeInstanceOf(InfraError);
+    expect(reply).toMatchObject({ kind: "reply", code: "NOPERM", retryable: false });
+    expect(toUserMessage(reply)).toBe("An internal error occurred.");
     expect(toUserMessage(new Error("/var/lib/secret"))).toBe("An internal error occurred.");
   });
 });

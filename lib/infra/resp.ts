@@ -34,12 +34,13 @@ export type RedisConnectOptions = {
 export type RedisPubSubMessage = { channel: string; pattern: string | null; message: string; sharded: boolean };
 
 // An error reply from the server. `code` is its first word (ERR, NOPERM, WRONGPASS, WRONGTYPE, LOADING ...), which
-// is what callers branch on; the message is the server's text and may echo command arguments.
-export class RedisReplyError extends Error {
+// is what callers branch on; the message is the server's text and may echo command arguments. Whether a reply is
+// worth a retry depends on the command, so the callers (tenant-redis) decide; here it is not retryable.
+export class RedisReplyError extends InfraError<"reply"> {
   readonly code: string;
 
   constructor(text: string) {
-    super(text);
+    super("reply", text);
     this.name = "RedisReplyError";
     this.code = /^([A-Z][A-Z0-9_-]*)(?:\s|$)/.exec(text)?.[1] ?? "ERR";
   }
