@@ -61,7 +61,7 @@ export function releaseContainerName(appId: string, deploymentNumber: number): s
 
 export const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The worker's dependencies from configuration; a ReleaseFailure when this host has no podman. */
+/** The worker's dependencies from configuration; a final AppError (hostNotReady) when this host has no podman. */
 export function releaseDepsFromEnv(base: { db: Db; log: Logger }): ReleaseDeps {
   const env = getEnv();
   const infra = getInfra();

@@ -79,7 +79,7 @@ export async function cleanupSafely(deps: ReleaseDeps, appId: string, extraConta
   try {
     await abandonStarting(deps, appId, extraContainers);
   } catch (error) {
-    // No podman on this host (ReleaseFailure from the getter) or podman failing: the rows stay for the next release.
+    // No podman on this host or podman failing: the rows stay for the next release.
     deps.log.warn({ err: error }, "could not clean up after a failed release");
   }
 }
