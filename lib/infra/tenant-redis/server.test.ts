@@ -6,18 +6,16 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "@/test/net";
-import { toUserMessage } from "./exec";
+import { toUserMessage } from "../exec";
 import {
-  mergeAclFile,
   REDIS_ACL_FILE,
   REDIS_ADMIN_USER,
   REDIS_CONFIG_FILE,
   type RedisServer,
   RedisServerError,
-  renderRedisConfig,
   startRedisServer,
-} from "./redis-server";
-import { connectRedis, type RedisArg, type RedisConnection, RedisReplyError, redisAclPasswordHash } from "./resp";
+} from "../redis-server";
+import { connectRedis, type RedisArg, type RedisConnection, RedisReplyError, redisAclPasswordHash } from "../resp";
 import {
   deprovisionTenantRedis,
   inspectTenantRedis,
@@ -25,230 +23,8 @@ import {
   rotateTenantRedisPassword,
   type TenantRedisAdmin,
   TenantRedisError,
-  tenantRedisAclRules,
-  tenantRedisConnectionInfo,
-  tenantRedisNames,
-} from "./tenant-redis";
-
-const RESOURCE = "0f3c2a6e-8b1d-4c7e-9a5f-2d4b6c8e0a1b";
-const HEX = "0f3c2a6e8b1d4c7e9a5f2d4b6c8e0a1b";
-const PASSWORD = "tenant-password-0123456789";
-
-async function failure<T extends Error>(type: new (...args: never[]) => T, promise: Promise<unknown>): Promise<T> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof type) return err;
-    throw err;
-  }
-  throw new Error(`expected a ${type.name}`);
-}
-
-function thrown<T extends Error>(type: new (...args: never[]) => T, fn: () => unknown): T {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof type) return err;
-    throw err;
-  }
-  throw new Error(`expected a ${type.name}`);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Pure parts
-
-describe("tenantRedisNames", () => {
-  it("derives user, key prefix and patterns from the resource UUID", () => {
-    expect(tenantRedisNames(RESOURCE)).toEqual({
-      user: `t_${HEX}`,
-      keyPrefix: `t_${HEX}`,
-      keyPattern: `t_${HEX}:*`,
-      channelPattern: `t_${HEX}:*`,
-    });
-  });
-
-  it.each([
-    ["empty", ""],
-    ["not a v4 UUID", "0f3c2a6e-8b1d-1c7e-9a5f-2d4b6c8e0a1b"],
-    ["wrong variant", "0f3c2a6e-8b1d-4c7e-7a5f-2d4b6c8e0a1b"],
-    ["uppercase", RESOURCE.toUpperCase()],
-    ["ACL rules", `${RESOURCE} ~* +@all`],
-    ["glob", "*"],
-    ["newline", `${RESOURCE}\n`],
-  ])("refuses %s", (_, value) => {
-    expect(thrown(TenantRedisError, () => tenantRedisNames(value))).toMatchObject({
-      kind: "invalid_argument",
-      retryable: false,
-      userMessage: "The request contained an invalid value.",
-    });
-  });
-});
-
-describe("tenantRedisAclRules", () => {
-  it("confines the user to its prefix and denies whole-keyspace and server commands, with the password hashed", () => {
-    const rules = tenantRedisAclRules(tenantRedisNames(RESOURCE), redisAclPasswordHash(PASSWORD));
-    expect(rules).toEqual([
-      "reset",
-      "on",
-      `#${redisAclPasswordHash(PASSWORD)}`,
-      `~t_${HEX}:*`,
-      "resetchannels",
-      `&t_${HEX}:*`,
-      "+@all",
-      "-@admin",
-      "-@dangerous",
-      "-@scripting",
-      "-select",
-      "-scan",
-      "-keys",
-      "-randomkey",
-      "-dbsize",
-      "-swapdb",
-      "-move",
-      "-flushall",
-      "-flushdb",
-      "-client",
-      "-pubsub",
-      "-memory",
-      "+memory|usage",
-    ]);
-    expect(rules.join(" ")).not.toContain(PASSWORD);
-  });
-});
-
-describe("tenantRedisConnectionInfo", () => {
-  it("builds a URL with encoded credentials and no database number", () => {
-    const password = "p@ss:w/rd?#%&= +äöx";
-    const info = tenantRedisConnectionInfo({ host: "127.0.0.1", port: 6390, resourceId: RESOURCE, password });
-    expect(info).toEqual({
-      url: `redis://t_${HEX}:${encodeURIComponent(password)}@127.0.0.1:6390`,
-      host: "127.0.0.1",
-      port: 6390,
-      user: `t_${HEX}`,
-      password,
-      keyPrefix: `t_${HEX}`,
-    });
-    const url = new URL(info.url);
-    expect(decodeURIComponent(url.username)).toBe(`t_${HEX}`);
-    expect(decodeURIComponent(url.password)).toBe(password);
-    expect(url.hostname).toBe("127.0.0.1");
-    expect(url.port).toBe("6390");
-    expect(url.pathname).toBe("");
-  });
-
-  it("brackets IPv6 hosts and accepts host names", () => {
-    const v6 = tenantRedisConnectionInfo({ host: "::1", port: 6379, resourceId: RESOURCE, password: PASSWORD });
-    expect(v6.url).toBe(`redis://t_${HEX}:${PASSWORD}@[::1]:6379`);
-    const named = tenantRedisConnectionInfo({
-      host: "redis.internal",
-      port: 1,
-      resourceId: RESOURCE,
-      password: PASSWORD,
-    });
-    expect(new URL(named.url).hostname).toBe("redis.internal");
-  });
-
-  it.each([
-    ["a host with credentials", { host: "evil@127.0.0.1" }],
-    ["a host with a path", { host: "127.0.0.1/x" }],
-    ["an empty host", { host: "" }],
-    ["port 0", { port: 0 }],
-    ["a fractional port", { port: 6379.5 }],
-    ["a short password", { password: "short" }],
-    ["a password with a newline", { password: `${PASSWORD}\n` }],
-    ["a bad resource ID", { resourceId: "nope" }],
-  ])("refuses %s", (_, override) => {
-    const input = { host: "127.0.0.1", port: 6379, resourceId: RESOURCE, password: PASSWORD, ...override };
-    const err = thrown(TenantRedisError, () => tenantRedisConnectionInfo(input));
-    expect(err.kind).toBe("invalid_argument");
-    expect(err.message).not.toContain(PASSWORD);
-  });
-});
-
-describe("redis-server configuration", () => {
-  it("renders a loopback-only config with an ACL file, one database and no RDB snapshots", () => {
-    const config = renderRedisConfig({ dir: "/srv/redis", port: 6390, persistence: "aof", maxMemoryBytes: 1 << 30 });
-    const lines = config.split("\n");
-    for (const line of [
-      "bind 127.0.0.1",
-      "port 6390",
-      "protected-mode yes",
-      "daemonize no",
-      'dir "/srv/redis"',
-      'aclfile "/srv/redis/users.acl"',
-      "databases 1",
-      'save ""',
-      "appendonly yes",
-      "appendfsync everysec",
-      "enable-debug-command no",
-      "maxmemory 1073741824",
-      "maxmemory-policy noeviction",
-    ]) {
-      expect(lines).toContain(line);
-    }
-    expect(config).not.toMatch(/rename-command|requirepass|^user /m);
-    expect(renderRedisConfig({ dir: "/srv/redis", port: 1, persistence: "none" })).toContain("appendonly no\n");
-  });
-
-  it("puts the managed users back in their intended state and keeps tenant users", () => {
-    const existing = [
-      "user default on nopass ~* &* +@all",
-      `user ${REDIS_ADMIN_USER} on #${"a".repeat(64)} ~* &* +@all`,
-      `user t_${HEX} on #${"b".repeat(64)} ~t_${HEX}:* resetchannels &t_${HEX}:* +@all -@dangerous`,
-      "",
-    ].join("\n");
-    expect(mergeAclFile(existing, "c".repeat(64))).toBe(
-      [
-        "user default off resetpass resetkeys resetchannels -@all",
-        `user ${REDIS_ADMIN_USER} on #${"c".repeat(64)} ~* &* +@all`,
-        `user t_${HEX} on #${"b".repeat(64)} ~t_${HEX}:* resetchannels &t_${HEX}:* +@all -@dangerous`,
-        "",
-      ].join("\n"),
-    );
-    expect(mergeAclFile("", "c".repeat(64)).split("\n")).toHaveLength(3);
-  });
-
-  it("refuses unsafe options before touching the disk", async () => {
-    const base = { dir: "/tmp/x", port: 6390, adminPassword: "admin-password-0123456789" };
-    for (const override of [
-      { dir: "relative" },
-      { dir: '/tmp/a"b' },
-      { dir: "/tmp/a\nsave 1 1" },
-      { port: 0 },
-      { port: 70_000 },
-      { adminPassword: "short" },
-      { maxMemoryBytes: 5 },
-    ]) {
-      const err = await failure(RedisServerError, startRedisServer({ ...base, ...override }));
-      expect(err.kind).toBe("invalid_argument");
-    }
-  });
-
-  it("says clearly when redis-server is not installed", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "tussilago-redis-missing-"));
-    try {
-      const err = await failure(
-        RedisServerError,
-        startRedisServer({
-          dir,
-          port: 6390,
-          adminPassword: "admin-password-0123456789",
-          redisServerPath: "tussilago-no-such-redis-server",
-        }),
-      );
-      expect(err.kind).toBe("not_installed");
-      expect(err.message).toBe(
-        "redis-server is not installed; the host setup installs it, or set TENANT_REDIS_ADMIN_URL",
-      );
-      expect(toUserMessage(err)).toBe("The Redis service is not available on this server.");
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
-});
-
-// ---------------------------------------------------------------------------------------------------------------
-// Against a real redis-server
+} from "./index";
+import { failure, PASSWORD, RESOURCE } from "./test-fixtures";
 
 const hasRedis = spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
 // Shown in the report when the binary is missing; the CI image installs it (apt-get install -y redis-server).
