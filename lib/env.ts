@@ -111,6 +111,10 @@ const envSchema = z.object({
   TUSSILAGO_BUILD_CPUS: z.coerce.number().min(0.25).max(64).default(1),
   // RLIMIT_NPROC of build steps (podman 4.3 build has no --pids-limit). gVisor's own threads count too: >= 2048.
   TUSSILAGO_BUILD_PIDS: z.coerce.number().int().min(2048).max(1_048_576).default(4096),
+  TUSSILAGO_CGROUP_ROOT: z
+    .string()
+    .regex(/^(none|\/[^\0]*)$/, "an absolute path or none")
+    .default("/sys/fs/cgroup"),
   TUSSILAGO_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(2048).default(100),
   TUSSILAGO_SOURCE_MAX_MB: z.coerce.number().int().min(1).max(8192).default(500),
   TUSSILAGO_GIT_ALLOW_PRIVATE_HOSTS: z.enum(["0", "1", "true", "false"]).default("0"),
@@ -216,6 +220,8 @@ export type Env = {
     buildMemoryMb: number;
     buildCpus: number;
     buildPids: number;
+    /** Where the worker makes each build's pids cgroup (lib/infra/build-cgroup.ts); null: none (rlimit only). */
+    cgroupRoot: string | null;
     uploadMaxBytes: number;
     sourceMaxBytes: number;
     gitAllowPrivateHosts: boolean;
@@ -334,6 +340,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       buildMemoryMb: raw.TUSSILAGO_BUILD_MEMORY_MB,
       buildCpus: raw.TUSSILAGO_BUILD_CPUS,
       buildPids: raw.TUSSILAGO_BUILD_PIDS,
+      cgroupRoot: raw.TUSSILAGO_CGROUP_ROOT === "none" ? null : raw.TUSSILAGO_CGROUP_ROOT,
       uploadMaxBytes: raw.TUSSILAGO_UPLOAD_MAX_MB * 1024 * 1024,
       sourceMaxBytes: raw.TUSSILAGO_SOURCE_MAX_MB * 1024 * 1024,
       firewallChain: raw.TUSSILAGO_FIREWALL_CHAIN,

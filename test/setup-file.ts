@@ -31,6 +31,8 @@ process.env.TUSSILAGO_HOST_CONFIG = "none";
 // the fakes (test/fake-podman/install.ts, test/fake-caddy.ts), everything else finds nothing.
 process.env.TUSSILAGO_PODMAN_PATH = "/nonexistent/tussilago-tests-use-the-fake-podman";
 process.env.TUSSILAGO_CADDY_ADMIN = "http://127.0.0.1:9";
+// Nor does it make cgroups on the host for builds (tests that check them give a fake cgroup root).
+process.env.TUSSILAGO_CGROUP_ROOT = "none";
 // Quotas (lib/domain/quotas.ts): the production defaults would trip tests that seed many apps or databases in one
 // team. The quota tests set their limits explicitly, with per-team or instance overrides.
 process.env.TUSSILAGO_QUOTA_APPS = "100000";

@@ -9,7 +9,7 @@
 // the same parent path in the other hierarchies and leaves it behind, so removal walks all of them. cgroup v2: the
 // parent gets pids.max directly, once the pids controller is enabled for its children.
 // Only the worker calls this, as root; without a pids controller (a container, no cgroupfs) it returns null and the
-// build keeps its rlimit only, which `manage check` and the build log say.
+// build keeps its rlimit only, and the worker log says so at each build.
 import fs from "node:fs/promises";
 import path from "node:path";
 

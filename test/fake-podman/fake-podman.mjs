@@ -260,6 +260,7 @@ function build(state, args, globals) {
     label: multi(),
     "build-arg": multi(),
     ulimit: multi(),
+    "cgroup-parent": value(),
     layers: bool(),
     quiet: bool("q"),
   });

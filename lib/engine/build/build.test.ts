@@ -89,6 +89,7 @@ function depsWith(overrides: Partial<BuildDeps>): BuildDeps {
     gitPath: () => "/nonexistent/git",
     readinessProblem: async () => null,
     cancelPollMs: 50,
+    buildCgroup: async () => null,
     ...overrides,
   };
 }
@@ -127,6 +128,33 @@ describe("buildDeployment", () => {
     expect(asked).toContain("build");
     expect(after.deployment.status).toBe("failed");
     expect(after.deployment.error).toContain("The image build failed.");
+  });
+
+  it("builds under the deployment's pids cgroup and removes it afterwards, whatever the outcome", async () => {
+    const { ctx, appId } = await seed();
+    const { deployment, operation } = await deployExample(ctx, appId);
+    const asked: Parameters<Podman["build"]>[0][] = [];
+    const podman = new Proxy({} as Podman, {
+      get: (_target, method: string) => async (options: Parameters<Podman["build"]>[0]) => {
+        if (method === "build") {
+          asked.push(options);
+          throw new PodmanError("command_failed", "build", "exit code 1");
+        }
+        return method === "imageExists" ? true : null;
+      },
+    });
+    const events: string[] = [];
+    const deps = depsWith({
+      podman: () => podman,
+      buildCgroup: async (name) => {
+        events.push(`create ${name}`);
+        return { parent: `/tussilago-builds/${name}`, remove: async () => void events.push(`remove ${name}`) };
+      },
+    });
+    await buildDeployment(deps, { deploymentId: deployment.id, operationId: operation.id });
+    expect(asked.map((options) => options.cgroupParent)).toEqual([`/tussilago-builds/${deployment.id}`]);
+    expect(events).toEqual([`create ${deployment.id}`, `remove ${deployment.id}`]);
+    expect((await outcome(deployment.id, operation.id, appId)).deployment.status).toBe("failed");
   });
 
   it("an infrastructure error is thrown for a retry, and the deployment stays building", async () => {

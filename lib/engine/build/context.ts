@@ -12,6 +12,7 @@ import type { Db } from "@/lib/db";
 import { isFinalFailure } from "@/lib/engine/failure";
 import { defaultPythonVersion, type Env, getEnv } from "@/lib/env";
 import type { Deployment } from "@/lib/generated/prisma/client";
+import { type BuildCgroup, createBuildCgroup } from "@/lib/infra/build-cgroup";
 import type { Executor } from "@/lib/infra/exec";
 import { type Podman, toResourceName } from "@/lib/infra/podman";
 import { getInfra } from "@/lib/services/infra";
@@ -32,6 +33,7 @@ export type BuildConfig = Pick<
   | "buildMemoryMb"
   | "buildCpus"
   | "buildPids"
+  | "cgroupRoot"
   | "sourceMaxBytes"
   | "uploadMaxBytes"
   | "gitAllowPrivateHosts"
@@ -50,6 +52,8 @@ export type BuildDeps = {
   /** Why this host cannot build now (no podman, no sandbox runtime), or null; asked just before podman is needed. */
   readinessProblem: () => Promise<string | null>;
   cancelPollMs: number;
+  /** The pids cgroup a build runs under (lib/infra/build-cgroup.ts), or null where this host has none to give. */
+  buildCgroup: (deploymentId: string) => Promise<BuildCgroup | null>;
 };
 
 /** The worker's build dependencies from configuration. */
@@ -67,6 +71,12 @@ export function buildDepsFromEnv(base: { db: Db; log: Logger }): BuildDeps {
     gitPath: () => infra.gitPath(),
     readinessProblem: () => readinessProblem(readinessDepsFromEnv(env), { podman: true }),
     cancelPollMs: CANCEL_POLL_MS,
+    buildCgroup: async (deploymentId) => {
+      const root = env.infra.cgroupRoot;
+      // Only root can make cgroups; a worker that is not root builds with the rlimit alone (the build warns in the log).
+      if (root === null || process.getuid?.() !== 0) return null;
+      return await createBuildCgroup({ name: deploymentId, pidsMax: env.infra.buildPids, root });
+    },
   };
 }
 

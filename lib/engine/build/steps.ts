@@ -135,8 +135,16 @@ export async function buildImage(
   input: { context: string; containerfile: string; tag: string; tenantFile: string | null },
 ): Promise<void> {
   const { deps, deployment, sink } = run;
+  // The real process bound of the build (podman 4.3 build has no --pids-limit, and the rlimit does not bind root).
+  const cgroup = await deps.buildCgroup(deployment.id);
+  if (!cgroup)
+    deps.log.warn(
+      { deploymentId: deployment.id },
+      "no pids cgroup for this build: the rlimit is its only process bound",
+    );
   try {
     await deps.podman().build({
+      ...(cgroup ? { cgroupParent: cgroup.parent } : {}),
       contextDir: input.context,
       containerfile: input.containerfile,
       tag: input.tag,
@@ -160,5 +168,8 @@ export async function buildImage(
       throw userFailure(`The image build failed. The end of the build log:\n${tail}`, error);
     }
     throw error;
+  } finally {
+    // A sandbox still exiting keeps it busy: platform__prune sweeps what is left.
+    await cgroup?.remove().catch(() => undefined);
   }
 }
