@@ -43,7 +43,8 @@ export type ContainerHost = {
   removeNetwork(name: string, options?: CallOptions): Promise<void>;
 
   // Replicas. `run` throws "already_exists" when the name is taken and "not_found" when the image or network is
-  // missing; stop and remove treat a missing container as done (retried jobs, reconcile).
+  // missing (PodmanError.resource says which); stop and remove treat a missing container as done (retried jobs,
+  // reconcile).
   run(spec: ReplicaSpec): Promise<{ id: string }>;
   stop(name: string, options?: StopOptions): Promise<void>;
   remove(name: string, options?: CallOptions): Promise<void>;

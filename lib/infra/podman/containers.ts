@@ -157,7 +157,7 @@ export function containerCommands(
         result = await podman(["wait", "--", name], callOptions(options));
       } catch (err) {
         if (stderrMatches(err, NO_SUCH_CONTAINER)) {
-          throw new PodmanError("not_found", operation, "no such container", { cause: err });
+          throw new PodmanError("not_found", operation, "no such container", { cause: err, resource: "container" });
         }
         throw commandFailed(operation, err);
       }

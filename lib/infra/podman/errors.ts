@@ -51,14 +51,19 @@ function commandUserMessage(operation: PodmanOperation, cause: unknown): string 
 }
 
 // `userMessage` is safe to show to a tenant; `message` is for logs (see toUserMessage in ./exec).
+// The object a not_found / already_exists / in_use error is about, so a caller can tell a missing image from a missing
+// network of the same `run` without reading the message.
+export type PodmanResource = "container" | "image" | "network";
+
 export class PodmanError extends InfraError<PodmanErrorKind> {
   readonly operation: PodmanOperation;
+  readonly resource: PodmanResource | null;
 
   constructor(
     kind: PodmanErrorKind,
     operation: PodmanOperation,
     message: string,
-    options: { cause?: unknown; retryable?: boolean } = {},
+    options: { cause?: unknown; retryable?: boolean; resource?: PodmanResource } = {},
   ) {
     super(kind, `podman ${operation}: ${message}`, {
       cause: options.cause,
@@ -67,12 +72,14 @@ export class PodmanError extends InfraError<PodmanErrorKind> {
     });
     this.name = "PodmanError";
     this.operation = operation;
+    this.resource = options.resource ?? null;
   }
 
   override toLog(): Record<string, unknown> {
     return {
       kind: this.kind,
       operation: this.operation,
+      resource: this.resource,
       retryable: this.retryable,
       message: this.message,
       command: this.cause instanceof CommandError ? this.cause.toLog() : undefined,

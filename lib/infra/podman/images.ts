@@ -46,7 +46,7 @@ export function imageCommands(ctx: PodmanContext): Pick<Podman, "inspectImage" |
       } catch (err) {
         if (stderrMatches(err, NO_SUCH_IMAGE)) return;
         if (stderrMatches(err, /image is in use|image used by|being used/i) || isExit(err, 2)) {
-          throw new PodmanError("in_use", operation, "image in use", { cause: err });
+          throw new PodmanError("in_use", operation, "image in use", { cause: err, resource: "image" });
         }
         throw commandFailed(operation, err);
       }

@@ -28,7 +28,7 @@ export {
   LABEL_TEAM,
   toResourceName,
 } from "./args";
-export { PodmanError, type PodmanErrorKind, type PodmanOperation } from "./errors";
+export { PodmanError, type PodmanErrorKind, type PodmanOperation, type PodmanResource } from "./errors";
 export type {
   BuildOptions,
   ContainerDetails,

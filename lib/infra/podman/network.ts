@@ -50,7 +50,7 @@ export function networkCommands(ctx: PodmanContext): Pick<Podman, "networkExists
       } catch (err) {
         if (stderrMatches(err, NO_SUCH_NETWORK)) return;
         if (stderrMatches(err, /being used|associated containers/i) || isExit(err, 2)) {
-          throw new PodmanError("in_use", operation, "network in use", { cause: err });
+          throw new PodmanError("in_use", operation, "network in use", { cause: err, resource: "network" });
         }
         throw commandFailed(operation, err);
       }

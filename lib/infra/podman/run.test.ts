@@ -107,11 +107,18 @@ describe("run", () => {
       125,
       `Error: creating container storage: the container name "${NAME}" is already in use by ${CONTAINER_ID}. You have to remove that container to be able to reuse that name: that name is already in use`,
     );
-    expect((await podmanError(fake(inUse).podman.run(base))).kind).toBe("already_exists");
+    expect(await podmanError(fake(inUse).podman.run(base))).toMatchObject({
+      kind: "already_exists",
+      resource: "container",
+    });
     const noImage = exitError(125, `Error: ${IMAGE}: image not known`);
-    expect((await podmanError(fake(noImage).podman.run(base))).kind).toBe("not_found");
+    // Which object is missing is a field, so callers never read it out of the message.
+    expect(await podmanError(fake(noImage).podman.run(base))).toMatchObject({ kind: "not_found", resource: "image" });
     const noNetwork = exitError(125, `Error: unable to find network with name or ID ${NETWORK}: network not found`);
-    expect((await podmanError(fake(noNetwork).podman.run(base))).kind).toBe("not_found");
+    expect(await podmanError(fake(noNetwork).podman.run(base))).toMatchObject({
+      kind: "not_found",
+      resource: "network",
+    });
   });
 
   it("refuses output that is not a container ID", async () => {

@@ -116,13 +116,16 @@ export function runCommand(ctx: PodmanContext): Pick<Podman, "run"> {
         });
       } catch (err) {
         if (stderrMatches(err, NAME_IN_USE)) {
-          throw new PodmanError("already_exists", operation, "container name in use", { cause: err });
+          throw new PodmanError("already_exists", operation, "container name in use", {
+            cause: err,
+            resource: "container",
+          });
         }
         if (stderrMatches(err, NO_SUCH_IMAGE)) {
-          throw new PodmanError("not_found", operation, "image not found", { cause: err });
+          throw new PodmanError("not_found", operation, "image not found", { cause: err, resource: "image" });
         }
         if (stderrMatches(err, NO_SUCH_NETWORK)) {
-          throw new PodmanError("not_found", operation, "network not found", { cause: err });
+          throw new PodmanError("not_found", operation, "network not found", { cause: err, resource: "network" });
         }
         throw commandFailed(operation, err);
       }
