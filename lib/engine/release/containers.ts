@@ -67,7 +67,7 @@ export async function runContainer(
     return true;
   } catch (error) {
     if (error instanceof PodmanError && error.kind === "already_exists") return false;
-    if (error instanceof PodmanError && error.kind === "not_found" && error.message.includes("image")) {
+    if (error instanceof PodmanError && error.kind === "not_found" && error.resource === "image") {
       throw userFailure(
         `The image of deployment #${spec.deployment.number} is no longer on this host. Deploy again to rebuild it.`,
       );
