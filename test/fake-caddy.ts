@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-// A small stand-in for Caddy 2.6's admin API, for tests of lib/infra/caddy.ts: GET /config/ and POST /load with
+// A small stand-in for Caddy 2.6's admin API, for tests of lib/infra/caddy/: GET /config/ and POST /load with
 // Caddy's Host check, its "no reload when the config is unchanged" rule and its JSON error bodies, plus failure
 // modes a real Caddy shows only under duress (5xx, no answer, a rejected config).
 

@@ -1,5 +1,5 @@
-// Removes a tenant database: ends its sessions, drops the database and the role (tenant-postgres.ts, idempotent),
-// then the row. Whatever an earlier attempt already removed counts as done.
+// Removes a tenant database: ends its sessions, drops the database and the role (lib/infra/tenant-postgres,
+// idempotent), then the row. Whatever an earlier attempt already removed counts as done.
 import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";
 import { errorFields, finalReason, requirePostgres } from "@/jobs/tenant-services";

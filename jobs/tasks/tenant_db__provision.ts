@@ -1,4 +1,4 @@
-// Creates a tenant database on the tenant PostgreSQL: role, settings, database, privileges (tenant-postgres.ts).
+// Creates a tenant database on the tenant PostgreSQL: role, settings, database, privileges (lib/infra/tenant-postgres).
 // Each step is look-then-act, so a retry after a crash at any point converges on the same result; the password was
 // sealed into the row before this job was queued, so every attempt applies the same one.
 import { catalog, type TaskPayload } from "@/jobs/catalog";

@@ -1,5 +1,5 @@
-// Creates a tenant's Redis ACL user on the tenant Redis server (tenant-redis.ts): one SETUSER with the full rule set,
-// verified with ACL DRYRUN, then ACL SAVE. Running it again converges on the same user; the password was sealed into
+// Creates a tenant's Redis ACL user on the tenant Redis server (lib/infra/tenant-redis): one SETUSER with the full
+// rule set, verified with ACL DRYRUN, then ACL SAVE. Running it again converges on the same user; the password was sealed into
 // the row before this job was queued, so every attempt applies the same one.
 import { catalog } from "@/jobs/catalog";
 import { defineTask } from "@/jobs/define";

@@ -54,7 +54,7 @@ async function roleUrl(attributes: string): Promise<string> {
   await client.connect();
   await client.query(`CREATE ROLE ${role} LOGIN ${attributes} PASSWORD '${password}'`);
   // Tenant provisioning in other test files revokes PUBLIC's CONNECT on postgres, as a real host setup does; the
-  // admin role then gets its own (lib/infra/tenant-postgres.ts, "Privileges of the admin role").
+  // admin role then gets its own (lib/infra/tenant-postgres/index.ts, "Privileges of the admin role").
   await client.query(`GRANT CONNECT ON DATABASE postgres TO ${role}`);
   await client.end();
   roles.push(role);

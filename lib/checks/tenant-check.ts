@@ -111,7 +111,7 @@ async function postgresChecks(target: Target): Promise<CheckResult[]> {
               status: "warn",
               message:
                 "TENANT_PG_ADMIN_URL connects as a superuser; on PostgreSQL 16+ a LOGIN CREATEROLE CREATEDB role is " +
-                "enough (see lib/infra/tenant-postgres.ts)",
+                "enough (see lib/infra/tenant-postgres/index.ts)",
             },
       );
     } else if (row.version_num >= 160_000 && row.createrole && row.createdb) {

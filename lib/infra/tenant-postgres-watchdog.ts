@@ -11,7 +11,7 @@ import { TenantPostgresError } from "./tenant-postgres";
 //   nothing there (no query runs), and the open transaction holds back vacuum and keeps its locks.
 //
 // Privileges: a superuser admin works as is. A non-superuser admin (the CREATEROLE CREATEDB role described in
-// tenant-postgres.ts) needs `GRANT pg_signal_backend, pg_read_all_stats TO <admin>`: without pg_read_all_stats it
+// tenant-postgres/index.ts) needs `GRANT pg_signal_backend, pg_read_all_stats TO <admin>`: without pg_read_all_stats it
 // sees no state or start time of other roles' sessions, and without pg_signal_backend it may not signal them (its
 // SET membership in tenant roles is granted WITH INHERIT FALSE, which does not count). The sweep checks both first
 // and fails with a "permission" error rather than silently enforcing nothing.
