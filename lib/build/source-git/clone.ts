@@ -2,16 +2,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CommandError, type ExecResult, type Executor } from "@/lib/infra/exec";
+import { destState, restoreDest } from "../source-dest";
 import { SourceError } from "../source-errors";
-import {
-  destState,
-  inspectTree,
-  quoteRel,
-  restoreDest,
-  startSizeGuard,
-  TRANSFER_SLACK_BYTES,
-  tooLarge,
-} from "./limits";
+import { inspectTree, quoteRel, startSizeGuard, TRANSFER_SLACK_BYTES, tooLarge } from "./limits";
 import { isCommitSha, validateGitRef } from "./url-policy";
 
 // The hardened git commands: their arguments and environment (pure), and runClone, which runs them through the
@@ -206,7 +199,7 @@ export async function runClone(exec: Executor, options: RunCloneOptions): Promis
     resolve: options.resolve,
     extraConfig: options.extraConfig,
   };
-  const state = await destState(dest);
+  const state = await destState(dest, "source");
   const deadline = Date.now() + options.timeoutMs;
   const home = await mkdtemp(path.join(tmpdir(), "tsl-git-home-"));
   const env = gitEnv(home, dest, options.pathEnv);

@@ -1,4 +1,4 @@
-import { lstat, readdir, readlink, realpath, rm } from "node:fs/promises";
+import { lstat, readdir, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
 import { SourceError } from "../source-errors";
 import { errorCode } from "./errno";
@@ -24,31 +24,6 @@ export function quoteRel(rel: string): string {
 
 function isInside(root: string, candidate: string): boolean {
   return candidate === root || candidate.startsWith(root.endsWith(path.sep) ? root : `${root}${path.sep}`);
-}
-
-export type DestState = "absent" | "empty";
-
-/** dest must not exist (it is created) or be an empty directory; anything else is a caller bug, not tenant input. */
-export async function destState(dest: string): Promise<DestState> {
-  try {
-    const stats = await lstat(dest);
-    if (!stats.isDirectory()) throw new Error("the source destination exists and is not a directory");
-    if ((await readdir(dest)).length > 0) throw new Error("the source destination directory is not empty");
-    return "empty";
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return "absent";
-    throw error;
-  }
-}
-
-/** Puts dest back the way it was found, so a refused or failed fetch leaves no trace. */
-export async function restoreDest(dest: string, state: DestState): Promise<void> {
-  if (state === "absent") {
-    await rm(dest, { recursive: true, force: true });
-    return;
-  }
-  const entries = await readdir(dest).catch(() => []);
-  await Promise.all(entries.map((name) => rm(path.join(dest, name), { recursive: true, force: true })));
 }
 
 /** Bytes of regular files under dir, never following links; files vanishing mid-walk (git's temp files) are skipped. */

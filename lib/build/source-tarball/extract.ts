@@ -1,34 +1,11 @@
 import { constants } from "node:fs";
-import { chmod, lstat, mkdir, open, readdir, rm, symlink } from "node:fs/promises";
+import { chmod, lstat, mkdir, open, symlink } from "node:fs/promises";
 import path from "node:path";
 import { errorCode, invalidArchive, truncated } from "./errors";
 import type { EntryData, TreeNode } from "./policy";
 
 // Pass 2: writing the tree pass 1 accepted into dest, never through a link, and putting dest back as it was found
 // when anything fails.
-
-export type DestState = "absent" | "empty";
-
-export async function destState(dest: string): Promise<DestState> {
-  try {
-    const stats = await lstat(dest);
-    if (!stats.isDirectory()) throw new Error("the extraction destination exists and is not a directory");
-    if ((await readdir(dest)).length > 0) throw new Error("the extraction destination directory is not empty");
-    return "empty";
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return "absent";
-    throw error;
-  }
-}
-
-export async function restoreDest(dest: string, state: DestState): Promise<void> {
-  if (state === "absent") {
-    await rm(dest, { recursive: true, force: true });
-    return;
-  }
-  const entries = await readdir(dest).catch(() => []);
-  await Promise.all(entries.map((name) => rm(path.join(dest, name), { recursive: true, force: true })));
-}
 
 export class TreeWriter {
   private readonly links: { segments: string[]; target: string }[] = [];

@@ -1,8 +1,9 @@
 import { constants } from "node:fs";
 import { chmod, type FileHandle, mkdir, open } from "node:fs/promises";
 import path from "node:path";
+import { destState, restoreDest } from "../source-dest";
 import { invalidArchive, tooLargeCompressed, tooLargeExtracted } from "./errors";
-import { destState, restoreDest, TreeWriter } from "./extract";
+import { TreeWriter } from "./extract";
 import { buildTree, type EntryData, finalSegments, type Limits, shouldStrip, type TarEntry } from "./policy";
 import { ByteReader, openGunzip } from "./read";
 import { BLOCK, MAX_META_CHAIN, walkTar } from "./tar-format";
@@ -125,7 +126,7 @@ export async function extractTarball(
     const result = { files: files.length, bytes: files.reduce((sum, entry) => sum + entry.size, 0) };
 
     // Pass 2: write what pass 1 accepted.
-    const state = await destState(root);
+    const state = await destState(root, "extraction");
     try {
       if (state === "absent") await mkdir(root, { mode: 0o755 });
       await chmod(root, 0o755);
