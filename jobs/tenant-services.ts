@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { decryptSecret } from "@/lib/crypto";
 import type { Db } from "@/lib/db";
 import { serviceUnavailable } from "@/lib/domain/tenant-service-rules";
+import { AppError } from "@/lib/errors";
 import { deprovisionTenantDatabase, TenantPostgresError } from "@/lib/infra/tenant-postgres";
 import { deprovisionTenantRedis, TenantRedisError } from "@/lib/infra/tenant-redis";
 import {
@@ -13,18 +14,14 @@ import {
   tenantRedisConfig,
 } from "@/lib/services/tenant-services";
 
-/** A failure that another attempt cannot fix; its message is for the user. */
-export class FinalFailure extends Error {
-  override name = "FinalFailure";
-}
-
 /**
  * The user-readable reason when `error` should end the job now, or null to let graphile-worker retry it with
  * backoff. The adapters say which of their failures are transient (server restarting, lock conflicts); the rest
  * (permissions, a misconfigured server, an unexpected answer) need a person, so retrying only delays the answer.
  */
 export function finalReason(error: unknown): string | null {
-  if (error instanceof FinalFailure) return error.message;
+  // The one failure vocabulary (lib/errors.ts): a final AppError is for the user; a retryable one is tried again.
+  if (error instanceof AppError) return error.retryable ? null : error.message;
   if (error instanceof TenantPostgresError || error instanceof TenantRedisError) {
     return error.retryable ? null : error.userMessage;
   }
@@ -33,17 +30,19 @@ export function finalReason(error: unknown): string | null {
 
 /** The stored password; unreadable means TUSSILAGO_SECRET_KEY changed, which no retry repairs. */
 export function openPassword(sealed: string | null): string {
-  if (!sealed) throw new FinalFailure("No password is stored for this resource. Rotate its password to set one.");
+  if (!sealed)
+    throw new AppError("conflict", "No password is stored for this resource. Rotate its password to set one.");
   try {
     return decryptSecret(sealed);
   } catch {
-    throw new FinalFailure(
+    throw new AppError(
+      "conflict",
       "The stored password cannot be decrypted (was TUSSILAGO_SECRET_KEY changed?). Rotate the password to set a new one.",
     );
   }
 }
 
-// An AppError("unavailable") is retried: the worker may be restarted with the configuration in the meantime, and
+// serviceUnavailable is a retryable AppError: the worker may be restarted with the configuration in the meantime, and
 // when the attempts run out giveUpReason shows its message.
 export function requirePostgres(): TenantPostgresConfig {
   const config = tenantPostgresConfig();

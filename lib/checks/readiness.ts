@@ -5,6 +5,7 @@
 
 import { type Env, getEnv } from "@/lib/env";
 import type { CaddyClient } from "@/lib/infra/caddy";
+import { InfraError } from "@/lib/infra/errors";
 import { toUserMessage } from "@/lib/infra/exec";
 import type { Podman, PodmanInfo } from "@/lib/infra/podman";
 import { getInfra, MissingExecutableError } from "@/lib/services/infra";
@@ -113,7 +114,7 @@ export async function probeCaddy(deps: ReadinessDeps): Promise<ProbeResult> {
     await deps.caddy().ping();
     return { name: "caddy admin", status: "ok", message: `Caddy's admin API answers at ${deps.caddyAdmin ?? "?"}` };
   } catch (error) {
-    const detail = error instanceof Error && "userMessage" in error ? String(error.userMessage) : toUserMessage(error);
+    const detail = error instanceof InfraError ? error.userMessage : toUserMessage(error);
     return {
       name: "caddy admin",
       status: "error",

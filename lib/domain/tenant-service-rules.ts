@@ -54,12 +54,14 @@ export function serviceNotFound(kind: ServiceKind): AppError {
   return new AppError("not_found", `${CAPITAL[kind]} not found.`);
 }
 
+/** Retryable: a worker may be restarted with the configuration meanwhile (and the API answers 503 either way). */
 export function serviceUnavailable(kind: ServiceKind): AppError {
   return kind === "database"
-    ? new AppError("unavailable", "PostgreSQL databases are not available on this installation.")
+    ? new AppError("unavailable", "PostgreSQL databases are not available on this installation.", { retryable: true })
     : new AppError(
         "unavailable",
         "Redis is not available on this installation (redis-server is not installed, or TENANT_REDIS_ADMIN_URL is not set).",
+        { retryable: true },
       );
 }
 
