@@ -72,6 +72,22 @@ describe("parseEnv", () => {
     );
   });
 
+  it("reads when the supervisor gives up restarting a crashing child", () => {
+    expect(parseEnv({ TUSSILAGO_SECRET_KEY: "k" }).supervisor).toEqual({
+      restartMaxCrashes: 5,
+      restartWindowMs: 120_000,
+    });
+    const custom = parseEnv({
+      TUSSILAGO_SECRET_KEY: "k",
+      TUSSILAGO_RESTART_MAX_CRASHES: "10",
+      TUSSILAGO_RESTART_WINDOW_S: "600",
+    });
+    expect(custom.supervisor).toEqual({ restartMaxCrashes: 10, restartWindowMs: 600_000 });
+    expect(() => parseEnv({ TUSSILAGO_SECRET_KEY: "k", TUSSILAGO_RESTART_MAX_CRASHES: "0" })).toThrow(
+      /TUSSILAGO_RESTART_MAX_CRASHES/,
+    );
+  });
+
   it.each([
     [{ PORT: "0" }, /PORT/],
     [{ PORT: "http" }, /PORT/],

@@ -139,6 +139,9 @@ const envSchema = z.object({
   TENANT_REDIS_MAX_VALUE_MB: z.coerce.number().int().min(1).max(512).default(16),
   // How often the worker's watchdog enforces tenant time limits and Redis quotas (lib/services/watchdog.ts).
   TUSSILAGO_WATCHDOG_INTERVAL_S: z.coerce.number().int().min(1).max(300).default(5),
+  // The supervisor restarts a crashed web server or worker, and gives up after this many crashes within the window.
+  TUSSILAGO_RESTART_MAX_CRASHES: z.coerce.number().int().min(1).max(1000).default(5),
+  TUSSILAGO_RESTART_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(120),
   // The tenant server's max_connections (the embedded cluster is started with it) and what the platform keeps for
   // itself: superuser_reserved_connections (3 by default), the provisioning jobs, the watchdog, PgBouncer's admin.
   TENANT_PG_MAX_CONNECTIONS: z.coerce.number().int().min(10).max(100_000).default(300),
@@ -186,6 +189,8 @@ export type Env = {
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   workerConcurrency: number;
   dbPoolSize: number;
+  /** When the supervisor (scripts/start.ts) stops restarting a crashing child and exits (restart-policy.ts). */
+  supervisor: { restartMaxCrashes: number; restartWindowMs: number };
   /** Outgoing mail (sign-in links, password resets, invitations); features that need it are off without it. */
   smtp: { url: string; from: string } | null;
   quotaDefaults: QuotaDefaults;
@@ -318,6 +323,10 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     logLevel: raw.LOG_LEVEL,
     workerConcurrency: raw.TUSSILAGO_WORKER_CONCURRENCY,
     dbPoolSize: raw.TUSSILAGO_DB_POOL_SIZE,
+    supervisor: {
+      restartMaxCrashes: raw.TUSSILAGO_RESTART_MAX_CRASHES,
+      restartWindowMs: raw.TUSSILAGO_RESTART_WINDOW_S * 1000,
+    },
     trustedProxies: raw.TUSSILAGO_TRUSTED_PROXIES,
     perIpRateLimitScale: raw.TUSSILAGO_PER_IP_RATE_LIMIT_SCALE,
     appsDomain: raw.TUSSILAGO_APPS_DOMAIN,

@@ -3,7 +3,9 @@
 //   not configured (lib/services/tenant-services-start.ts), 4. a production build when the sources changed since the
 //   last one (skipped with --no-build), 5. the web server (scripts/web-server.ts: Next.js in production or
 //   development mode behind our own node:http server) and 6. the worker.
-// Ctrl-C or SIGTERM stops everything in order; a child that dies is reported and the supervisor exits 1.
+// Ctrl-C or SIGTERM stops everything in order. A web server or worker that dies is restarted with a growing backoff
+// (lib/services/supervised-process.ts, lib/services/restart-policy.ts): a crashed worker left the platform without
+// jobs until a person came. Only repeated crashes in a short window stop everything, with exit code 1.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
@@ -11,12 +13,13 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { Logger } from "pino";
 import { migrateAll } from "@/lib/database/migrate";
 import { loadEnvOrExit } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { openPlatformDatabase } from "@/lib/services/database";
+import { DEFAULT_RESTART_POLICY, type RestartPolicy } from "@/lib/services/restart-policy";
 import { migrateSecrets } from "@/lib/services/secrets-migration";
+import { type SupervisedProcess, superviseProcess } from "@/lib/services/supervised-process";
 import { startTenantServices, type TenantServicesHandle } from "@/lib/services/tenant-services-start";
 import { webServerArgs } from "@/lib/services/web-server";
 
@@ -29,6 +32,11 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const require = createRequire(import.meta.url);
 const log = logger({ component: "supervisor" });
 const STOP_GRACE_MS = 25_000;
+const restartPolicy: RestartPolicy = {
+  ...DEFAULT_RESTART_POLICY,
+  maxCrashes: env.supervisor.restartMaxCrashes,
+  windowMs: env.supervisor.restartWindowMs,
+};
 
 type Prettifier = (line: string) => string;
 
@@ -99,26 +107,11 @@ async function buildIfNeeded(childEnv: NodeJS.ProcessEnv, pretty: Prettifier | n
   await fs.writeFile(stampFile, wanted);
 }
 
-function stopChild(child: ChildProcess, name: string, childLog: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const force = setTimeout(() => {
-      childLog.warn({ process: name }, "did not stop in time; killing it");
-      child.kill("SIGKILL");
-    }, STOP_GRACE_MS);
-    child.once("exit", () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
-}
-
 async function main(): Promise<void> {
   const pretty = await prettifier();
   log.info({ dataDir: env.dataDir, mode: dev ? "development" : "production" }, "starting Tussilago");
   const database = await openPlatformDatabase(env, log, { attachIfRunning: false });
-  const children = new Map<string, ChildProcess>();
+  const children = new Map<string, SupervisedProcess>();
   let tenantServices: TenantServicesHandle | null = null;
   let stopping = false;
 
@@ -126,7 +119,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ reason }, "stopping Tussilago");
-    await Promise.all([...children].map(([name, child]) => stopChild(child, name, log)));
+    await Promise.all([...children.values()].map((child) => child.stop()));
     // After the worker: a job still running must not lose its server mid-step.
     await tenantServices?.stop();
     await database.stop().catch((error: unknown) => log.error({ err: error }, "PostgreSQL did not stop cleanly"));
@@ -163,20 +156,24 @@ async function main(): Promise<void> {
     const port = String(env.port);
     // Our own node:http server around Next (not `next start`): it sets the client's address from the connection
     // (lib/services/web-server.ts). It reads PORT and TUSSILAGO_BIND from the environment, as this process does.
-    const web = run("web", webServerArgs({ dev }), childEnv, pretty);
     const workerArgs = dev
       ? [require.resolve("tsx/cli"), "watch", "--clear-screen=false", "jobs/worker.ts"]
       : ["--import", "tsx", "jobs/worker.ts"];
-    const worker = run("worker", workerArgs, childEnv, pretty);
-    children.set("web", web);
-    children.set("worker", worker);
-    for (const [name, child] of children) {
-      child.on("exit", (code, signal) => {
-        children.delete(name);
-        if (stopping) return;
-        log.error({ process: name, code, signal }, `${name} exited unexpectedly; stopping the platform`);
-        void shutdown(1, `${name} exited`);
-      });
+    const commands = { web: webServerArgs({ dev }), worker: workerArgs };
+    for (const [name, args] of Object.entries(commands)) {
+      children.set(
+        name,
+        superviseProcess({
+          name,
+          start: () => run(name, args, childEnv, pretty),
+          policy: restartPolicy,
+          log,
+          // Restarting does not help (a broken build, a bad configuration): stop all, and let the service
+          // manager or a person see the exit code.
+          onGiveUp: (reason) => void shutdown(1, reason),
+          stopGraceMs: STOP_GRACE_MS,
+        }),
+      );
     }
     log.info(
       { url: env.publicUrl, bind: `${env.bindAddress}:${port}` },
