@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     db: getDb(),
     log,
     concurrency: env.workerConcurrency,
+    staleAfterMs: env.workerStaleAfterMs,
   });
 
   // Converge right away: containers or routes may have drifted while no worker ran (a reboot, a crash).

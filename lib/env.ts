@@ -54,6 +54,8 @@ const envSchema = z.object({
   ),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   TUSSILAGO_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  // A worker silent this long is dead and its jobs and queues are released (jobs/unlock-stale.ts); beats every 5 s.
+  TUSSILAGO_WORKER_STALE_AFTER_S: z.coerce.number().int().min(15).max(14_400).default(30),
   TUSSILAGO_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   SMTP_URL: optionalString.refine(
     (value) => value === undefined || /^smtps?:\/\//.test(value),
@@ -188,6 +190,8 @@ export type Env = {
   publicUrl: string;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   workerConcurrency: number;
+  /** After how long without a heartbeat a worker's locked jobs and queues are released (jobs/unlock-stale.ts). */
+  workerStaleAfterMs: number;
   dbPoolSize: number;
   /** When the supervisor (scripts/start.ts) stops restarting a crashing child and exits (restart-policy.ts). */
   supervisor: { restartMaxCrashes: number; restartWindowMs: number };
@@ -322,6 +326,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     publicUrl: (raw.TUSSILAGO_PUBLIC_URL ?? `http://${publicHost}:${raw.PORT}`).replace(/\/+$/, ""),
     logLevel: raw.LOG_LEVEL,
     workerConcurrency: raw.TUSSILAGO_WORKER_CONCURRENCY,
+    workerStaleAfterMs: raw.TUSSILAGO_WORKER_STALE_AFTER_S * 1000,
     dbPoolSize: raw.TUSSILAGO_DB_POOL_SIZE,
     supervisor: {
       restartMaxCrashes: raw.TUSSILAGO_RESTART_MAX_CRASHES,
