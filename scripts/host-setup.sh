@@ -332,4 +332,46 @@ kept_tenant_lines=$([[ -f "$HOST_ENV" ]] && grep -E '^TENANT_[A-Z0-9_]+=' "$HOST
 if grep -q '^TENANT_[A-Z_]*_URL=' "$HOST_ENV.tmp"; then chmod 0600 "$HOST_ENV.tmp"; else chmod 0644 "$HOST_ENV.tmp"; fi
 mv "$HOST_ENV.tmp" "$HOST_ENV"
 
+# 7. The tussilago service, where systemd runs ----------------------------------------------------------------------
+# `npm start` from this checkout as root, restarted on failure; the supervisor itself restarts a crashed web server or
+# worker. Installed, not enabled: an operator who runs `npm start` by hand must not get a second instance at boot.
+SERVICE_ENV="$CONFIG_DIR/tussilago.env"
+SERVICE_UNIT=/etc/systemd/system/tussilago.service
+if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+  npm_path=$(command -v npm || true)
+  node_path=$(command -v node || true)
+  if [[ -z "$npm_path" || -z "$node_path" ]]; then
+    warn "node and npm are not on root's PATH: the tussilago systemd unit is not installed"
+  else
+    if [[ ! -f "$SERVICE_ENV" ]]; then
+      data_dir="${TUSSILAGO_DATA_DIR:-$(host_env_value TUSSILAGO_DATA_DIR)}"
+      data_dir="${data_dir:-/var/lib/tussilago}"
+      secret_key="${TUSSILAGO_SECRET_KEY:-}"
+      # A new key for existing data would make its stored secrets unreadable: only a host without data gets one.
+      if [[ -z "$secret_key" && ! -e "$data_dir/postgres" ]]; then
+        secret_key=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
+      fi
+      if [[ -n "$secret_key" ]]; then
+        # systemd would read quotes, backslashes and spaces in an environment file as syntax.
+        [[ "$secret_key" =~ ^[A-Za-z0-9_.+/=-]+$ ]] || die "TUSSILAGO_SECRET_KEY may hold letters, digits and _.+/=- only"
+        log "writing $SERVICE_ENV (TUSSILAGO_SECRET_KEY, mode 0600)"
+        (umask 077 && printf 'TUSSILAGO_SECRET_KEY=%s\n' "$secret_key" >"$SERVICE_ENV.tmp")
+        mv "$SERVICE_ENV.tmp" "$SERVICE_ENV"
+      else
+        warn "$data_dir holds data and TUSSILAGO_SECRET_KEY is not set: write TUSSILAGO_SECRET_KEY=<its key> to $SERVICE_ENV (mode 0600) before starting the tussilago service"
+      fi
+    fi
+    if [[ -f "$SERVICE_ENV" ]]; then
+      chown root:root "$SERVICE_ENV"
+      chmod 0600 "$SERVICE_ENV"
+    fi
+    log "writing $SERVICE_UNIT (npm start in $(cd "$SCRIPT_DIR/.." && pwd))"
+    "$SCRIPT_DIR/host/tussilago-unit.sh" "$(cd "$SCRIPT_DIR/.." && pwd)" "$npm_path" "$(dirname "$node_path")" "$SERVICE_ENV" >"$SERVICE_UNIT.tmp"
+    chmod 0644 "$SERVICE_UNIT.tmp"
+    mv "$SERVICE_UNIT.tmp" "$SERVICE_UNIT"
+    systemctl daemon-reload
+    log "start the platform at boot with: systemctl enable --now tussilago"
+  fi
+fi
+
 log "done. Check the host with: npm run manage -- check"
