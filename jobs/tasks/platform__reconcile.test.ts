@@ -7,6 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tasks } from "@/jobs/tasks";
 import { getDb } from "@/lib/db";
+import { deploymentLimitMs, expiryLimitsFromConfig } from "@/lib/engine/expire";
 import { pruneImages, type ReconcileDeps, reconcile } from "@/lib/engine/reconcile";
 import { releaseDeployment, teamNetworkName } from "@/lib/engine/release";
 import { syncRouting } from "@/lib/engine/routing";
@@ -48,7 +49,15 @@ afterAll(async () => {
 /** Ten minutes from now: containers started by the test are old enough to be orphans. */
 function reconcileDeps(now = () => Date.now() + 10 * 60_000): ReconcileDeps {
   const deps = testDeps(caddy);
-  return { db: getDb(), podman: deps.podman, caddy: deps.caddy, routing: routingFor(caddy), log: silentLog, now };
+  return {
+    db: getDb(),
+    podman: deps.podman,
+    caddy: deps.caddy,
+    routing: routingFor(caddy),
+    log: silentLog,
+    limits: null,
+    now,
+  };
 }
 
 async function runningApp(replicas = 2): Promise<App> {
@@ -224,5 +233,57 @@ describe("image pruning", { timeout: 300_000 }, () => {
       },
     });
     await expect(rollbackApp(getDb(), ctx, app.id, { deploymentId: old.id })).rejects.toThrow(/no longer kept/);
+  });
+});
+
+// After the pruning tests, which count every prunable image in the database: this one leaves a failed deployment.
+describe("platform__reconcile and time limits", { timeout: 300_000 }, () => {
+  it("ends a release interrupted past its limit and removes what it started; the previous release serves on", async () => {
+    const app = await runningApp(2);
+    const serving = await namesOf(app.id);
+    // A worker killed mid-release: the deployment stays releasing, its new replica started beside the old ones.
+    const second = await seedBuiltDeployment(app);
+    const db = getDb();
+    await db.deployment.update({ where: { id: second.deployment.id }, data: { status: "releasing" } });
+    await db.operation.update({ where: { id: second.operation.id }, data: { status: "running" } });
+    const name = toResourceName(app.id, second.deployment.number, 0);
+    await db.replica.create({
+      data: { appId: app.id, deploymentId: second.deployment.id, index: 0, containerName: name, status: "starting" },
+    });
+    await servers.offer(1);
+    await getInfra()
+      .podman()
+      .run({
+        name,
+        image: second.deployment.imageRef as string,
+        network: teamNetworkName(app.teamId),
+        labels: { team: app.teamId, app: app.id, deployment: second.deployment.id, process: "web" },
+        memoryMiB: 256,
+        cpus: 1,
+        port: 8000,
+      });
+    const limits = expiryLimitsFromConfig({
+      buildTimeoutMs: 900_000,
+      releaseCommandTimeoutMs: 600_000,
+      healthTimeoutMs: 60_000,
+      drainMs: 0,
+    });
+    const later = Date.now() + deploymentLimitMs("releasing", limits) + 60_000;
+
+    const report = await reconcile({ ...reconcileDeps(() => later), limits });
+    expect(report.expired.deployments).toEqual([second.deployment.id]);
+    expect(report.removed).toEqual([name]);
+    const after = await db.deployment.findUniqueOrThrow({ where: { id: second.deployment.id } });
+    expect(after.status).toBe("failed");
+    expect(after.error).toMatch(/release was interrupted/);
+    expect((await db.operation.findUniqueOrThrow({ where: { id: second.operation.id } })).status).toBe("failed");
+    const appAfter = await db.app.findUniqueOrThrow({ where: { id: app.id } });
+    expect(appAfter.status).toBe("running");
+    expect(appAfter.currentDeploymentId).toBe(app.currentDeploymentId);
+    expect(await namesOf(app.id)).toEqual(serving);
+    // Converged: a second pass finds nothing to end or remove.
+    const again = await reconcile({ ...reconcileDeps(() => later), limits });
+    expect(again.expired).toEqual({ deployments: [], operations: [] });
+    expect(again.removed).toEqual([]);
   });
 });

@@ -6,7 +6,9 @@
 // - a running app whose serving replicas are gone or exited (host reboot, OOM, podman restarted) gets a restart
 //   through the release engine, in its own queue (health-gated, no duplicates: lib/domain/lifecycle.ts dedupes it);
 // - a Caddy whose live config is not the one rendered from the database (restarted without autosave, edited by hand)
-//   gets a caddy__sync.
+//   gets a caddy__sync;
+// - first of all, a deployment or operation past its time limit is ended with a reason (lib/engine/expire.ts), so
+//   what an interrupted release started is an orphan by the time the containers are looked at.
 // And image pruning for platform__prune: each app keeps the images of its current release and of its last N
 // successful deployments (rollback targets); older ones are removed and marked on their deployment.
 //
@@ -17,9 +19,11 @@ import type { Logger } from "pino";
 import { enqueue } from "@/jobs/enqueue";
 import type { Db } from "@/lib/db";
 import { requestSystemRestart } from "@/lib/domain/lifecycle";
+import { type ExpiryLimits, type ExpiryReport, expireStuck } from "@/lib/engine/expire";
 import { releaseContainerName } from "@/lib/engine/release";
 import { type RoutingConfig, renderDesiredConfig } from "@/lib/engine/routing";
 import { type CaddyClient, configHash } from "@/lib/infra/caddy";
+import type { ContainerHost } from "@/lib/infra/container-host";
 import { LABEL_APP, LABEL_PROCESS, LABEL_TEAM, type Podman, PodmanError } from "@/lib/infra/podman";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -32,10 +36,12 @@ const SUCCESSFUL = ["running", "superseded"] as const;
 export type ReconcileDeps = {
   db: Db;
   /** Null on a host without podman: only the router is checked. */
-  podman: Podman | null;
+  podman: ContainerHost | null;
   caddy: CaddyClient;
   routing: RoutingConfig;
   log: Logger;
+  /** Null: nothing is expired (tests of the other passes). */
+  limits: ExpiryLimits | null;
   now?: () => number;
 };
 
@@ -57,10 +63,25 @@ export type ReconcileReport = {
   restarted: string[];
   /** Whether a caddy__sync was queued; null when Caddy could not be read. */
   routingResynced: boolean | null;
+  /** Deployments and operations ended past their time limit. */
+  expired: ExpiryReport;
 };
 
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
-  const report: ReconcileReport = { removed: [], restarted: [], routingResynced: null };
+  const report: ReconcileReport = {
+    removed: [],
+    restarted: [],
+    routingResynced: null,
+    expired: { deployments: [], operations: [] },
+  };
+  if (deps.limits) {
+    report.expired = await expireStuck({
+      db: deps.db,
+      log: deps.log,
+      limits: deps.limits,
+      ...(deps.now ? { now: deps.now } : {}),
+    });
+  }
   if (deps.podman) {
     const { removed, restarted } = await reconcileContainers(deps, deps.podman);
     report.removed = removed;
@@ -72,7 +93,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
 
 async function reconcileContainers(
   deps: ReconcileDeps,
-  podman: Podman,
+  podman: ContainerHost,
 ): Promise<{ removed: string[]; restarted: string[] }> {
   const { db, log } = deps;
   // Containers first, rows second (see the header).

@@ -188,3 +188,99 @@ export async function settleDeployingApp(
   const moved = await db.app.updateMany({ where: { id: appId, status: "deploying" }, data: { status: to } });
   return moved.count > 0;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Expiry (lib/engine/expire.ts): rows the worker lost (a crash, a job locked by a dead worker) past their time limit
+
+/** The deployment statuses a time limit can end (the same ones failed and cancelled may come from). */
+export const EXPIRABLE_DEPLOYMENT: readonly DeploymentStatus[] = sources(DEPLOYMENT_TRANSITIONS, "failed").filter(
+  (from) => canMoveDeployment(from, "cancelled"),
+);
+
+/** A stuck deployment as the reconciler read it, and how it is to end. */
+export type ExpiringDeployment = {
+  id: string;
+  status: DeploymentStatus;
+  updatedAt: Date;
+  phases: unknown;
+  outcome: "failed" | "cancelled";
+  reason: string;
+};
+
+export type ExpiredDeployment = {
+  id: string;
+  appId: string;
+  operationId: string | null;
+  from: DeploymentStatus;
+  outcome: "failed" | "cancelled";
+  reason: string;
+};
+
+/**
+ * Ends every given deployment that is still exactly as it was read (same status, same updatedAt), in one statement:
+ * failed or cancelled with the reason, phases ended, finishedAt set. A job that is in fact still running and wrote
+ * anything since (a phase, a retry's start, markBuilt, the switch) changed updatedAt or the status, so its row is
+ * left alone and the job wins; a job that writes after the expiry finds a final status and its own guarded write
+ * refuses (false). Returns the deployments that moved.
+ */
+export async function expireDeployments(
+  db: Client,
+  rows: readonly ExpiringDeployment[],
+  now = new Date(),
+): Promise<ExpiredDeployment[]> {
+  const stuck = rows.filter((row) => EXPIRABLE_DEPLOYMENT.includes(row.status));
+  if (stuck.length === 0) return [];
+  const phases = stuck.map((row) => JSON.stringify(endPhases(parsePhases(row.phases), row.outcome, now)));
+  const moved = await db.$queryRaw<{ id: string; appId: string; operationId: string | null; from: string }[]>`
+    UPDATE "Deployment" AS d
+       SET status = v.outcome::"DeploymentStatus", error = v.reason, "finishedAt" = ${now}, "updatedAt" = ${now},
+           phases = v.phases::jsonb
+      FROM unnest(${stuck.map((row) => row.id)}::uuid[], ${stuck.map((row) => row.status)}::text[],
+                  ${stuck.map((row) => row.updatedAt.toISOString())}::timestamptz[],
+                  ${stuck.map((row) => row.outcome)}::text[], ${stuck.map((row) => row.reason.slice(0, 4000))}::text[],
+                  ${phases}::text[]) AS v(id, status, updated_at, outcome, reason, phases)
+     WHERE d.id = v.id AND d.status::text = v.status AND d."updatedAt" = v.updated_at
+    RETURNING d.id::text AS id, d."appId"::text AS "appId", d."operationId"::text AS "operationId", v.status AS "from"`;
+  const byId = new Map(stuck.map((row) => [row.id, row]));
+  return moved.flatMap((row) => {
+    const read = byId.get(row.id);
+    return read
+      ? [{ ...row, from: row.from as DeploymentStatus, outcome: read.outcome, reason: read.reason.slice(0, 4000) }]
+      : [];
+  });
+}
+
+/**
+ * The batch form of settleDeployingApp for apps whose deployments expired, in at most three statements whatever their
+ * number: an app still "deploying" with no other deployment in progress becomes "stopped" when an earlier release
+ * exists, else "failed", or "created" when what ended was a cancelled first deployment. An app that stayed "running"
+ * during the deploy (its previous release keeps serving) is not "deploying" and is not touched.
+ */
+export async function settleDeployingApps(
+  db: Client,
+  apps: readonly { appId: string; outcome: "failed" | "cancelled" }[],
+): Promise<number> {
+  if (apps.length === 0) return 0;
+  const failed = [...new Set(apps.filter((app) => app.outcome === "failed").map((app) => app.appId))];
+  const cancelled = [...new Set(apps.map((app) => app.appId))].filter((id) => !failed.includes(id));
+  const idle = { status: "deploying" as const, deployments: { none: { status: { in: [...IN_PROGRESS_DEPLOYMENT] } } } };
+  const settled = [
+    await db.app.updateMany({
+      where: { ...idle, id: { in: [...failed, ...cancelled] }, currentDeploymentId: { not: null } },
+      data: { status: "stopped" },
+    }),
+    failed.length > 0
+      ? await db.app.updateMany({
+          where: { ...idle, id: { in: failed }, currentDeploymentId: null },
+          data: { status: "failed" },
+        })
+      : { count: 0 },
+    cancelled.length > 0
+      ? await db.app.updateMany({
+          where: { ...idle, id: { in: cancelled }, currentDeploymentId: null },
+          data: { status: "created" },
+        })
+      : { count: 0 },
+  ];
+  return settled.reduce((sum, result) => sum + result.count, 0);
+}
