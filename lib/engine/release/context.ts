@@ -12,13 +12,15 @@ import { type RoutingConfig, routingConfigFromEnv } from "@/lib/engine/routing";
 import { getEnv } from "@/lib/env";
 import type { App, Deployment } from "@/lib/generated/prisma/client";
 import type { CaddyClient, RetryPolicy } from "@/lib/infra/caddy";
+import type { ContainerHost } from "@/lib/infra/container-host";
 import { CommandError } from "@/lib/infra/exec";
 import { type Podman, PodmanError, toResourceName } from "@/lib/infra/podman";
 import { getInfra, MissingExecutableError } from "@/lib/services/infra";
 
 export type ReleaseDeps = {
   db: Db;
-  podman: Podman;
+  /** Where replicas run: podman on this host today (the seam for more hosts, docs/scaling.md). */
+  podman: ContainerHost;
   caddy: CaddyClient;
   routing: RoutingConfig;
   log: Logger;
@@ -123,7 +125,7 @@ export function plural(count: number, word: string): string {
 }
 
 /** The last lines a container printed (the tenant's own output, so safe to show the tenant). */
-export async function outputOf(podman: Podman, name: string, lines: number): Promise<string> {
+export async function outputOf(podman: ContainerHost, name: string, lines: number): Promise<string> {
   const logs = await podman.logs(name, { tail: lines }).catch(() => null);
   if (!logs) return "";
   const text = [logs.stdout, logs.stderr]
