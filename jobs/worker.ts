@@ -4,8 +4,11 @@ import { startWorker } from "@/jobs/runner";
 import { RECONCILE_JOB_KEY } from "@/jobs/tasks/platform__reconcile";
 import { disconnectDb, getDb } from "@/lib/db";
 import { effectiveQuotasForTeams } from "@/lib/domain/quotas";
+import { createCaddyWatch } from "@/lib/engine/caddy-watch";
+import { routingConfigFromEnv } from "@/lib/engine/routing";
 import { loadEnvOrExit } from "@/lib/env";
 import { logger } from "@/lib/logger";
+import { getInfra } from "@/lib/services/infra";
 import { tenantPostgresConfig, tenantRedisConfig } from "@/lib/services/tenant-services";
 import { createWatchdog } from "@/lib/services/watchdog";
 
@@ -49,6 +52,15 @@ async function main(): Promise<void> {
   });
   watchdog.start();
 
+  // A Caddy restarted with an empty config gets its routes back within seconds (lib/engine/caddy-watch.ts).
+  const caddyWatch = createCaddyWatch({
+    db: getDb(),
+    caddy: getInfra().caddy,
+    config: routingConfigFromEnv(env),
+    log,
+  });
+  caddyWatch.start();
+
   let shuttingDown = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (shuttingDown) return;
@@ -59,8 +71,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     force.unref();
-    watchdog
-      .stop()
+    Promise.all([watchdog.stop(), caddyWatch.stop()])
       .then(() => worker.stop())
       .then(() => disconnectDb())
       .then(

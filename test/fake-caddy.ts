@@ -12,6 +12,8 @@ export type FakeCaddyRequest = { method: string; path: string; host: string | un
 export type FakeCaddyOptions = {
   // Also listen on a unix socket in a fresh temp directory.
   unixSocket?: boolean;
+  // Listen on this TCP port (a Caddy coming back on the address a closed fake had); a free one by default.
+  port?: number;
 };
 
 export type FakeCaddy = {
@@ -54,6 +56,19 @@ function canonical(value: unknown): string {
     return item;
   };
   return JSON.stringify(sort(value));
+}
+
+function findById(value: unknown, id: string): unknown {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = findById(item, id);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (value === null || typeof value !== "object") return undefined;
+  if ((value as Record<string, unknown>)["@id"] === id) return value;
+  return findById(Object.values(value), id);
 }
 
 function errorBody(status: number): string {
@@ -142,6 +157,13 @@ export async function startFakeCaddy(options: FakeCaddyOptions = {}): Promise<Fa
       sendJson(res, 200, `${canonical(config)}\n`);
       return;
     }
+    // Caddy's /id/<id> shortcut: the object carrying that "@id" anywhere in the config, 404 when none does.
+    if (path.startsWith("/id/") && method === "GET") {
+      const found = findById(config, decodeURIComponent(path.slice("/id/".length)));
+      if (found === undefined) sendJson(res, 404, `${JSON.stringify({ error: "unknown object ID" })}\n`);
+      else sendJson(res, 200, `${canonical(found)}\n`);
+      return;
+    }
     if (path === "/load" && method === "POST") {
       loadRequests++;
       const contentType = req.headers["content-type"] ?? "";
@@ -179,7 +201,7 @@ export async function startFakeCaddy(options: FakeCaddyOptions = {}): Promise<Fa
   };
 
   const tcp = createServer(handler("tcp"));
-  await listen(tcp, { port: 0, host: "127.0.0.1" });
+  await listen(tcp, { port: options.port ?? 0, host: "127.0.0.1" });
   const address = tcp.address();
   if (address === null || typeof address === "string") throw new Error("fake caddy: no TCP address");
   tcpPort = address.port;

@@ -7,6 +7,7 @@ describe("applyCaddyConfig", () => {
     getConfig: async () => null,
     load,
     ping: async () => {},
+    hasId: async () => false,
     close: async () => {},
   });
 

@@ -23,6 +23,11 @@ export type CaddyClient = {
   load(config: CaddyConfig): Promise<void>;
   /** Resolves when the admin API answers and accepts our requests: for host readiness checks. */
   ping(): Promise<void>;
+  /**
+   * Whether the live config holds an object with this `@id` (GET /id/<id>): a cheap probe that Caddy still runs
+   * our config, without fetching the whole of it. False when Caddy answers 404 (no such id, or no config at all).
+   */
+  hasId(id: string): Promise<boolean>;
   close(): Promise<void>;
 };
 
@@ -224,6 +229,15 @@ export function createCaddyClient(options: CaddyClientOptions): CaddyClient {
     async ping() {
       // Caddy 2.6 has no health endpoint; reading the config proves reachability and that our Host is accepted.
       await getConfig("ping");
+    },
+    async hasId(id) {
+      try {
+        await call("get_config", "GET", `/id/${encodeURIComponent(id)}`, undefined, MAX_CONFIG_BYTES);
+        return true;
+      } catch (err) {
+        if (err instanceof CaddyError && err.status === 404) return false;
+        throw err;
+      }
     },
     async close() {
       if (ownsDispatcher) await dispatcher.close();
