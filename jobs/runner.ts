@@ -10,6 +10,7 @@ import {
   type Task,
   type TaskList,
   type WorkerEvents,
+  type WorkerUtils,
 } from "graphile-worker";
 import type { Logger } from "pino";
 import { cronItems } from "@/jobs/crontab";
@@ -67,7 +68,42 @@ export function buildTaskList(deps: { db: Db; log: Logger; workerId: string }): 
   return list;
 }
 
-export type WorkerHandle = { workerId: string; runner: Runner; stop(): Promise<void> };
+export type WorkerHandle = {
+  workerId: string;
+  runner: Runner;
+  /**
+   * Stops taking jobs and waits for the running ones. With `drainMs`, jobs still running after that long are handed
+   * back (unlocked, attempt returned) so that the next worker runs them at once instead of after the stale-lock limit;
+   * the caller must then exit the process, since their code is still running here.
+   */
+  stop(options?: { drainMs?: number }): Promise<{ handedBack: string[] }>;
+};
+
+/**
+ * Unlocks this worker's own jobs and queues and gives back the attempt each job used, as graphile-worker's internal
+ * returnJobs does. Its own shutdown cannot: after gracefulShutdownAbortTimeout it "fails" running jobs, which uses
+ * up the attempt (a last attempt is lost without onGiveUp) and delays the retry by exp(attempts) seconds.
+ */
+async function handBackJobs(utils: WorkerUtils, workerId: string): Promise<string[]> {
+  // One statement: PostgreSQL runs every data-modifying WITH part to completion, read or not.
+  const { rows } = await utils.withPgClient((client) =>
+    client.query<{ id: string }>(
+      `WITH j AS (
+         UPDATE graphile_worker._private_jobs
+            SET attempts = greatest(0, attempts - 1), locked_by = NULL, locked_at = NULL
+          WHERE locked_by = $1::text
+          RETURNING id
+       ), q AS (
+         UPDATE graphile_worker._private_job_queues SET locked_by = NULL, locked_at = NULL
+          WHERE locked_by = $1::text
+          RETURNING id
+       )
+       SELECT id::text AS id FROM j ORDER BY id`,
+      [workerId],
+    ),
+  );
+  return rows.map((row) => row.id);
+}
 
 export async function startWorker(options: {
   connectionString: string;
@@ -76,6 +112,8 @@ export async function startWorker(options: {
   concurrency: number;
   pollInterval?: number;
   staleAfterMs?: number;
+  /** Test-only tasks next to the registry's (the registry itself is one file per task in jobs/tasks). */
+  extraTasks?: TaskList;
 }): Promise<WorkerHandle> {
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   // graphile-worker writes its pool's id, not one of our choosing, into locked_by: the heartbeat row must carry that
@@ -95,7 +133,7 @@ export async function startWorker(options: {
     noHandleSignals: true,
     pollInterval: options.pollInterval ?? 2_000,
     logger: workerLogger(deps.log),
-    taskList: buildTaskList(deps),
+    taskList: { ...buildTaskList(deps), ...options.extraTasks },
     parsedCronItems: cronItems(),
     events,
   });
@@ -134,18 +172,37 @@ export async function startWorker(options: {
   sweep.unref();
   log.info({ concurrency: options.concurrency, tasks: Object.keys(tasks), staleAfterMs }, "worker started");
 
-  let stopping: Promise<void> | undefined;
+  let stopping: Promise<{ handedBack: string[] }> | undefined;
   return {
     workerId,
     runner,
-    stop() {
+    stop(stopOptions) {
       stopping ??= (async () => {
         clearInterval(heartbeat);
         clearInterval(sweep);
-        await runner.stop();
+        const drained = runner.stop().then(() => true);
+        let handedBack: string[] = [];
+        if (stopOptions?.drainMs === undefined) {
+          await drained;
+        } else {
+          let timer: NodeJS.Timeout | undefined;
+          const timedOut = new Promise<false>((resolve) => {
+            timer = setTimeout(() => resolve(false), stopOptions.drainMs);
+          });
+          const finished = await Promise.race([drained, timedOut]);
+          clearTimeout(timer);
+          if (!finished) {
+            handedBack = await handBackJobs(utils, workerId);
+            log.warn(
+              { jobIds: handedBack, drainMs: stopOptions.drainMs },
+              "running jobs did not finish within the drain time; handed them back to the queue",
+            );
+          }
+        }
         await utils.release();
         await options.db.workerHeartbeat.deleteMany({ where: { workerId } }).catch(() => undefined);
-        log.info("worker stopped");
+        log.info({ handedBack: handedBack.length }, "worker stopped");
+        return { handedBack };
       })();
       return stopping;
     },

@@ -56,6 +56,7 @@ const envSchema = z.object({
   TUSSILAGO_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   // A worker silent this long is dead and its jobs and queues are released (jobs/unlock-stale.ts); beats every 5 s.
   TUSSILAGO_WORKER_STALE_AFTER_S: z.coerce.number().int().min(15).max(14_400).default(30),
+  TUSSILAGO_WORKER_DRAIN_S: z.coerce.number().int().min(0).max(3600).default(30),
   TUSSILAGO_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   SMTP_URL: optionalString.refine(
     (value) => value === undefined || /^smtps?:\/\//.test(value),
@@ -192,6 +193,8 @@ export type Env = {
   workerConcurrency: number;
   /** After how long without a heartbeat a worker's locked jobs and queues are released (jobs/unlock-stale.ts). */
   workerStaleAfterMs: number;
+  /** On SIGTERM, how long running jobs may finish before the worker hands them back to the queue. */
+  workerDrainMs: number;
   dbPoolSize: number;
   /** When the supervisor (scripts/start.ts) stops restarting a crashing child and exits (restart-policy.ts). */
   supervisor: { restartMaxCrashes: number; restartWindowMs: number };
@@ -327,6 +330,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     logLevel: raw.LOG_LEVEL,
     workerConcurrency: raw.TUSSILAGO_WORKER_CONCURRENCY,
     workerStaleAfterMs: raw.TUSSILAGO_WORKER_STALE_AFTER_S * 1000,
+    workerDrainMs: raw.TUSSILAGO_WORKER_DRAIN_S * 1000,
     dbPoolSize: raw.TUSSILAGO_DB_POOL_SIZE,
     supervisor: {
       restartMaxCrashes: raw.TUSSILAGO_RESTART_MAX_CRASHES,

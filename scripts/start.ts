@@ -32,6 +32,9 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const require = createRequire(import.meta.url);
 const log = logger({ component: "supervisor" });
 const STOP_GRACE_MS = 25_000;
+// The worker gets its drain time (TUSSILAGO_WORKER_DRAIN_S) plus this to hand back unfinished jobs and exit: a
+// SIGKILL before that leaves their locks until another worker finds them stale.
+const WORKER_STOP_MARGIN_MS = 15_000;
 const restartPolicy: RestartPolicy = {
   ...DEFAULT_RESTART_POLICY,
   maxCrashes: env.supervisor.restartMaxCrashes,
@@ -171,7 +174,7 @@ async function main(): Promise<void> {
           // Restarting does not help (a broken build, a bad configuration): stop all, and let the service
           // manager or a person see the exit code.
           onGiveUp: (reason) => void shutdown(1, reason),
-          stopGraceMs: STOP_GRACE_MS,
+          stopGraceMs: name === "worker" ? env.workerDrainMs + WORKER_STOP_MARGIN_MS : STOP_GRACE_MS,
         }),
       );
     }
