@@ -21,6 +21,10 @@
 //   FAKE_PODMAN_BUILD_OUTPUT=<text>      printed by `build` after its steps, "{context}" replaced by the context
 //                                        directory (host paths and resolver addresses, as buildah prints them)
 //   FAKE_PODMAN_ONBUILD_IMAGES=<r1,...>  images `pull` fetches carry an ONBUILD trigger in their config
+//   FAKE_PODMAN_KILL_ON=<KEY>:<n>        after the n-th successful <KEY> command (counted across invocations), SIGKILL
+//                                        the calling process (the worker: the executor spawns podman directly, no
+//                                        shell) once, and write $FAKE_PODMAN_STATE/killed, so a fault-injection test
+//                                        crashes the worker at an exact step and knows it did
 
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -981,8 +985,21 @@ function main(argv) {
     const state = loadState();
     const result = execute(state);
     if (MUTATING.has(key)) saveState(state);
+    killOn(key);
     return result;
   });
+}
+
+// The kill switch (FAKE_PODMAN_KILL_ON): runs under the lock, so concurrent invocations count exactly.
+function killOn(key) {
+  const [wanted, nth] = (process.env.FAKE_PODMAN_KILL_ON ?? "").split(":");
+  if (wanted !== key || existsSync(join(stateDir, "killed"))) return;
+  const counter = join(stateDir, `kill-on-${key}.count`);
+  const count = (existsSync(counter) ? Number(readFileSync(counter, "utf8")) : 0) + 1;
+  writeFileSync(counter, String(count));
+  if (count !== Number(nth)) return;
+  writeFileSync(join(stateDir, "killed"), `${key}:${count} pid ${process.ppid}\n`);
+  process.kill(process.ppid, "SIGKILL");
 }
 
 let outcome;
