@@ -2,9 +2,10 @@
 // podman and the fake Caddy, and is killed with SIGKILL at a step of a release; a new worker must then converge
 // without help: the deployment final, one container per desired replica, the new release routed, the old one gone.
 // The fake podman's kill switch (FAKE_PODMAN_KILL_ON) kills the worker right after a given podman call.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 import { makeWorkerUtils, type WorkerUtils } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueue } from "@/jobs/enqueue";
@@ -12,6 +13,8 @@ import { appQueue } from "@/jobs/queues";
 import { unlockStaleWorkers } from "@/jobs/unlock-stale";
 import { workerLogger } from "@/lib/database/migrate";
 import { getDb } from "@/lib/db";
+import { createDeployment } from "@/lib/domain/deployments";
+import { createUpload } from "@/lib/domain/uploads";
 import { releaseDeployment } from "@/lib/engine/release";
 import { getEnv } from "@/lib/env";
 import { getInfra } from "@/lib/services/infra";
@@ -122,7 +125,26 @@ async function releaseQueued() {
   return { app, first, second };
 }
 
-async function assertConverged(seeded: Awaited<ReturnType<typeof releaseQueued>>) {
+/** A first deployment of an app from an uploaded example, its build queued, as the API leaves it. */
+async function buildQueued() {
+  const { app, ctx } = await seedApp({ replicas: REPLICAS });
+  const tarball = path.join(podman.stateDir, `${app.id}.tar.gz`);
+  await promisify(execFile)("tar", ["-czf", tarball, "-C", "examples/wsgi-stdlib", "."]);
+  const upload = await createUpload(
+    getDb(),
+    ctx,
+    (async function* () {
+      yield await fs.readFile(tarball);
+    })(),
+  );
+  const created = await createDeployment(getDb(), ctx, app.id, { type: "upload", uploadId: upload.id });
+  return { app, second: { deployment: created.deployment, operation: created.operation } };
+}
+
+async function assertConverged(seeded: {
+  app: { id: string };
+  second: { deployment: { id: string }; operation: { id: string } };
+}) {
   const { app, second } = seeded;
   const mine = async () => (await fakeContainers(podman)).filter((c) => c.labels["tussilago.app"] === app.id);
   const deployment = await waitFor("the deployment to end", async () => {
@@ -187,6 +209,26 @@ describe("a worker killed during a release", { timeout: 300_000 }, () => {
       (c) => c.labels["tussilago.deployment"] === seeded.first.deployment.id,
     );
     expect(oldLeft.length).toBe(REPLICAS);
+
+    const restarted = await startWorkerProcess();
+    try {
+      await assertConverged(seeded);
+    } finally {
+      await stopped(restarted);
+    }
+  });
+});
+
+describe("a worker killed during a build", { timeout: 300_000 }, () => {
+  it("converges when killed after the image was built, before the build was recorded", async () => {
+    const seeded = await buildQueued();
+    await resetKillSwitch();
+    const child = await startWorkerProcess("BUILD:1");
+    await child.exited;
+    await crashed(child);
+    expect((await getDb().deployment.findUniqueOrThrow({ where: { id: seeded.second.deployment.id } })).status).toBe(
+      "building",
+    );
 
     const restarted = await startWorkerProcess();
     try {
