@@ -127,6 +127,37 @@ describe("host reboot", { timeout: 300_000 }, () => {
   });
 });
 
+describe("host reboot with podman keeping exited containers", { timeout: 300_000 }, () => {
+  it("replaces the exited replicas with running ones, routed, and removes the exited ones later as orphans", async () => {
+    const { app } = await runningApp(2);
+    const before = (await runningContainers(app.id)).map((c) => c.name).sort();
+
+    // The reboot as podman without --rm sees it: the containers are still there, exited; Caddy is empty.
+    const adapter = getInfra().podman();
+    for (const name of before) await adapter.stop(name);
+    caddy.restart();
+
+    const report = await reconcile(reconcileDeps());
+    expect(report.restarted).toEqual([app.id]);
+    expect((await reconcile(reconcileDeps())).restarted).toEqual([]);
+    const [restart] = await getDb().operation.findMany({ where: { kind: "app.restart", targetId: app.id } });
+    await servers.offer(2);
+    await runLifecycle(testDeps(caddy, { drainMs: 0 }), await lifecyclePayload(restart?.id ?? ""));
+    await syncRouting(getDb(), testDeps(caddy).caddy, { config: routingFor(caddy), log: silentLog });
+
+    expect(await getDb().operation.findUniqueOrThrow({ where: { id: restart?.id } })).toMatchObject({
+      status: "succeeded",
+    });
+    await expectServed(await getDb().app.findUniqueOrThrow({ where: { id: app.id } }), 2);
+    // Past the orphan age, the exited containers of before the reboot go; the running ones stay.
+    const later = await reconcile({ ...reconcileDeps(), now: () => Date.now() + 10 * 60_000 });
+    expect(later.restarted).toEqual([]);
+    const left = (await fakeContainers(podman)).filter((c) => c.labels["tussilago.app"] === app.id);
+    expect(left.every((c) => c.state === "running")).toBe(true);
+    expect(left).toHaveLength(2);
+  });
+});
+
 async function lifecyclePayload(operationId: string): Promise<LifecycleInput> {
   const job = (await pendingJobs("app__lifecycle")).find(
     (candidate) => (candidate.payload as LifecycleInput).operationId === operationId,
