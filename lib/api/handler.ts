@@ -11,7 +11,7 @@ import {
   storeIdempotentAnswer,
 } from "@/lib/api/idempotency";
 import { requestMetaFrom } from "@/lib/auth/request-meta";
-import { getDb } from "@/lib/db";
+import { getDb, isDatabaseUnreachable } from "@/lib/db";
 import { authenticateApiToken } from "@/lib/domain/api-tokens";
 import type { Ctx } from "@/lib/domain/context";
 import { AppError, ERROR_STATUS, type ErrorCode, isAppError } from "@/lib/errors";
@@ -197,6 +197,16 @@ export function handle<E extends Endpoint>(
           return errorResponse(error, requestId, { "www-authenticate": 'Bearer realm="tussilago"' });
         }
         return errorResponse(error, requestId);
+      }
+      // The platform database restarting: a quick 503 the client can retry, not a 500; the pool reconnects alone.
+      if (isDatabaseUnreachable(error)) {
+        log.warn({ err: error }, "platform database unreachable");
+        return errorResponse(
+          new AppError("unavailable", "The service is temporarily unavailable. Try again shortly.", {
+            retryAfter: 5,
+          }),
+          requestId,
+        );
       }
       log.error({ err: error }, "unexpected error");
       return errorResponse(new AppError("internal", "Something went wrong on our side."), requestId);
