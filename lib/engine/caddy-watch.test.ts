@@ -1,7 +1,7 @@
 // The Caddy watch: a Caddy that lost its config (restarted) gets the routes back on the next tick, a Caddy that is
 // down is only noted, and one that comes back on the same address is repaired without a human.
 import { randomBytes } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { getDb } from "@/lib/db";
 import { createCaddyWatch } from "@/lib/engine/caddy-watch";
 import { syncRouting } from "@/lib/engine/routing";
@@ -31,7 +31,7 @@ async function stoppedApp() {
   });
 }
 
-function watchOf(caddy: FakeCaddy) {
+function watchOf(caddy: FakeCaddy, intervalMs?: number) {
   const client = createCaddyClient({ adminEndpoint: caddy.url, timeoutMs: 2_000 });
   const watch = createCaddyWatch({
     db: getDb(),
@@ -39,6 +39,7 @@ function watchOf(caddy: FakeCaddy) {
     config: routingFor(caddy),
     log: silentLog,
     retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    ...(intervalMs === undefined ? {} : { intervalMs }),
   });
   return { client, watch };
 }
@@ -81,5 +82,23 @@ describe("caddy watch", () => {
     expect(routeHandlerOf(back.config, app.id)).toBe("static_response");
     expect(await watch.tick()).toBe("ok");
     await client.close();
+  });
+
+  it("repairs a restarted Caddy on its own once started, and stops cleanly", async () => {
+    const caddy = await fakeCaddy();
+    const app = await stoppedApp();
+    const { client, watch } = watchOf(caddy, 20);
+    await syncRouting(getDb(), client, { config: routingFor(caddy), log: silentLog });
+    watch.start();
+    try {
+      caddy.restart();
+      await vi.waitFor(() => expect(routeHandlerOf(caddy.config, app.id)).toBe("static_response"), {
+        timeout: 20_000,
+        interval: 20,
+      });
+    } finally {
+      await watch.stop();
+      await client.close();
+    }
   });
 });
