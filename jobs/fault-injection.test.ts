@@ -4,6 +4,8 @@
 // The fake podman's kill switch (FAKE_PODMAN_KILL_ON) kills the worker right after a given podman call.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import fs from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { makeWorkerUtils, type WorkerUtils } from "graphile-worker";
@@ -11,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueue } from "@/jobs/enqueue";
 import { appQueue } from "@/jobs/queues";
 import { unlockStaleWorkers } from "@/jobs/unlock-stale";
+import { deploymentLogPath } from "@/lib/data-paths";
 import { workerLogger } from "@/lib/database/migrate";
 import { getDb } from "@/lib/db";
 import { createDeployment } from "@/lib/domain/deployments";
@@ -67,8 +70,8 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Pr
 type Child = { process: ChildProcess; exited: Promise<NodeJS.Signals | number | null> };
 
 /** The real worker entry point in its own process, as `npm run worker` starts it. */
-async function startWorkerProcess(killOn?: string): Promise<Child> {
-  await podman.configure(killOn ? { KILL_ON: killOn } : {});
+async function startWorkerProcess(killOn?: string, fakeEnv: Record<string, string> = {}): Promise<Child> {
+  await podman.configure(killOn ? { ...fakeEnv, KILL_ON: killOn } : fakeEnv);
   const child = spawn(process.execPath, ["--import", "tsx", "jobs/worker.ts"], {
     cwd: path.resolve(import.meta.dirname, ".."),
     env: {
@@ -152,7 +155,8 @@ async function assertConverged(seeded: {
     const operation = await getDb().operation.findUniqueOrThrow({ where: { id: second.operation.id } });
     return operation.status === "succeeded" || operation.status === "failed" ? row : undefined;
   });
-  expect(deployment.status).toBe("running");
+  // With its error in the message when it is not.
+  expect({ status: deployment.status, error: deployment.error }).toEqual({ status: "running", error: null });
   // The drain finished: only the new release's containers are left, one per replica, all running.
   const containers = await waitFor("the old containers to go", async () => {
     const list = await mine();
@@ -215,6 +219,71 @@ describe("a worker killed during a release", { timeout: 300_000 }, () => {
       await assertConverged(seeded);
     } finally {
       await stopped(restarted);
+    }
+  });
+});
+
+/** Free loopback ports, for replicas that only answer once the test listens on them. */
+async function freePorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    ports.push((server.address() as AddressInfo).port);
+    await new Promise((resolve) => server.close(resolve));
+  }
+  return ports;
+}
+
+describe("a worker killed between the health check and the committed switch", { timeout: 300_000 }, () => {
+  it("converges when killed while its Caddy switch is in flight", async () => {
+    const seeded = await releaseQueued();
+    await resetKillSwitch();
+    // The new replicas get ports nobody listens on yet, so the release waits in its health check until the test
+    // is ready to hold the switch.
+    await fs.rm(path.join(podman.stateDir, "serve-http"));
+    const ports = await freePorts(REPLICAS);
+    const fakeEnv = { HOST_PORTS: ports.join(",") };
+    const child = await startWorkerProcess(undefined, fakeEnv);
+    const servers: Server[] = [];
+    try {
+      await waitFor("the new replicas", async () => {
+        const mine = (await fakeContainers(podman)).filter(
+          (c) => c.labels["tussilago.deployment"] === seeded.second.deployment.id,
+        );
+        return mine.length === REPLICAS ? true : undefined;
+      });
+      // The next Caddy request (the switch) never gets an answer; the health check passes once the ports answer.
+      const mark = caddy.requests.length;
+      caddy.hangNext(1);
+      for (const port of ports) {
+        const server = createServer((_req, res) => res.end("ok\n"));
+        await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+        servers.push(server);
+      }
+      const logFile = deploymentLogPath(getEnv().dataDir, seeded.second.deployment.id);
+      await waitFor("the switch to be in flight", async () => {
+        const text = await fs.readFile(logFile, "utf8").catch(() => "");
+        return text.includes("Health check passed") && caddy.requests.length > mark ? true : undefined;
+      });
+      await crashed(child);
+      // Killed before the switch committed: the database still has the old release live.
+      expect((await getDb().deployment.findUniqueOrThrow({ where: { id: seeded.second.deployment.id } })).status).toBe(
+        "releasing",
+      );
+
+      const restarted = await startWorkerProcess(undefined, fakeEnv);
+      try {
+        await assertConverged(seeded);
+      } finally {
+        await stopped(restarted);
+      }
+    } finally {
+      await fs.writeFile(path.join(podman.stateDir, "serve-http"), "");
+      for (const server of servers) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
     }
   });
 });

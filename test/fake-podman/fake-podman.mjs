@@ -419,7 +419,9 @@ function run(state, args, globals) {
     const match = /^(?:([0-9.]+):)?([0-9]*):([0-9]+)(?:\/(tcp|udp))?$/.exec(spec);
     if (match === null) throw fail(`invalid publish spec ${spec}`);
     let hostPort = Number(match[2]) || (offeredPorts.find((port) => !usedPorts.has(port)) ?? 0);
-    while (!hostPort || usedPorts.has(hostPort)) hostPort = 30_000 + Math.floor(Math.random() * 30_000);
+    // Below Linux's ephemeral range (32768-60999): a port there may be the local end of any connection on the host,
+    // and a serve-http server that cannot bind exits, so the container would never answer its health check.
+    while (!hostPort || usedPorts.has(hostPort)) hostPort = 10_000 + Math.floor(Math.random() * 20_000);
     usedPorts.add(hostPort);
     return {
       host_ip: match[1] ?? "",
