@@ -55,12 +55,21 @@ export async function tarball(dir: string): Promise<Buffer> {
   return stdout;
 }
 
-export async function deploy(api: Api, appId: string, source: Buffer): Promise<Deployment> {
+/** Uploads the source and creates a deployment, without waiting for it. */
+export async function startDeploy(api: Api, appId: string, source: Buffer): Promise<Deployment> {
   const upload = field<{ id: string }>(await api("POST", "/api/v1/uploads", source), "upload");
   const created = await api("POST", `/api/v1/apps/${appId}/deployments`, {
     source: { type: "upload", uploadId: upload.id },
   });
-  const deployment = field<Deployment>(created, "deployment");
+  return field<Deployment>(created, "deployment");
+}
+
+export async function deploy(api: Api, appId: string, source: Buffer): Promise<Deployment> {
+  return await waitDeployed(api, await startDeploy(api, appId, source));
+}
+
+/** Waits for a deployment's final state; anything but running fails the smoke with the end of its log. */
+export async function waitDeployed(api: Api, deployment: Deployment): Promise<Deployment> {
   const final = await waitUntil(`deployment ${deployment.id}`, DEPLOY_DEADLINE_MS, async () => {
     const current = field<Deployment>(await api("GET", `/api/v1/deployments/${deployment.id}`), "deployment");
     return ["running", "failed", "cancelled", "superseded"].includes(current.status) ? current : null;

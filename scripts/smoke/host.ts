@@ -77,3 +77,18 @@ export async function imagesOf(env: Env, appId: string): Promise<string[]> {
   const out = await podman(env, ["images", "--filter", `label=tussilago.app=${appId}`, "--format", "{{.ID}}"]);
   return out.split("\n").filter(Boolean);
 }
+
+/**
+ * The PID of the worker process of the platform that keeps its data in `dataDir` (its command line runs
+ * jobs/worker.ts and its environment names that data directory), or null.
+ */
+export async function workerPid(dataDir: string): Promise<number | null> {
+  for (const entry of await fs.readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await fs.readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (!cmdline.includes("jobs/worker.ts")) continue;
+    const environ = await fs.readFile(`/proc/${entry}/environ`, "utf8").catch(() => "");
+    if (environ.split("\0").includes(`TUSSILAGO_DATA_DIR=${dataDir}`)) return Number(entry);
+  }
+  return null;
+}

@@ -1,5 +1,6 @@
 // What the smoke proves, through the REST API on the real host: an example's life (deploy, serve, redeploy without a
-// failed request, roll back, scale, stop, delete) and the refusal of a hostile Containerfile.
+// failed request, a worker SIGKILLed mid-release that converges, roll back, scale, stop, delete) and the refusal of a
+// hostile Containerfile.
 import fs from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -15,11 +16,13 @@ import {
   field,
   getApp,
   type Operation,
+  startDeploy,
   tarball,
+  waitDeployed,
   waitForOperation,
 } from "./api";
 import { type Front, fetchThroughCaddy, probeLoop, waitServed } from "./caddy";
-import { containersOf, imagesOf, podman } from "./host";
+import { containersOf, imagesOf, podman, workerPid } from "./host";
 import {
   DEPLOY_DEADLINE_MS,
   EXAMPLES_DIR,
@@ -32,7 +35,8 @@ import {
   waitUntil,
 } from "./support";
 
-export async function smokeExample(api: Api, env: Env, front: Front, example: string): Promise<void> {
+/** `dataDir`: the platform under test's data directory (which tells its worker process apart). */
+export async function smokeExample(api: Api, env: Env, front: Front, example: string, dataDir: string): Promise<void> {
   const source = await tarball(path.join(EXAMPLES_DIR, example));
   const app = field<App>(
     await api("POST", "/api/v1/apps", { name: `smoke-${example}`.slice(0, 40), settings: { healthCheckPath: "/" } }),
@@ -70,6 +74,27 @@ export async function smokeExample(api: Api, env: Env, front: Front, example: st
     return deployment;
   });
   if (second.id === first.id) fail("the redeploy did not create a new deployment");
+
+  await phase(`${example}: worker SIGKILLed mid-release, the deployment converges`, async () => {
+    const started = await startDeploy(api, app.id, source);
+    await waitUntil("the deployment to be releasing", DEPLOY_DEADLINE_MS, async () => {
+      const current = field<Deployment>(await api("GET", `/api/v1/deployments/${started.id}`), "deployment");
+      if (["running", "failed", "cancelled"].includes(current.status)) fail(`it ended ${current.status} first`);
+      return current.status === "releasing" ? current : null;
+    });
+    const killed = await workerPid(dataDir);
+    if (killed === null) fail("no worker process of this platform found");
+    process.kill(killed, "SIGKILL");
+    say(`    killed the worker (pid ${killed}) while it released`);
+    // The supervisor starts a new worker; it releases the dead one's locks once its heartbeat is stale, and resumes.
+    await waitDeployed(api, started);
+    const replacement = await workerPid(dataDir);
+    if (replacement === null || replacement === killed) fail("the supervisor did not start a new worker");
+    const running = await containersOf(env, app.id);
+    const expected = (await getApp(api, app.id)).replicas;
+    if (running.length !== expected) fail(`expected ${expected} running container(s), found ${running.length}`);
+    await waitServed(front, app.url, greets);
+  });
 
   await phase(`${example}: roll back to the first deployment`, async () => {
     const answer = await api("POST", `/api/v1/apps/${app.id}/actions/rollback`, { deploymentId: first.id });

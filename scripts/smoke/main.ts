@@ -99,7 +99,7 @@ async function main(): Promise<number> {
     teamId = String(team.id);
     const api = apiClient(platform.origin, String(token.token));
     await phase("a Containerfile ADD of a loopback URL is refused, nothing fetched", () => smokeHostileAdd(api, env));
-    for (const example of examples) await smokeExample(api, env, front, example);
+    for (const example of examples) await smokeExample(api, env, front, example, dataDir);
   } finally {
     await platform.stop();
     // The smoke's team outlives its apps; its podman network is the one thing left on the host.
