@@ -90,9 +90,13 @@ export async function smokeExample(api: Api, env: Env, front: Front, example: st
     await waitDeployed(api, started);
     const replacement = await workerPid(dataDir);
     if (replacement === null || replacement === killed) fail("the supervisor did not start a new worker");
-    const running = await containersOf(env, app.id);
+    // Running means traffic moved; the previous release's containers go after the drain.
     const expected = (await getApp(api, app.id)).replicas;
-    if (running.length !== expected) fail(`expected ${expected} running container(s), found ${running.length}`);
+    await waitUntil(`exactly ${expected} running container(s) of the app`, OPERATION_DEADLINE_MS, async () =>
+      (await containersOf(env, app.id)).length === expected ? true : null,
+    );
+    const current = await getApp(api, app.id);
+    if (current.currentDeploymentId !== started.id) fail("the converged deployment is not the app's current one");
     await waitServed(front, app.url, greets);
   });
 
