@@ -1,6 +1,7 @@
 // Input rules for apps and env vars (docs/security.md "Hostile inputs"): app names are DNS labels that end up in
 // hostnames and container labels; env keys are POSIX names and never the ones the platform sets itself.
 import { z } from "zod";
+import { lineText, storedText } from "@/lib/domain/text";
 
 export const APP_NAME_MAX = 39;
 
@@ -24,8 +25,7 @@ const RESERVED_APP_NAMES = new Set([
   "www",
 ]);
 
-export const appName = z
-  .string()
+export const appName = lineText()
   .max(APP_NAME_MAX, `At most ${APP_NAME_MAX} characters.`)
   .regex(
     /^[a-z]([a-z0-9-]*[a-z0-9])?$/,
@@ -71,33 +71,28 @@ export const envKey = z
   .regex(ENV_KEY_PATTERN, "Use upper-case letters, digits and underscores, not starting with a digit.")
   .refine((key) => !isReservedEnvKey(key), "This variable is set by the platform.");
 
-export const envValue = z
-  .string()
-  .refine((value) => !value.includes("\0"), "Values cannot contain NUL characters.")
-  .refine((value) => Buffer.byteLength(value) <= ENV_VALUE_MAX_BYTES, `At most ${ENV_VALUE_MAX_BYTES} bytes.`);
+// Values may span lines and hold tabs (PEM keys, JSON); storedText refuses NUL and lone surrogates.
+export const envValue = storedText().refine(
+  (value) => Buffer.byteLength(value) <= ENV_VALUE_MAX_BYTES,
+  `At most ${ENV_VALUE_MAX_BYTES} bytes.`,
+);
 
-const command = z
-  .string()
-  .trim()
-  .max(1000)
-  .refine((value) => !/[\0\r\n]/.test(value), "One line, no control characters.");
+// One line: lineText refuses newlines, every other control character and bidi overrides.
+const command = lineText({ trim: true }).max(1000);
 
-const relativePath = z
-  .string()
-  .trim()
+const relativePath = lineText({ trim: true })
   .max(255)
   .refine(
     (value) => value === "" || (!value.startsWith("/") && !value.split("/").includes("..") && !/[\0\\]/.test(value)),
     "A relative path inside the source, without '..'.",
   );
 
-export const healthCheckPath = z
-  .string()
+export const healthCheckPath = lineText()
   .max(255)
   .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/, "A path starting with '/', without spaces, braces or '..'.")
   .refine((value) => !value.split("/").includes(".."), "No '..' segments.");
 
-export const pythonVersion = z.string().regex(/^3\.\d{1,2}$/, "Like 3.12.");
+export const pythonVersion = lineText().regex(/^3\.\d{1,2}$/, "Like 3.12.");
 
 /** The app settings a user can change (all optional in an update). */
 export const appSettings = z.strictObject({

@@ -9,6 +9,7 @@ import { authorize, type Ctx } from "@/lib/domain/context";
 import { createOperation } from "@/lib/domain/operations";
 import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
 import { enforceAppQuota } from "@/lib/domain/quotas";
+import { isPlainLine } from "@/lib/domain/text";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { type App, type Operation, Prisma } from "@/lib/generated/prisma/client";
@@ -73,6 +74,11 @@ export type GitSourceInput = { url: string; ref?: string | undefined };
 function gitSource(source: GitSourceInput | null | undefined) {
   if (source === undefined) return {};
   if (source === null) return { sourceType: null, gitUrl: null, gitRef: null };
+  // The URL parser would percent-encode a lone surrogate or a control character into a "valid" URL: refuse them.
+  if (!isPlainLine(source.url) || (source.ref !== undefined && !isPlainLine(source.ref))) {
+    const message = "The git source must be one line of valid text, without control characters.";
+    throw new AppError("invalid", message, { details: [{ path: "source", message }] });
+  }
   try {
     const url = validateGitUrl(source.url, { allowPrivateHosts: getEnv().infra.gitAllowPrivateHosts }).toString();
     const ref = validateGitRef(source.ref ?? "main");

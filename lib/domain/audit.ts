@@ -4,6 +4,7 @@ import { roleAllows } from "@/lib/auth/permissions";
 import type { Db, Tx } from "@/lib/db";
 import { authorize, type Ctx } from "@/lib/domain/context";
 import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
+import { lineText } from "@/lib/domain/text";
 import type { Prisma } from "@/lib/generated/prisma/client";
 
 export type AuditInput = {
@@ -32,7 +33,8 @@ export async function recordAudit(tx: Db | Tx, ctx: Ctx, input: AuditInput): Pro
 }
 
 export const auditFilters = z.strictObject({
-  action: z.string().max(100).optional(),
+  // Compared in a query: PostgreSQL refuses NUL, and no stored action holds a control character.
+  action: lineText().max(100).optional(),
   actorId: z.uuid().optional(),
   targetId: z.uuid().optional(),
   since: z.coerce.date().optional(),

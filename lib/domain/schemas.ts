@@ -1,10 +1,9 @@
 // Input rules shared by the portal, the API and the CLI.
 import { z } from "zod";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@/lib/auth/password";
+import { lineText } from "@/lib/domain/text";
 
-export const emailInput = z
-  .string()
-  .trim()
+export const emailInput = lineText({ trim: true })
   .toLowerCase()
   .max(254)
   .pipe(z.email({ error: "Enter a valid email address." }));
@@ -14,11 +13,9 @@ export const passwordInput = z
   .min(PASSWORD_MIN_LENGTH, `Use at least ${PASSWORD_MIN_LENGTH} characters.`)
   .max(PASSWORD_MAX_LENGTH, `Use at most ${PASSWORD_MAX_LENGTH} characters.`);
 
-// Display names: printable, no control characters.
+// Display names: printable, no control characters (lineText), nor other invisible ones (format characters).
 export const displayName = (max: number) =>
-  z
-    .string()
-    .trim()
+  lineText({ trim: true })
     .min(1, "Required.")
     .max(max, `At most ${max} characters.`)
     .refine((value) => !/[\p{Cc}\p{Cf}]/u.test(value), "No control or invisible characters.");

@@ -2,14 +2,14 @@
 // and the "not on this installation" answer. Used by lib/domain/databases.ts and lib/domain/redis.ts.
 import { z } from "zod";
 import type { Tx } from "@/lib/db";
+import { lineText } from "@/lib/domain/text";
 import { AppError } from "@/lib/errors";
 import type { TenantServiceStatus } from "@/lib/generated/prisma/enums";
 
 export const SERVICE_NAME_MAX = 63;
 
 /** A DNS label, like app names: the portal shows it in URLs and the typed delete confirmation compares it. */
-export const serviceName = z
-  .string()
+export const serviceName = lineText()
   .max(SERVICE_NAME_MAX, `At most ${SERVICE_NAME_MAX} characters.`)
   .regex(
     /^[a-z]([a-z0-9-]*[a-z0-9])?$/,

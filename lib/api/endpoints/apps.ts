@@ -9,14 +9,15 @@ import type { DeploymentView } from "@/lib/domain/deployments";
 import { type EnvVarView, envChanges } from "@/lib/domain/env-vars";
 import { MAX_REPLICAS } from "@/lib/domain/lifecycle";
 import { pageQuery } from "@/lib/domain/pagination";
+import { lineText } from "@/lib/domain/text";
 import type { UploadView } from "@/lib/domain/uploads";
 
 const appParams = z.strictObject({ appId: z.uuid() });
 
 const gitSource = z.strictObject({
   type: z.literal("git"),
-  url: z.string().max(2048),
-  ref: z.string().max(255).optional(),
+  url: lineText().max(2048),
+  ref: lineText().max(255).optional(),
 });
 
 export const appSchema = z.object({
@@ -257,8 +258,8 @@ export const createDeploymentBody = z.strictObject({
     .discriminatedUnion("type", [
       z.strictObject({
         type: z.literal("git"),
-        url: z.string().max(2048).optional(),
-        ref: z.string().max(255).optional(),
+        url: lineText().max(2048).optional(),
+        ref: lineText().max(255).optional(),
       }),
       z.strictObject({ type: z.literal("upload"), uploadId: z.uuid() }),
     ])
