@@ -3,12 +3,8 @@
 // directory, an HTTP listener on a free loopback port, its own config and data directories (so the host's Caddy and
 // its autosaved config are never touched). Without Caddy, against the fake admin API, which only shows the render
 // and the client's own cost.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import fs from "node:fs/promises";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { freePort } from "@/lib/database/embedded";
 import {
   applyCaddyConfig,
   type CaddyClient,
@@ -17,90 +13,23 @@ import {
   type DesiredApp,
   renderCaddyConfig,
 } from "@/lib/infra/caddy";
-import { MissingExecutableError, resolveExecutable } from "@/lib/services/infra";
-import { type BenchContext, execFileAsync, sleep, waitFor } from "@/scripts/bench/context";
+import type { BenchContext } from "@/scripts/bench/context";
 import { type Metric, type MetricValue, round, summarize } from "@/scripts/bench/stats";
 import { startFakeCaddy } from "@/test/fake-caddy";
+import { findCaddy, type PrivateCaddy, startPrivateCaddy as startTestCaddy } from "@/test/private-caddy";
 
 const SIZES = [1, 100, 1_000, 5_000] as const;
 const REPEATS = 5;
 const QUICK_REPEATS = 2;
 const RENDER_REPEATS = 5;
 
-export type PrivateCaddy = {
-  /** For TUSSILAGO_CADDY_ADMIN: unix:<socket>. */
-  adminEndpoint: string;
-  /** Caddy's own notation, for the rendered config's admin block. */
-  adminListen: string;
-  /** 127.0.0.1:<port>, where it serves apps. */
-  listen: string;
-  httpPort: number;
-  client: CaddyClient;
-  version: string;
-  stop(): Promise<void>;
-};
+export { findCaddy, type PrivateCaddy } from "@/test/private-caddy";
 
-export function findCaddy(): string | null {
-  try {
-    return resolveExecutable("caddy");
-  } catch (error) {
-    if (error instanceof MissingExecutableError) return null;
-    throw error;
-  }
-}
-
+/** A private Caddy in the bench's directory, stopped with the bench (test/private-caddy.ts). */
 export async function startPrivateCaddy(context: BenchContext, caddyPath: string, name: string): Promise<PrivateCaddy> {
-  const dir = await context.dir(name);
-  const socket = path.join(dir, "admin.sock");
-  const httpPort = await freePort();
-  const listen = `127.0.0.1:${httpPort}`;
-  const adminListen = `unix/${socket}`;
-  const configFile = path.join(dir, "caddy.json");
-  await fs.writeFile(
-    configFile,
-    JSON.stringify(renderCaddyConfig([], { listen: [listen], adminListen, automaticHttps: false })),
-  );
-  const log = await fs.open(path.join(dir, "caddy.log"), "a");
-  const child: ChildProcess = spawn(caddyPath, ["run", "--config", configFile], {
-    // Caddy autosaves the last loaded config under its config directory, which `caddy run --resume` on this host
-    // would pick up: a private one keeps its own. (The cast: Next's types declare NODE_ENV as always present.)
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: dir,
-      XDG_CONFIG_HOME: path.join(dir, "config"),
-      XDG_DATA_HOME: path.join(dir, "data"),
-    } as Record<string, string> as NodeJS.ProcessEnv,
-    stdio: ["ignore", log.fd, log.fd],
-  });
-  await log.close();
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    const done = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
-    if (!done) {
-      child.kill("SIGKILL");
-      await exited;
-    }
-  };
-  context.defer(`private Caddy (${name})`, stop);
-  const client = createCaddyClient({ adminEndpoint: `unix:${socket}`, timeoutMs: 60_000 });
-  context.defer(`Caddy client (${name})`, () => client.close());
-  await waitFor(
-    "the private Caddy's admin API",
-    async () => {
-      if (child.exitCode !== null) throw new Error(`caddy exited with code ${child.exitCode}; see ${dir}/caddy.log`);
-      return await client.ping().then(
-        () => true,
-        () => null,
-      );
-    },
-    30_000,
-    50,
-  );
-  const { stdout } = await execFileAsync(caddyPath, ["version"], { timeout: 30_000 });
-  const version = stdout.trim().split(" ")[0] ?? "unknown";
-  return { adminEndpoint: `unix:${socket}`, adminListen, listen, httpPort, client, version, stop };
+  const caddy = await startTestCaddy(caddyPath, await context.dir(name));
+  context.defer(`private Caddy (${name})`, caddy.stop);
+  return caddy;
 }
 
 /** One running app per id, one upstream each; `salt` moves the upstream ports so Caddy really reloads. */
