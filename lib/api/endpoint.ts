@@ -1,7 +1,8 @@
 // An endpoint is declared once, as data: method, path, zod schemas for every input and answer. The route handler
 // and the OpenAPI document are both built from the declaration, so what is served is what is documented.
 import { z } from "zod";
-import { ERROR_CODES } from "@/lib/errors";
+import type { Permission } from "@/lib/auth/permissions";
+import { ERROR_CODES, type ErrorCode } from "@/lib/errors";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -19,12 +20,24 @@ export type Endpoint<
   path: string;
   summary: string;
   tags: string[];
-  /** "public": no credentials; otherwise a team API token with at least this scope. */
-  auth: "public" | { scope: "read" | "write" };
+  /**
+   * "public": no credentials; otherwise a team API token with at least this scope, whose role allows the
+   * permission the domain function authorizes (lib/auth/permissions.ts): the document states both.
+   */
+  auth: "public" | { scope: "read" | "write"; permission: Permission };
   params?: Params;
   query?: Query;
   body?: Body;
+  /** A body that is not JSON (an upload), streamed to the handler as it is: its media types, as the document says. */
+  rawBody?: { contentTypes: readonly string[]; description: string };
   responses: Responses;
+  /**
+   * The error codes the domain can refuse with, beyond the ones every endpoint of its kind can answer (derived in
+   * declaredErrorCodes). The document lists them and, in tests, the handler throws on any code not declared.
+   */
+  errors?: readonly ErrorCode[];
+  /** Whether the handler honours Idempotency-Key (documented as a header parameter on exactly these). */
+  idempotent?: boolean;
   /**
    * Top-level answer fields that hold a secret shown once (an invitation link, a token, a password). The
    * idempotency store keeps the answer with these fields set to null, so the database holds no secret and a

@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { z } from "zod";
+import { checkDeclaredError } from "@/lib/api/declared-errors";
 import type { Endpoint, EndpointResponse } from "@/lib/api/endpoint";
 import {
   claimIdempotencyKey,
@@ -192,6 +193,7 @@ export function handle<E extends Endpoint>(
       }
     } catch (error) {
       if (isAppError(error)) {
+        checkDeclaredError(endpoint, error.code, log);
         if (error.status >= 500) log.error({ err: error }, "request failed");
         if (error.code === "unauthenticated") {
           return errorResponse(error, requestId, { "www-authenticate": 'Bearer realm="tussilago"' });
@@ -201,6 +203,7 @@ export function handle<E extends Endpoint>(
       // The platform database restarting: a quick 503 the client can retry, not a 500; the pool reconnects alone.
       if (isDatabaseUnreachable(error)) {
         log.warn({ err: error }, "platform database unreachable");
+        checkDeclaredError(endpoint, "unavailable", log);
         return errorResponse(
           new AppError("unavailable", "The service is temporarily unavailable. Try again shortly.", {
             retryAfter: 5,

@@ -1,8 +1,14 @@
-// The OpenAPI 3.1 document, generated from the registered endpoints' zod schemas.
+// The OpenAPI 3.1 document, generated from the registered endpoints' declarations: their zod schemas, the error
+// codes each can answer (lib/api/declared-errors.ts), the scope and role they need and whether they honour
+// Idempotency-Key. `npm run lint:openapi` checks it with Redocly's recommended rules.
 import { z } from "zod";
+import { declaredErrorCodes } from "@/lib/api/declared-errors";
 import { type Endpoint, errorBody } from "@/lib/api/endpoint";
 import { endpoints } from "@/lib/api/endpoints";
-import { ERROR_STATUS } from "@/lib/errors";
+import { IDEMPOTENCY_KEY_PATTERN } from "@/lib/api/idempotency";
+import { PERMISSIONS } from "@/lib/auth/permissions";
+import { getEnv } from "@/lib/env";
+import { ERROR_STATUS, type ErrorCode } from "@/lib/errors";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -24,74 +30,147 @@ function parametersOf(endpoint: Endpoint): JsonSchema[] {
     if (!schema) continue;
     const json = schemaOf(schema, "input") as { properties?: Record<string, JsonSchema>; required?: string[] };
     for (const [name, property] of Object.entries(json.properties ?? {})) {
+      const { description, ...propertySchema } = property;
       parameters.push({
         name,
         in: location,
         required: location === "path" || (json.required ?? []).includes(name),
-        schema: property,
+        ...(typeof description === "string" ? { description } : {}),
+        schema: propertySchema,
       });
     }
+  }
+  if (endpoint.idempotent) {
+    parameters.push({
+      name: "Idempotency-Key",
+      in: "header",
+      required: false,
+      description:
+        "Replays the first answer to the same method, path and body for 24 hours instead of doing the work again " +
+        "(per team); the same key with another request answers 422, while the first is still running 409",
+      schema: { type: "string", minLength: 1, maxLength: 255, pattern: IDEMPOTENCY_KEY_PATTERN.source },
+    });
   }
   return parameters;
 }
 
-const ERROR_DESCRIPTIONS: Partial<Record<number, string>> = {
-  400: "Malformed JSON",
-  401: "Missing, invalid, expired or revoked API token",
-  403: "The token lacks the scope, or its role lacks the permission",
-  404: "Not found (also for another team's IDs)",
-  413: "Body too large",
-  422: "Invalid input; the zod issues are in details",
-  500: "Internal error",
+const CODE_DESCRIPTIONS: Record<ErrorCode, string> = {
+  bad_request: "the body is missing or not valid JSON",
+  unauthenticated: "missing, invalid, expired or revoked API token",
+  forbidden: "the token's scope or role does not allow this",
+  not_found: "no such resource in the token's team (another team's IDs, and malformed IDs, too)",
+  conflict: "not possible in the resource's current state, a name already taken, or an idempotency key in use",
+  quota_exceeded: "a quota of the team or the instance is reached; details say which",
+  cancelled: "work stopped on purpose",
+  too_large: "the body is larger than its limit",
+  unsupported_media_type: "a Content-Type or Content-Encoding this operation does not read",
+  invalid: "invalid input (issues in details): the body, the query string or the Idempotency-Key header",
+  rate_limited: "too many attempts; retry after Retry-After seconds",
+  internal: "an unexpected error, logged with the request ID",
+  unavailable: "temporarily unavailable (the platform database, or a service this installation lacks)",
 };
 
-export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
+const RETRY_AFTER = {
+  description: "Seconds to wait before retrying",
+  schema: { type: "integer", minimum: 1 },
+};
+
+function responsesOf(endpoint: Endpoint): Record<string, JsonSchema> {
+  const responses: Record<string, JsonSchema> = {};
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of declaredErrorCodes(endpoint)) {
+    byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+  }
+  for (const [status, response] of Object.entries(endpoint.responses)) {
+    if (byStatus.has(Number(status))) continue;
+    responses[status] = {
+      description: response.description,
+      ...(response.schema ? { content: { "application/json": { schema: schemaOf(response.schema, "output") } } } : {}),
+    };
+  }
+  for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const declared = endpoint.responses[status]?.description;
+    const meanings = codes.map((code) => `\`${code}\`: ${CODE_DESCRIPTIONS[code]}`).join("; ");
+    responses[String(status)] = {
+      description: declared ? `${declared}. ${meanings}` : meanings,
+      "x-error-codes": codes,
+      ...(status === 429 || status === 503 ? { headers: { "Retry-After": RETRY_AFTER } } : {}),
+      content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+    };
+  }
+  return responses;
+}
+
+function operationOf(endpoint: Endpoint): JsonSchema {
+  const operation: JsonSchema = {
+    operationId: endpoint.id,
+    summary: endpoint.summary,
+    tags: endpoint.tags,
+    parameters: parametersOf(endpoint),
+    responses: responsesOf(endpoint),
+  };
+  if (endpoint.auth === "public") {
+    operation.security = [];
+  } else {
+    const role = PERMISSIONS[endpoint.auth.permission];
+    operation.description =
+      `Needs a token with the \`${endpoint.auth.scope}\` scope whose role is at least \`${role}\` ` +
+      "(a read token acts as a viewer, a read,write token as an admin, both capped by their creator's role).";
+    operation["x-required-scope"] = endpoint.auth.scope;
+    operation["x-required-role"] = role;
+  }
+  if (endpoint.body) {
+    operation.requestBody = {
+      required: true,
+      content: { "application/json": { schema: schemaOf(endpoint.body, "input") } },
+    };
+  } else if (endpoint.rawBody) {
+    operation.requestBody = {
+      required: true,
+      description: endpoint.rawBody.description,
+      content: Object.fromEntries(
+        endpoint.rawBody.contentTypes.map((type) => [type, { schema: { type: "string", format: "binary" } }]),
+      ),
+    };
+  }
+  return operation;
+}
+
+const TAGS: Record<string, string> = {
+  platform: "Health and this document",
+  team: "The token's team: members, invitations, the audit log",
+  operations: "Asynchronous work to poll",
+  apps: "Apps, their settings, env vars, lifecycle and runtime logs",
+  deployments: "Uploads, builds and releases",
+  databases: "Tenant PostgreSQL databases",
+  redis: "Tenant Redis instances",
+};
+
+/**
+ * The server is the platform's public URL (TUSSILAGO_PUBLIC_URL, else http://<host>:<PORT>), not the request's
+ * Host header: a document that clients generate code from must not carry an address a request chose.
+ */
+export function buildOpenApiDocument(serverUrl: string = getEnv().publicUrl): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const endpoint of endpoints) {
-    const responses: Record<string, JsonSchema> = {};
-    for (const [status, response] of Object.entries(endpoint.responses)) {
-      responses[status] = {
-        description: response.description,
-        ...(response.schema
-          ? { content: { "application/json": { schema: schemaOf(response.schema, "output") } } }
-          : {}),
-      };
-    }
-    const errorStatuses: number[] = [ERROR_STATUS.internal, ...(endpoint.params ? [ERROR_STATUS.not_found] : [])];
-    if (endpoint.auth !== "public") errorStatuses.push(ERROR_STATUS.unauthenticated, ERROR_STATUS.forbidden);
-    if (endpoint.query || endpoint.body) errorStatuses.push(ERROR_STATUS.invalid);
-    if (endpoint.body) errorStatuses.push(ERROR_STATUS.bad_request, ERROR_STATUS.too_large);
-    for (const status of errorStatuses) {
-      responses[String(status)] ??= {
-        description: ERROR_DESCRIPTIONS[status] ?? "Error",
-        content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
-      };
-    }
-    const operation: JsonSchema = {
-      operationId: endpoint.id,
-      summary: endpoint.summary,
-      tags: endpoint.tags,
-      parameters: parametersOf(endpoint),
-      responses,
-      ...(endpoint.auth === "public" ? { security: [] } : { "x-required-scope": endpoint.auth.scope }),
-    };
-    if (endpoint.body) {
-      operation.requestBody = {
-        required: true,
-        content: { "application/json": { schema: schemaOf(endpoint.body, "input") } },
-      };
-    }
     paths[endpoint.path] ??= {};
-    (paths[endpoint.path] as Record<string, JsonSchema>)[endpoint.method.toLowerCase()] = operation;
+    (paths[endpoint.path] as Record<string, JsonSchema>)[endpoint.method.toLowerCase()] = operationOf(endpoint);
   }
+  const tags = [...new Set(endpoints.flatMap((endpoint) => endpoint.tags))].map((name) => ({
+    name,
+    description: TAGS[name] ?? name,
+  }));
   return {
     openapi: "3.1.0",
     info: {
       title: "Tussilago API",
       version: "1",
-      description: "Self-hosted application platform. Authenticate with `Authorization: Bearer <team API token>`.",
+      description:
+        "Self-hosted application platform. Authenticate with `Authorization: Bearer <team API token>`. An unknown " +
+        "path under /api/v1 answers 404 and a method a path does not serve 405 (with Allow), both with the error body.",
     },
-    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    servers: [{ url: serverUrl }],
+    tags,
     paths,
     components: {
       schemas: { Error: schemaOf(errorBody, "output") },

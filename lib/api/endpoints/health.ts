@@ -22,6 +22,7 @@ export const getHealthEndpoint = defineEndpoint({
   summary: "Liveness of the web server, the platform database and the worker",
   tags: ["platform"],
   auth: "public",
+  errors: [],
   responses: {
     200: { description: "Every part is healthy", schema: healthBody },
     503: { description: "The database or the worker is unavailable", schema: healthBody },

@@ -26,7 +26,8 @@ export const getTeamEndpoint = defineEndpoint({
   path: "/api/v1/team",
   summary: "The team the API token belongs to",
   tags: ["team"],
-  auth: { scope: "read" },
+  auth: { scope: "read", permission: "team:read" },
+  errors: ["not_found"],
   responses: { 200: { description: "The team", schema: z.object({ team: teamSchema }) } },
 });
 
@@ -54,7 +55,8 @@ export const listMembersEndpoint = defineEndpoint({
   path: "/api/v1/members",
   summary: "The team's members, newest first",
   tags: ["team"],
-  auth: { scope: "read" },
+  auth: { scope: "read", permission: "members:read" },
+  errors: [],
   query: pageQuery,
   responses: { 200: { description: "A page of members", schema: pageOf(memberSchema) } },
 });
@@ -92,7 +94,8 @@ export const listInvitationsEndpoint = defineEndpoint({
     "The team's invitations, newest first. Needs an admin-level role: a read-only token acts as a viewer and is " +
     "answered 403, so use a token with the write scope",
   tags: ["team"],
-  auth: { scope: "read" },
+  auth: { scope: "read", permission: "invitations:read" },
+  errors: [],
   query: pageQuery,
   responses: { 200: { description: "A page of invitations", schema: pageOf(invitationSchema) } },
 });
@@ -105,7 +108,9 @@ export const createInvitationEndpoint = defineEndpoint({
   path: "/api/v1/invitations",
   summary: "Invite someone by email as admin, member or viewer; the invitation is valid for 72 hours",
   tags: ["team"],
-  auth: { scope: "write" },
+  auth: { scope: "write", permission: "invitations:manage" },
+  errors: ["conflict"],
+  idempotent: true,
   body: createInvitationBody,
   responses: {
     201: {
@@ -125,7 +130,8 @@ export const revokeInvitationEndpoint = defineEndpoint({
   path: "/api/v1/invitations/{id}",
   summary: "Revoke a pending invitation; its link stops working",
   tags: ["team"],
-  auth: { scope: "write" },
+  auth: { scope: "write", permission: "invitations:manage" },
+  errors: ["conflict"],
   params: idParams,
   responses: {
     200: { description: "Revoked", schema: z.object({ invitation: invitationSchema }) },
@@ -183,7 +189,8 @@ export const listAuditEventsEndpoint = defineEndpoint({
   path: "/api/v1/audit-events",
   summary: "The team's audit log, newest first, optionally filtered",
   tags: ["team"],
-  auth: { scope: "read" },
+  auth: { scope: "read", permission: "audit:read" },
+  errors: [],
   query: auditEventsQuery,
   responses: { 200: { description: "A page of audit events", schema: pageOf(auditEventSchema) } },
 });
@@ -220,7 +227,8 @@ export const getOperationEndpoint = defineEndpoint({
   path: "/api/v1/operations/{id}",
   summary: "The status of an asynchronous operation of the team",
   tags: ["operations"],
-  auth: { scope: "read" },
+  auth: { scope: "read", permission: "team:read" },
+  errors: [],
   params: idParams,
   responses: { 200: { description: "The operation", schema: z.object({ operation: operationSchema }) } },
 });

@@ -8,5 +8,6 @@ export const getOpenApiEndpoint = defineEndpoint({
   summary: "This document",
   tags: ["platform"],
   auth: "public",
+  errors: [],
   responses: { 200: { description: "The OpenAPI 3.1 document", schema: z.record(z.string(), z.unknown()) } },
 });

@@ -68,7 +68,8 @@ export const listDatabasesEndpoint = defineEndpoint({
   path: "/api/v1/databases",
   summary: "The team's PostgreSQL databases, newest first",
   tags: ["databases"],
-  auth: { scope: "read" },
+  auth: { scope: "read", permission: "databases:read" },
+  errors: [],
   query: pageQuery,
   responses: { 200: { description: "A page of databases", schema: pageOf(databaseSchema) } },
 });
@@ -85,7 +86,9 @@ export const createDatabaseEndpoint = defineEndpoint({
   path: "/api/v1/databases",
   summary: "Create a PostgreSQL database (its own role and database on the tenant server)",
   tags: ["databases"],
-  auth: { scope: "write" },
+  auth: { scope: "write", permission: "databases:manage" },
+  errors: ["conflict", "quota_exceeded", "not_found"],
+  idempotent: true,
   body: createDatabaseBody,
   responses: {
     202: databaseAccepted,
@@ -100,7 +103,8 @@ export const getDatabaseEndpoint = defineEndpoint({
   path: "/api/v1/databases/{id}",
   summary: "One database",
   tags: ["databases"],
-  auth: { scope: "read" },
+  auth: { scope: "read", permission: "databases:read" },
+  errors: [],
   params: idParams,
   responses: { 200: { description: "The database", schema: z.object({ database: databaseSchema }) } },
 });
@@ -122,7 +126,8 @@ export const updateDatabaseEndpoint = defineEndpoint({
     "Attach the database to an app or detach it (takes effect when the app restarts), and/or change its limits " +
     "(asynchronous: 202 with an operation)",
   tags: ["databases"],
-  auth: { scope: "write" },
+  auth: { scope: "write", permission: "databases:manage" },
+  errors: ["conflict", "quota_exceeded"],
   params: idParams,
   body: updateDatabaseBody,
   responses: {
@@ -143,7 +148,8 @@ export const deleteDatabaseEndpoint = defineEndpoint({
   path: "/api/v1/databases/{id}",
   summary: "Delete a database and all its data",
   tags: ["databases"],
-  auth: { scope: "write" },
+  auth: { scope: "write", permission: "databases:manage" },
+  errors: [],
   params: idParams,
   responses: { 202: databaseAccepted },
 });
@@ -154,7 +160,9 @@ export const rotateDatabaseEndpoint = defineEndpoint({
   path: "/api/v1/databases/{id}/rotate",
   summary: "Replace the password; sessions using the old one end and attached apps restart",
   tags: ["databases"],
-  auth: { scope: "write" },
+  auth: { scope: "write", permission: "databases:manage" },
+  errors: ["conflict"],
+  idempotent: true,
   params: idParams,
   responses: {
     202: databaseAccepted,
@@ -177,7 +185,8 @@ export const databaseCredentialsEndpoint = defineEndpoint({
   path: "/api/v1/databases/{id}/credentials",
   summary: "The connection details with the password (write scope; every call is audited)",
   tags: ["databases"],
-  auth: { scope: "write" },
+  auth: { scope: "write", permission: "databases:manage" },
+  errors: ["conflict"],
   params: idParams,
   responses: {
     200: { description: "The credentials", schema: databaseCredentialsSchema },
@@ -193,7 +202,8 @@ export const listRedisEndpoint = defineEndpoint({
   path: "/api/v1/redis",
   summary: "The team's Redis instances, newest first",
   tags: ["redis"],
-  auth: { scope: "read" },
+  auth: { scope: "read", permission: "databases:read" },
+  errors: [],
   query: pageQuery,
   responses: { 200: { description: "A page of Redis instances", schema: pageOf(redisSchema) } },
 });
@@ -209,7 +219,9 @@ export const createRedisEndpoint = defineEndpoint({
   path: "/api/v1/redis",
   summary: "Create a Redis instance (an ACL user confined to its own key prefix on the tenant server)",
   tags: ["redis"],
-  auth: { scope: "write" },
+  auth: { scope: "write", permission: "databases:manage" },
+  errors: ["conflict", "quota_exceeded", "not_found"],
+  idempotent: true,
   body: createRedisBody,
   responses: {
     202: redisAccepted,
@@ -224,7 +236,8 @@ export const getRedisEndpoint = defineEndpoint({
   path: "/api/v1/redis/{id}",
   summary: "One Redis instance",
   tags: ["redis"],
-  auth: { scope: "read" },
+  auth: { scope: "read", permission: "databases:read" },
+  errors: [],
   params: idParams,
   responses: { 200: { description: "The Redis instance", schema: z.object({ redis: redisSchema }) } },
 });
@@ -235,7 +248,8 @@ export const updateRedisEndpoint = defineEndpoint({
   path: "/api/v1/redis/{id}",
   summary: "Attach the Redis instance to an app, or detach it (takes effect when the app restarts)",
   tags: ["redis"],
-  auth: { scope: "write" },
+  auth: { scope: "write", permission: "databases:manage" },
+  errors: ["conflict"],
   params: idParams,
   body: attachBody,
   responses: {
@@ -250,7 +264,8 @@ export const deleteRedisEndpoint = defineEndpoint({
   path: "/api/v1/redis/{id}",
   summary: "Delete a Redis instance and all its keys",
   tags: ["redis"],
-  auth: { scope: "write" },
+  auth: { scope: "write", permission: "databases:manage" },
+  errors: [],
   params: idParams,
   responses: { 202: redisAccepted },
 });
@@ -261,7 +276,9 @@ export const rotateRedisEndpoint = defineEndpoint({
   path: "/api/v1/redis/{id}/rotate",
   summary: "Replace the password; clients using the old one are disconnected and attached apps restart",
   tags: ["redis"],
-  auth: { scope: "write" },
+  auth: { scope: "write", permission: "databases:manage" },
+  errors: ["conflict"],
+  idempotent: true,
   params: idParams,
   responses: {
     202: redisAccepted,
@@ -284,7 +301,8 @@ export const redisCredentialsEndpoint = defineEndpoint({
   path: "/api/v1/redis/{id}/credentials",
   summary: "The connection details with the password (write scope; every call is audited)",
   tags: ["redis"],
-  auth: { scope: "write" },
+  auth: { scope: "write", permission: "databases:manage" },
+  errors: ["conflict"],
   params: idParams,
   responses: {
     200: { description: "The credentials", schema: redisCredentialsSchema },
