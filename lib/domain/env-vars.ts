@@ -52,7 +52,10 @@ export async function setEnvVars(db: Db, ctx: Ctx, appId: string, changes: EnvCh
   await getAppOrThrow(db, ctx, appId);
   await db.$transaction(async (tx) => {
     // Serialises changes per app, so the key count and size limits hold under concurrent requests.
-    await tx.$queryRaw`SELECT id FROM "App" WHERE id = ${appId}::uuid AND "teamId" = ${ctx.teamId}::uuid FOR UPDATE`;
+    const [locked] = await tx.$queryRaw<{ status: string }[]>`
+      SELECT status::text FROM "App" WHERE id = ${appId}::uuid AND "teamId" = ${ctx.teamId}::uuid FOR UPDATE`;
+    // Like every other change: the app__delete job may already be removing its containers and rows.
+    if (locked?.status === "deleting") throw new AppError("conflict", "This app is being deleted.");
     const toSet = Object.entries(parsed.data).filter((entry): entry is [string, string] => entry[1] !== null);
     const toUnset = Object.entries(parsed.data)
       .filter(([, value]) => value === null)

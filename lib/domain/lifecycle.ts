@@ -127,6 +127,8 @@ export async function stopApp(db: Db, ctx: Ctx, appId: string): Promise<Lifecycl
   authorize(ctx, "apps:write");
   return await db.$transaction(async (tx) => {
     const app = await lockApp(tx, ctx, appId);
+    // As start is refused without a release: there are no containers to stop, and the operation would mean nothing.
+    if (!app.currentDeploymentId) throw new AppError("conflict", "This app has never run: there is nothing to stop.");
     const operation = await enqueueLifecycle(tx, ctx, app, "stop");
     await recordAudit(tx, ctx, { action: "app.stop_requested", target: { type: "app", id: app.id } });
     return { app: appView(app, app.team.slug), operation };
