@@ -25,6 +25,11 @@
 //                                        the calling process (the worker: the executor spawns podman directly, no
 //                                        shell) once, and write $FAKE_PODMAN_STATE/killed, so a fault-injection test
 //                                        crashes the worker at an exact step and knows it did
+//   FAKE_PODMAN_KILL_DURING=<KEY>:<n>    the same, but the n-th <KEY> command is cut off before it changes anything
+//                                        (the worker dies while, say, `build` runs; the interrupted build leaves
+//                                        nothing behind, as buildah removes its working container)
+//   FAKE_PODMAN_HANG_ON=<KEY>:<n>        only the n-th <KEY> command never answers (counted across invocations); the
+//                                        others answer, so a test sees the executor's timeout and the retry converge
 
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -978,6 +983,11 @@ function main(argv) {
   appendFileSync(join(stateDir, "calls.jsonl"), `${JSON.stringify({ argv, pid: process.pid })}\n`);
   const { key, run: execute } = dispatch(argv);
   if (process.env[`FAKE_PODMAN_HANG_${key}`]) return { hang: true };
+  if (process.env.FAKE_PODMAN_HANG_ON && withLock(() => nthCall("HANG_ON", key))) {
+    writeFileSync(join(stateDir, "hung"), `${key} pid ${process.pid}\n`);
+    return { hang: true };
+  }
+  if (process.env.FAKE_PODMAN_KILL_DURING && withLock(() => nthCall("KILL_DURING", key))) killParent(`during ${key}`);
   const failCode = process.env[`FAKE_PODMAN_FAIL_${key}`];
   if (failCode) {
     const code = /^[0-9]{1,3}$/.test(failCode) && Number(failCode) > 0 ? Number(failCode) : 125;
@@ -1002,6 +1012,27 @@ function killOn(key) {
   if (count !== Number(nth)) return;
   writeFileSync(join(stateDir, "killed"), `${key}:${count} pid ${process.ppid}\n`);
   process.kill(process.ppid, "SIGKILL");
+}
+
+// FAKE_PODMAN_<switch>=<KEY>:<n>: whether this is the n-th <KEY> command, counted in the state directory (under the
+// lock) and true once only (a kill-on-/hang-on- marker file remembers it fired).
+function nthCall(name, key) {
+  const [wanted, nth] = (process.env[`FAKE_PODMAN_${name}`] ?? "").split(":");
+  const tag = name.toLowerCase().replaceAll("_", "-");
+  if (wanted !== key || existsSync(join(stateDir, `${tag}-fired`))) return false;
+  const counter = join(stateDir, `${tag}-${key}.count`);
+  const count = (existsSync(counter) ? Number(readFileSync(counter, "utf8")) : 0) + 1;
+  writeFileSync(counter, String(count));
+  if (count !== Number(nth)) return false;
+  writeFileSync(join(stateDir, `${tag}-fired`), "");
+  return true;
+}
+
+function killParent(what) {
+  writeFileSync(join(stateDir, "killed"), `${what} pid ${process.ppid}\n`);
+  process.kill(process.ppid, "SIGKILL");
+  // Cut off: what the command would have done never happens.
+  process.exit(137);
 }
 
 let outcome;
