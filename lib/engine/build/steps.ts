@@ -143,6 +143,9 @@ export async function buildImage(
       "no pids cgroup for this build: the rlimit is its only process bound",
     );
   try {
+    // An earlier attempt killed after podman built the image left it under this tag: rebuilding would only untag
+    // it, and platform__prune and app deletion find images by their deployment's tag, so it would stay forever.
+    if (await deps.podman().imageExists(input.tag)) await deps.podman().removeImage(input.tag);
     await deps.podman().build({
       ...(cgroup ? { cgroupParent: cgroup.parent } : {}),
       contextDir: input.context,
