@@ -5,8 +5,8 @@
 //
 // The adapter's public face: importers use "@/lib/infra/caddy", never the files behind it. By concern: errors.ts
 // (CaddyError), validate.ts (every tenant string before it reaches the config), render.ts (the whole desired
-// config), hash.ts (canonical JSON and its hash), client.ts (the admin API over a unix socket or loopback),
-// apply.ts (load with bounded retries).
+// config), render-tls.ts (its HTTPS half: on-demand certificates, redirects, HSTS), hash.ts (canonical JSON and its
+// hash), client.ts (the admin API over a unix socket or loopback), apply.ts (load with bounded retries).
 
 export {
   type ApplyOptions,
@@ -22,6 +22,7 @@ export { canonicalJson, configHash } from "./hash";
 export {
   type CaddyConfig,
   type CaddyHandler,
+  type CaddyHeadersHandler,
   type CaddyReverseProxyHandler,
   type CaddyRoute,
   type CaddyServer,
@@ -29,10 +30,23 @@ export {
   type CaddyUpstream,
   DEFAULT_SERVER_NAME,
   type DesiredApp,
+  type DesiredDomain,
   type DesiredRouting,
   FALLBACK_ROUTE_ID,
+  HTTPS_FALLBACK_ROUTE_ID,
+  HTTPS_SERVER_SUFFIX,
+  hstsRouteIdForApp,
+  PORTAL_ROUTE_ID,
   type RenderOptions,
+  redirectRouteIdForApp,
   renderCaddyConfig,
   routeIdForApp,
 } from "./render";
+export {
+  type CaddyAcmeIssuer,
+  type CaddyAutomationPolicy,
+  type CaddyTlsApp,
+  httpsRedirectLocation,
+  type TlsRenderOptions,
+} from "./render-tls";
 export { normalizeHostname } from "./validate";

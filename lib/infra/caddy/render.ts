@@ -1,10 +1,19 @@
 import { invalid } from "./errors";
 import {
+  type CaddyTlsApp,
+  type CheckedTls,
+  checkTlsOptions,
+  httpsRedirectLocation,
+  renderTlsApp,
+  type TlsRenderOptions,
+} from "./render-tls";
+import {
   checkAdminListen,
   checkAppId,
   checkDial,
   checkHealthPath,
   checkListen,
+  listenPort,
   normalizeHostname,
   SERVER_NAME,
 } from "./validate";
@@ -12,9 +21,20 @@ import {
 // The whole desired config, rendered from the database's view of routed apps: deterministic, so an unchanged
 // platform renders byte-identical JSON.
 
+/** A team's own verified hostname on an app (the Domain model). */
+export type DesiredDomain = {
+  hostname: string;
+  /** HTTP answers a 308 to HTTPS (only once the certificate is issued: the caller decides). TLS only. */
+  redirectHttps: boolean;
+  /** HTTPS answers carry Strict-Transport-Security. TLS only. */
+  hsts: boolean;
+};
+
 export type DesiredApp = {
   appId: string;
+  /** The platform's own hosts of the app (`<app>-<team slug>.<apps domain>`). */
   hostnames: readonly string[];
+  domains?: readonly DesiredDomain[];
   upstreams: readonly { dial: string }[];
   healthCheckPath?: string | null;
 };
@@ -29,6 +49,8 @@ export type RenderOptions = {
   // Key of the server under apps.http.servers. Defaults to "tussilago".
   serverName?: string;
   automaticHttps: boolean;
+  /** HTTPS (TUSSILAGO_TLS=on); absent or null renders the plain HTTP config. */
+  tls?: TlsRenderOptions | null;
 };
 
 export type CaddyUpstream = { dial: string };
@@ -51,31 +73,48 @@ export type CaddyStaticResponseHandler = {
   handler: "static_response";
   status_code: number;
   headers: Record<string, string[]>;
-  body: string;
+  body?: string;
 };
 
-export type CaddyHandler = CaddyReverseProxyHandler | CaddyStaticResponseHandler;
+export type CaddyHeadersHandler = {
+  handler: "headers";
+  // Deferred: applied when the response is written, so an app's own header of the same name cannot replace it.
+  response: { set: Record<string, string[]>; deferred: true };
+};
+
+export type CaddyHandler = CaddyReverseProxyHandler | CaddyStaticResponseHandler | CaddyHeadersHandler;
 
 export type CaddyRoute = {
   "@id": string;
   match?: { host: string[] }[];
   handle: CaddyHandler[];
-  terminal: true;
+  // Absent on a route that only adds response headers and lets the next route answer.
+  terminal?: true;
 };
 
 export type CaddyServer = {
   listen: string[];
   routes: CaddyRoute[];
   automatic_https: { disable: boolean };
+  // One empty policy turns TLS on for the server's listeners (certificates chosen by SNI through apps.tls).
+  tls_connection_policies?: Record<string, never>[];
 };
 
 export type CaddyConfig = {
   admin: { listen: string };
-  apps: { http: { servers: Record<string, CaddyServer> } };
+  apps: {
+    http: { http_port?: number; https_port?: number; servers: Record<string, CaddyServer> };
+    tls?: CaddyTlsApp;
+  };
 };
 
 export const DEFAULT_SERVER_NAME = "tussilago";
 export const FALLBACK_ROUTE_ID = "tsl-fallback";
+export const HTTPS_FALLBACK_ROUTE_ID = "tsl-fallback-https";
+export const PORTAL_ROUTE_ID = "tsl-portal";
+/** The HTTPS server's key: the suffix keeps it apart from the HTTP server whatever serverName is. */
+export const HTTPS_SERVER_SUFFIX = "-https";
+const HSTS_VALUE = "max-age=31536000";
 
 // With several replicas, a request whose upstream refuses the connection (a container restarting, an old release
 // draining) is retried on another one for up to try_duration instead of failing with 502. Caddy only retries
@@ -102,17 +141,33 @@ export function compareStrings(a: string, b: string): number {
   return 0;
 }
 
+/** `@id` of the route that redirects an app's domains from HTTP to HTTPS. */
+export function redirectRouteIdForApp(appId: string): string {
+  return `tsl-redirect-${checkAppId(appId).replaceAll("-", "")}`;
+}
+
+/** `@id` of the route that adds HSTS to an app's domains on HTTPS. */
+export function hstsRouteIdForApp(appId: string): string {
+  return `tsl-hsts-${checkAppId(appId).replaceAll("-", "")}`;
+}
+
 type CheckedApp = {
   appId: string;
   routeId: string;
+  /** The app's own hosts and all its domains, sorted: what the plain HTTP config and the HTTPS server match. */
   hostnames: string[];
+  /** Domains whose HTTP requests are redirected to HTTPS, sorted. */
+  redirectHosts: string[];
+  /** Domains whose HTTPS answers carry HSTS, sorted. */
+  hstsHosts: string[];
   dials: string[];
   healthCheckPath: string | null;
 };
 
 function checkApp(app: DesiredApp): CheckedApp {
   const appId = checkAppId(app.appId);
-  const hostnames = app.hostnames.map(normalizeHostname);
+  const domains = (app.domains ?? []).map((domain) => ({ ...domain, hostname: normalizeHostname(domain.hostname) }));
+  const hostnames = [...app.hostnames.map(normalizeHostname), ...domains.map((domain) => domain.hostname)];
   const dials = app.upstreams.map((upstream) => checkDial(upstream.dial, appId));
   if (new Set(dials).size !== dials.length) {
     // Two replicas cannot share an address: a duplicate is a control-plane bug, and would double one's weight.
@@ -126,6 +181,14 @@ function checkApp(app: DesiredApp): CheckedApp {
     appId,
     routeId: routeIdForApp(appId),
     hostnames: [...hostnames].sort(compareStrings),
+    redirectHosts: domains
+      .filter((d) => d.redirectHttps)
+      .map((d) => d.hostname)
+      .sort(compareStrings),
+    hstsHosts: domains
+      .filter((d) => d.hsts)
+      .map((d) => d.hostname)
+      .sort(compareStrings),
     dials: [...dials].sort(compareStrings),
     healthCheckPath,
   };
@@ -135,8 +198,8 @@ function textResponse(status: number, body: string): CaddyStaticResponseHandler 
   return { handler: "static_response", status_code: status, headers: { "Content-Type": [TEXT_PLAIN] }, body };
 }
 
-function appRoute(app: CheckedApp): CaddyRoute {
-  const match = [{ host: app.hostnames }];
+function appRoute(app: CheckedApp, hostnames: string[] = app.hostnames): CaddyRoute {
+  const match = [{ host: hostnames }];
   if (app.dials.length === 0) {
     return { "@id": app.routeId, match, handle: [textResponse(503, NOT_RUNNING_BODY)], terminal: true };
   }
@@ -169,11 +232,13 @@ export function renderCaddyConfig(desired: DesiredRouting, options: RenderOption
   const serverName = options.serverName ?? DEFAULT_SERVER_NAME;
   if (!SERVER_NAME.test(serverName)) throw invalid("invalid_option", "invalid server name");
 
+  const tls = options.tls ? checkTlsOptions(options.tls) : null;
   const apps = desired.map(checkApp).sort((a, b) => compareStrings(a.appId, b.appId));
 
   // Caddy would accept both silently and route by list order (docs/operations.md): uniqueness is ours to guarantee.
   const routeIds = new Set<string>();
   const owners = new Map<string, string>();
+  if (tls?.portal) owners.set(tls.portal.hostname, "portal");
   for (const app of apps) {
     if (routeIds.has(app.routeId)) throw invalid("duplicate_route_id", `app ${app.appId} appears more than once`);
     routeIds.add(app.routeId);
@@ -188,7 +253,9 @@ export function renderCaddyConfig(desired: DesiredRouting, options: RenderOption
   }
 
   // An app without hostnames is unreachable; a host matcher with an empty list is not worth the ambiguity.
-  const routes = apps.filter((app) => app.hostnames.length > 0).map(appRoute);
+  const routed = apps.filter((app) => app.hostnames.length > 0);
+  if (tls !== null) return renderWithTls(routed, tls, { listen, adminListen, serverName });
+  const routes = routed.map((app) => appRoute(app));
   // With no matching route Caddy answers 200 with an empty body (docs/operations.md): end with an explicit 404.
   routes.push({ "@id": FALLBACK_ROUTE_ID, handle: [textResponse(404, NOT_FOUND_BODY)], terminal: true });
 
@@ -201,5 +268,96 @@ export function renderCaddyConfig(desired: DesiredRouting, options: RenderOption
         },
       },
     },
+  };
+}
+
+function redirectRoute(id: string, hosts: string[], httpsPort: number): CaddyRoute {
+  const location = httpsRedirectLocation(httpsPort);
+  return {
+    "@id": id,
+    match: [{ host: hosts }],
+    handle: [{ handler: "static_response", status_code: 308, headers: { Location: [location] } }],
+    terminal: true,
+  };
+}
+
+/**
+ * Two servers: HTTP (the listen addresses) and HTTPS (tls.httpsListen), both with Caddy's automatic HTTPS off
+ * (render-tls.ts says why). On HTTP, domains with an issued certificate and redirectHttps answer 308 to HTTPS, the
+ * rest is served as without TLS; on HTTPS every host of an app is served, with HSTS where asked.
+ */
+function renderWithTls(
+  apps: CheckedApp[],
+  tls: CheckedTls,
+  server: { listen: string[]; adminListen: string; serverName: string },
+): CaddyConfig {
+  const httpRoutes: CaddyRoute[] = [];
+  const httpsRoutes: CaddyRoute[] = [];
+  if (tls.portal !== null) {
+    httpRoutes.push(redirectRoute(PORTAL_ROUTE_ID, [tls.portal.hostname], tls.httpsPort));
+    httpsRoutes.push({
+      "@id": `${PORTAL_ROUTE_ID}-https`,
+      match: [{ host: [tls.portal.hostname] }],
+      handle: [{ ...portalProxy(tls.portal.dial) }],
+      terminal: true,
+    });
+  }
+  for (const app of apps) {
+    if (app.redirectHosts.length > 0) {
+      httpRoutes.push(redirectRoute(redirectRouteIdForApp(app.appId), app.redirectHosts, tls.httpsPort));
+    }
+    const redirected = new Set(app.redirectHosts);
+    const plain = app.hostnames.filter((hostname) => !redirected.has(hostname));
+    if (plain.length > 0) httpRoutes.push(appRoute(app, plain));
+    if (app.hstsHosts.length > 0) {
+      httpsRoutes.push({
+        "@id": hstsRouteIdForApp(app.appId),
+        match: [{ host: app.hstsHosts }],
+        handle: [
+          { handler: "headers", response: { set: { "Strict-Transport-Security": [HSTS_VALUE] }, deferred: true } },
+        ],
+      });
+    }
+    // The same @id cannot appear twice in one config: the HTTPS copy of the app route gets a suffix.
+    httpsRoutes.push({ ...appRoute(app), "@id": `${app.routeId}-https` });
+  }
+  httpRoutes.push({ "@id": FALLBACK_ROUTE_ID, handle: [textResponse(404, NOT_FOUND_BODY)], terminal: true });
+  httpsRoutes.push({ "@id": HTTPS_FALLBACK_ROUTE_ID, handle: [textResponse(404, NOT_FOUND_BODY)], terminal: true });
+
+  const firstListen = server.listen[0] ?? "";
+  return {
+    admin: { listen: server.adminListen },
+    apps: {
+      http: {
+        // Caddy takes its ACME challenge ports and which listener is plain HTTP from these (autohttps.go).
+        http_port: listenPort(firstListen),
+        https_port: tls.httpsPort,
+        servers: {
+          [server.serverName]: { listen: [...server.listen], routes: httpRoutes, automatic_https: { disable: true } },
+          [`${server.serverName}${HTTPS_SERVER_SUFFIX}`]: {
+            listen: [...tls.httpsListen],
+            routes: httpsRoutes,
+            automatic_https: { disable: true },
+            tls_connection_policies: [{}],
+          },
+        },
+      },
+      tls: renderTlsApp(tls),
+    },
+  };
+}
+
+// The portal is one web server on the host: no balancing or active checks, just the proxy (which replaces
+// X-Forwarded-For with the client's address: lib/services/web-server.ts trusts one proxy then).
+function portalProxy(dial: string): CaddyReverseProxyHandler {
+  return {
+    handler: "reverse_proxy",
+    upstreams: [{ dial }],
+    load_balancing: {
+      selection_policy: { policy: "round_robin" },
+      try_duration: LB_TRY_DURATION,
+      try_interval: LB_TRY_INTERVAL,
+    },
+    health_checks: { passive: { fail_duration: PASSIVE_FAIL_DURATION, max_fails: PASSIVE_MAX_FAILS } },
   };
 }

@@ -108,3 +108,47 @@ export function checkAdminListen(value: string): string {
   }
   return value;
 }
+
+// The TLS options come from the operator's environment, not from tenants, but they land in fields Caddy may expand
+// (`{placeholders}`) and in URLs Caddy calls, so they get the same allow-list treatment.
+const ASK_URL = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost):([0-9]{1,5})(\/[A-Za-z0-9._~/-]{0,200})?$/;
+const ACME_CA = /^https:\/\/([a-z0-9.-]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?(\/[A-Za-z0-9._~/-]{0,500})?$/;
+const EMAIL = /^[A-Za-z0-9._%+-]{1,64}@([a-z0-9.-]{1,253})$/;
+const PEM_PATH = /^\/[A-Za-z0-9._/-]{1,1000}$/;
+
+// Caddy asks this URL before each on-demand certificate: it must stay on the host (docs/security.md, "Caddy").
+export function checkAskUrl(value: string): string {
+  const match = typeof value === "string" ? ASK_URL.exec(value) : null;
+  const port = match?.[2];
+  if (port === undefined || !isValidPort(port)) {
+    throw invalid("invalid_option", "the on-demand TLS ask URL must be an http:// loopback URL");
+  }
+  return value;
+}
+
+export function checkAcmeCa(value: string): string {
+  const match = typeof value === "string" ? ACME_CA.exec(value.toLowerCase()) : null;
+  const port = match?.[2];
+  if (match === null || (port !== undefined && !isValidPort(port)) || value.includes("..")) {
+    throw invalid("invalid_option", "the ACME CA must be an https:// directory URL");
+  }
+  return value;
+}
+
+export function checkAcmeEmail(value: string): string {
+  const match = typeof value === "string" ? EMAIL.exec(value) : null;
+  if (match?.[1] === undefined || !isDnsName(match[1])) throw invalid("invalid_option", "invalid ACME email");
+  return value;
+}
+
+export function checkPemPath(value: string): string {
+  if (typeof value !== "string" || !PEM_PATH.test(value) || value.split("/").includes("..")) {
+    throw invalid("invalid_option", "the ACME CA root must be an absolute path");
+  }
+  return value;
+}
+
+/** The port of a listen address checked by checkListen. */
+export function listenPort(value: string): number {
+  return Number(checkListen(value).slice(value.lastIndexOf(":") + 1));
+}
