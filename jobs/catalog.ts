@@ -68,9 +68,19 @@ export const catalog = defineCatalog({
   deployment__build: { payload: z.strictObject({ deploymentId: z.uuid(), operationId: z.uuid() }), maxAttempts: 3 },
   deployment__release: {
     payload: z.strictObject({ deploymentId: z.uuid(), operationId: z.uuid() }),
-    // Each attempt resumes where the last one stopped; three covers a worker restart and a podman hiccup.
-    maxAttempts: 3,
+    // Each attempt resumes where the last one stopped. Eight: graphile-worker's waits between them (e^1..e^7 s) add
+    // up to about half an hour, which a Caddy outage (down or restarting) is ridden out for with the new containers
+    // up and traffic on the previous release (lib/engine/release/switch.ts); they also cover a worker restart and a
+    // podman hiccup. lib/engine/expire.ts sizes the releasing time limit from this.
+    maxAttempts: 8,
   },
+  domain__check: {
+    payload: z.strictObject({ domainId: z.uuid() }),
+    // Only DNS failures retry (SERVFAIL, timeouts): e^attempt seconds apart, four attempts span about a minute and a
+    // half; past that the next scheduled check (domain__schedule_checks) tries again anyway.
+    maxAttempts: 4,
+  },
+  domain__schedule_checks: { payload: cronPayload, maxAttempts: 2 },
   email__send: { payload: z.strictObject({ emailId: z.uuid() }), maxAttempts: 8 },
   platform__check: {
     payload: z.strictObject({ operationId: z.uuid() }),

@@ -11,6 +11,8 @@ const entries: CronEntry[] = [
   { task: "platform__reconcile", match: "*/5 * * * *" },
   // Tenant roles, databases and Redis users whose row is gone (jobs/tasks/tenant_services__sweep.ts).
   { task: "tenant_services__sweep", match: "43 * * * *" },
+  // Custom domains due for a DNS ownership re-check (lib/engine/domain-verify.ts).
+  { task: "domain__schedule_checks", match: "*/15 * * * *" },
 ];
 
 export function cronItems(): ParsedCronItem[] {

@@ -1,6 +1,7 @@
 // The one place that reads process.env. Everything else asks getEnv() for a parsed, typed configuration.
 import { hkdfSync } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import envPaths from "env-paths";
@@ -39,6 +40,9 @@ const hostName = optionalString.refine(
   (value) => value === undefined || HOST_NAME.test(value),
   "must be a host name or an IP address",
 );
+
+// A DNS server as node:dns's Resolver.setServers takes it: an IPv4 address or [IPv6], with an optional port.
+const HOST_PORT = /^(?:[0-9.]+|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?$/;
 
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
@@ -159,6 +163,18 @@ const envSchema = z.object({
   TUSSILAGO_QUOTA_REDIS_MEMORY_MB: z.coerce.number().int().min(1).max(1_000_000).default(64),
   TUSSILAGO_QUOTA_STATEMENT_TIMEOUT_S: z.coerce.number().int().min(1).max(86_400).default(3600),
   TUSSILAGO_QUOTA_TEAMS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
+  TUSSILAGO_QUOTA_DOMAINS: z.coerce.number().int().min(0).max(10_000).default(20),
+  // Custom domains (lib/domain/domains.ts): who answers DNS for ownership checks, and this installation's addresses.
+  TUSSILAGO_DNS_RESOLVERS: optionalString.refine(
+    (value) => value === undefined || value.split(",").every((entry) => HOST_PORT.test(entry.trim())),
+    "must be a comma list of host:port (IPv6 as [addr]:port)",
+  ),
+  TUSSILAGO_PUBLIC_IPS: optionalString.refine(
+    (value) => value === undefined || value.split(",").every((entry) => isIP(entry.trim()) !== 0),
+    "must be a comma list of IP addresses",
+  ),
+  // Caddy's on-demand TLS `ask` listener on loopback (lib/engine/tls-ask.ts); 0 picks a free port (tests).
+  TUSSILAGO_TLS_ASK_PORT: z.coerce.number().int().min(0).max(65_535).default(7103),
 });
 
 /** The instance-wide quota defaults from the environment (the shape of Quotas in lib/domain/quotas.ts). */
@@ -176,6 +192,8 @@ export type QuotaDefaults = {
   statementTimeoutS: number;
   /** Teams a user may own. */
   teamsPerUser: number;
+  /** Custom domains a team holds (on all its apps). */
+  domains: number;
 };
 
 export type Env = {
@@ -207,6 +225,12 @@ export type Env = {
   /** Multiplies the per-address limits of sign-in, sign-up and email requests (many people behind one address). */
   perIpRateLimitScale: number;
   appsDomain: string;
+  /** Custom domains: DNS servers for ownership checks (empty: the system's), and this installation's public IPs. */
+  domains: { dnsResolvers: string[]; publicIps: string[] };
+  /** Caddy's on-demand TLS `ask` listener (loopback); port 0 means a free one, whose URL the listener reports. */
+  tlsAskPort: number;
+  /** The URL Caddy's `on_demand_tls.ask` calls; null with port 0 (only the started listener knows its port). */
+  tlsAskUrl: string | null;
   /** The router and the release pipeline (lib/engine/routing.ts, lib/engine/release). */
   release: {
     /** Where the worker reaches Caddy's admin API: "unix:/path" or "http://127.0.0.1:2019". */
@@ -300,6 +324,18 @@ export function defaultDataDir(): string {
   return envPaths("tussilago", { suffix: "" }).data;
 }
 
+function commaList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
+/** Where the `ask` listener answers, on loopback only: Caddy runs on the same host. */
+export function tlsAskUrlFor(port: number): string {
+  return `http://127.0.0.1:${port}/tls/ask`;
+}
+
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = envSchema.safeParse(source);
   if (!result.success) {
@@ -339,6 +375,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     trustedProxies: raw.TUSSILAGO_TRUSTED_PROXIES,
     perIpRateLimitScale: raw.TUSSILAGO_PER_IP_RATE_LIMIT_SCALE,
     appsDomain: raw.TUSSILAGO_APPS_DOMAIN,
+    domains: { dnsResolvers: commaList(raw.TUSSILAGO_DNS_RESOLVERS), publicIps: commaList(raw.TUSSILAGO_PUBLIC_IPS) },
+    tlsAskPort: raw.TUSSILAGO_TLS_ASK_PORT,
+    tlsAskUrl: raw.TUSSILAGO_TLS_ASK_PORT === 0 ? null : tlsAskUrlFor(raw.TUSSILAGO_TLS_ASK_PORT),
     release: {
       caddyAdmin: raw.TUSSILAGO_CADDY_ADMIN.replace(/\/$/, ""),
       caddyListen: raw.TUSSILAGO_CADDY_LISTEN.split(/[\s,]+/).filter(Boolean),
@@ -396,6 +435,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       redisMemoryMb: raw.TUSSILAGO_QUOTA_REDIS_MEMORY_MB,
       statementTimeoutS: raw.TUSSILAGO_QUOTA_STATEMENT_TIMEOUT_S,
       teamsPerUser: raw.TUSSILAGO_QUOTA_TEAMS_PER_USER,
+      domains: raw.TUSSILAGO_QUOTA_DOMAINS,
     },
     smtp: raw.SMTP_URL ? { url: raw.SMTP_URL, from: raw.SMTP_FROM } : null,
     oidc:

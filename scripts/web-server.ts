@@ -3,6 +3,8 @@
 // than from a header the client chose. `--dev` runs Next in development mode (npm run dev).
 import { fileURLToPath } from "node:url";
 import next from "next";
+import { getDb } from "@/lib/db";
+import { startTlsAskServer } from "@/lib/engine/tls-ask";
 import { loadEnvOrExit } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { createWebServer } from "@/lib/services/web-server";
@@ -33,6 +35,13 @@ async function main(): Promise<void> {
     server.listen(env.port, env.bindAddress, resolve);
   });
   log.info({ bind: `${env.bindAddress}:${env.port}`, mode: dev ? "development" : "production" }, "web server ready");
+  // Caddy's on-demand TLS asks here (loopback only) before it requests a certificate for a name.
+  const tlsAsk = await startTlsAskServer({
+    db: getDb(),
+    port: env.tlsAskPort,
+    appsDomain: env.appsDomain,
+    log: logger({ component: "tls-ask" }),
+  });
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
@@ -41,6 +50,7 @@ async function main(): Promise<void> {
     log.info({ signal }, "stopping the web server: finishing requests in flight");
     const force = setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS);
     force.unref();
+    void tlsAsk.close();
     server.close(() => {
       void app.close().finally(() => process.exit(0));
     });

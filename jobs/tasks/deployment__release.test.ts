@@ -5,14 +5,17 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { type JobHelpers, runOnce } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { catalog } from "@/jobs/catalog";
 import { buildTaskList, wrapTask } from "@/jobs/runner";
 import { deploymentRelease } from "@/jobs/tasks/deployment__release";
 import { workerLogger } from "@/lib/database/migrate";
 import { getDb } from "@/lib/db";
 import { createDeployment } from "@/lib/domain/deployments";
 import { createUpload } from "@/lib/domain/uploads";
+import { deploymentLimitMs, expiryLimitsFromConfig } from "@/lib/engine/expire";
 import { type ReleaseDeps, releaseDeployment } from "@/lib/engine/release";
 import { getEnv, resetEnvForTests } from "@/lib/env";
+import { AppError } from "@/lib/errors";
 import type { App, Deployment, Operation } from "@/lib/generated/prisma/client";
 import { createCaddyClient } from "@/lib/infra/caddy";
 import { resetInfraForTests } from "@/lib/services/infra";
@@ -80,6 +83,10 @@ async function runningApp(options: { replicas?: number } = {}) {
   await releaseDeployment(testDeps(caddy, { drainMs: 0 }), input(first));
   expect((await getDb().deployment.findUniqueOrThrow({ where: { id: first.deployment.id } })).status).toBe("running");
   return { ...seeded, first, ports };
+}
+
+async function deploymentLog(deploymentId: string): Promise<string> {
+  return await fs.readFile(path.join(getEnv().dataDir, "logs", "deployments", `${deploymentId}.log`), "utf8");
 }
 
 async function replicaRows(appId: string) {
@@ -285,7 +292,7 @@ describe("deployment__release", { timeout: 300_000 }, () => {
     expect(await replicaRows(app.id)).toEqual([]);
   });
 
-  it("retries Caddy errors, then fails clearly and keeps the previous release when Caddy keeps failing", async () => {
+  it("retries Caddy in the attempt, fails on a rejected config, and leaves a Caddy outage to the job's retry", async () => {
     fakeEnv = oneOffExits(0);
     const { app, ports } = await runningApp();
 
@@ -302,16 +309,17 @@ describe("deployment__release", { timeout: 300_000 }, () => {
     expect(upstreamsOf(caddy.config, app.id)).toEqual(dials(ports2));
     expect(ports2).not.toEqual(ports);
 
-    // Every attempt fails: the switch is rolled back, the new containers go, the deployment fails with a reason.
+    // Caddy refuses our config (a 4xx): another attempt cannot help. The switch is rolled back, the new containers
+    // go, the deployment fails with a reason.
     const third = await seedBuiltDeployment(app);
     await servers.offer(2);
-    caddy.failNext(3, 500);
+    caddy.failNext(1, 400);
     await releaseDeployment(testDeps(caddy, { drainMs: 0 }), input(third));
     const failed = await getDb().deployment.findUniqueOrThrow({ where: { id: third.deployment.id } });
     expect(failed).toMatchObject({
       status: "failed",
       error:
-        "The router (Caddy) reported an internal error. Traffic was not switched. The previous release keeps serving.",
+        "The router (Caddy) rejected the configuration. Traffic was not switched. The previous release keeps serving.",
     });
     expect(await namesOf(app.id)).toEqual([`tsl-${hex(app)}-2-0`, `tsl-${hex(app)}-2-1`]);
     expect((await replicaRows(app.id)).every((row) => row.deploymentId === second.deployment.id)).toBe(true);
@@ -320,19 +328,59 @@ describe("deployment__release", { timeout: 300_000 }, () => {
       second.deployment.id,
     );
 
-    // A Caddy that never answers times out the same way.
-    const fourth = await seedBuiltDeployment(app);
-    await servers.offer(2);
-    caddy.hangNext(3);
-    await releaseDeployment(
-      testDeps(caddy, { drainMs: 0, caddy: createCaddyClient({ adminEndpoint: caddy.url, timeoutMs: 200 }) }),
-      input(fourth),
-    );
-    expect((await getDb().deployment.findUniqueOrThrow({ where: { id: fourth.deployment.id } })).error).toBe(
-      "The router (Caddy) did not answer in time. Traffic was not switched. The previous release keeps serving.",
-    );
-    expect(await namesOf(app.id)).toEqual([`tsl-${hex(app)}-2-0`, `tsl-${hex(app)}-2-1`]);
-    expect(upstreamsOf(caddy.config, app.id)).toEqual(dials(ports2));
+    // Caddy erroring (5xx) or not answering past the attempt's own backoff: the attempt fails retryably, the
+    // deployment stays releasing with a note, its healthy containers stay up and traffic stays where it was; the
+    // job's next attempt, with Caddy answering again, converges.
+    let live = { deployment: second.deployment, ports: ports2 };
+    for (const outage of ["server_error", "timeout"] as const) {
+      const next = await seedBuiltDeployment(app);
+      const n = next.deployment.number;
+      const nextPorts = await servers.offer(2);
+      if (outage === "timeout") caddy.hangNext(3);
+      else caddy.failNext(3, 500);
+      const error: unknown = await releaseDeployment(
+        testDeps(caddy, { drainMs: 0, caddy: createCaddyClient({ adminEndpoint: caddy.url, timeoutMs: 200 }) }),
+        input(next),
+      ).then(
+        () => null,
+        (thrown: unknown) => thrown,
+      );
+      expect(error, outage).toBeInstanceOf(AppError);
+      expect(error, outage).toMatchObject({
+        retryable: true,
+        message: `${outage === "timeout" ? "The router (Caddy) did not answer in time." : "The router (Caddy) reported an internal error."} Traffic was not switched. The previous release keeps serving.`,
+      });
+      expect(await getDb().deployment.findUniqueOrThrow({ where: { id: next.deployment.id } }), outage).toMatchObject({
+        status: "releasing",
+        error: null,
+      });
+      expect((await getDb().operation.findUniqueOrThrow({ where: { id: next.operation.id } })).status).toBe("running");
+      expect(await deploymentLog(next.deployment.id)).toContain(
+        "==> Waiting for the proxy (Caddy) to come back; retrying",
+      );
+      const liveNumber = live.deployment.number;
+      expect((await containersOf(app.id)).map((c) => [c.name, c.state]).sort(), outage).toEqual([
+        [`tsl-${hex(app)}-${liveNumber}-0`, "running"],
+        [`tsl-${hex(app)}-${liveNumber}-1`, "running"],
+        [`tsl-${hex(app)}-${n}-0`, "running"],
+        [`tsl-${hex(app)}-${n}-1`, "running"],
+      ]);
+      expect(upstreamsOf(caddy.config, app.id), outage).toEqual(dials(live.ports));
+      expect((await getDb().app.findUniqueOrThrow({ where: { id: app.id } })).currentDeploymentId).toBe(
+        live.deployment.id,
+      );
+
+      await releaseDeployment(testDeps(caddy, { drainMs: 0 }), input(next));
+      expect((await getDb().deployment.findUniqueOrThrow({ where: { id: next.deployment.id } })).status).toBe(
+        "running",
+      );
+      expect((await getDb().operation.findUniqueOrThrow({ where: { id: next.operation.id } })).status).toBe(
+        "succeeded",
+      );
+      expect(await namesOf(app.id), outage).toEqual([`tsl-${hex(app)}-${n}-0`, `tsl-${hex(app)}-${n}-1`]);
+      expect(upstreamsOf(caddy.config, app.id), outage).toEqual(dials(nextPorts));
+      live = { deployment: next.deployment, ports: nextPorts };
+    }
   });
 
   it("converges after a crash between any two steps, with no duplicate container", async () => {
@@ -447,6 +495,148 @@ describe("giving up", { timeout: 300_000 }, () => {
     ]);
     expect(await namesOf(app.id)).toEqual([`tsl-${hex(app)}-1-0`, `tsl-${hex(app)}-1-1`]);
     expect(upstreamsOf(caddy.config, app.id)).toEqual(dials(ports));
+  });
+});
+
+describe("Caddy down for longer than an attempt's backoff", { timeout: 300_000 }, () => {
+  /** The task as graphile-worker runs it, at attempt `n` of the catalog's budget: what it threw, or null. */
+  async function attempt(seeded: Seeded, n: number): Promise<unknown> {
+    const task = wrapTask(deploymentRelease, { db: getDb(), log: silentLog, workerId: "test" });
+    const helpers = {
+      job: { id: "21", attempts: n, max_attempts: catalog.deployment__release.maxAttempts },
+    } as unknown as JobHelpers;
+    try {
+      await task(input(seeded), helpers);
+      return null;
+    } catch (thrown) {
+      return thrown;
+    }
+  }
+
+  async function withTaskEnv(body: () => Promise<void>): Promise<void> {
+    process.env.TUSSILAGO_CADDY_ADMIN = caddy.url;
+    process.env.TUSSILAGO_DRAIN_SECONDS = "0";
+    resetEnvForTests();
+    resetInfraForTests();
+    try {
+      await body();
+    } finally {
+      delete process.env.TUSSILAGO_CADDY_ADMIN;
+      delete process.env.TUSSILAGO_DRAIN_SECONDS;
+      resetEnvForTests();
+      resetInfraForTests();
+    }
+  }
+
+  /** Closes the fake Caddy (connections refused); the returned function brings one back on the same address. */
+  async function caddyDown(): Promise<() => Promise<void>> {
+    const port = Number(new URL(caddy.url).port);
+    await caddy.close();
+    return async () => {
+      // A Caddy coming back after a restart: no config until the platform loads one.
+      caddy = await startFakeCaddy({ port });
+    };
+  }
+
+  it("leaves a releasing deployment within its time limit while the job waits for its last attempt", () => {
+    const limits = expiryLimitsFromConfig({
+      buildTimeoutMs: 1_800_000,
+      releaseCommandTimeoutMs: 600_000,
+      healthTimeoutMs: 120_000,
+      drainMs: 30_000,
+    });
+    // graphile-worker's wait before attempt n + 1 is exp(min(n, 10)) seconds; each attempt records its start.
+    const longestWaitMs = Math.exp(Math.min(catalog.deployment__release.maxAttempts - 1, 10)) * 1000;
+    expect(deploymentLimitMs("releasing", limits)).toBeGreaterThan(limits.releaseMs + longestWaitMs + 60_000);
+  });
+
+  it("keeps the deployment releasing while Caddy is down, then the job's next attempt converges", async () => {
+    fakeEnv = oneOffExits(0);
+    const { app, first, ports } = await runningApp();
+    const second = await seedBuiltDeployment(app);
+    const ports2 = await servers.offer(2);
+    await withTaskEnv(async () => {
+      const caddyUp = await caddyDown();
+      let error: unknown;
+      try {
+        // The attempt's own backoff (CADDY_RELEASE_RETRY, about 15 s) runs out while Caddy stays down.
+        error = await attempt(second, 1);
+      } finally {
+        await caddyUp();
+      }
+      expect(error).toBeInstanceOf(AppError);
+      expect(error).toMatchObject({
+        retryable: true,
+        message: "The router (Caddy) is not reachable. Traffic was not switched. The previous release keeps serving.",
+      });
+      expect(await getDb().deployment.findUniqueOrThrow({ where: { id: second.deployment.id } })).toMatchObject({
+        status: "releasing",
+        error: null,
+      });
+      expect((await getDb().operation.findUniqueOrThrow({ where: { id: second.operation.id } })).status).toBe(
+        "running",
+      );
+      expect(await deploymentLog(second.deployment.id)).toContain(
+        "==> Waiting for the proxy (Caddy) to come back; retrying",
+      );
+      // The new containers stay up and unrouted; the database still routes the previous release.
+      expect((await containersOf(app.id)).map((c) => [c.name, c.state]).sort()).toEqual([
+        [`tsl-${hex(app)}-1-0`, "running"],
+        [`tsl-${hex(app)}-1-1`, "running"],
+        [`tsl-${hex(app)}-2-0`, "running"],
+        [`tsl-${hex(app)}-2-1`, "running"],
+      ]);
+      expect((await replicaRows(app.id)).map((row) => [row.deploymentId, row.status])).toEqual(
+        expect.arrayContaining([
+          [first.deployment.id, "healthy"],
+          [second.deployment.id, "starting"],
+        ]),
+      );
+      expect((await getDb().app.findUniqueOrThrow({ where: { id: app.id } })).currentDeploymentId).toBe(
+        first.deployment.id,
+      );
+
+      // Caddy is back (empty, as after a restart): the next attempt switches and loads every route.
+      expect(await attempt(second, 2)).toBeNull();
+    });
+    expect(await getDb().deployment.findUniqueOrThrow({ where: { id: second.deployment.id } })).toMatchObject({
+      status: "running",
+      error: null,
+    });
+    expect((await getDb().operation.findUniqueOrThrow({ where: { id: second.operation.id } })).status).toBe(
+      "succeeded",
+    );
+    expect(await namesOf(app.id)).toEqual([`tsl-${hex(app)}-2-0`, `tsl-${hex(app)}-2-1`]);
+    expect(upstreamsOf(caddy.config, app.id)).toEqual(dials(ports2));
+    expect(ports2).not.toEqual(ports);
+  });
+
+  it("gives up at the job's last attempt with a readable reason, and the previous release keeps serving", async () => {
+    fakeEnv = oneOffExits(0);
+    const { app, first } = await runningApp();
+    const second = await seedBuiltDeployment(app);
+    await servers.offer(2);
+    await withTaskEnv(async () => {
+      const caddyUp = await caddyDown();
+      try {
+        expect(await attempt(second, catalog.deployment__release.maxAttempts)).toMatchObject({ retryable: true });
+      } finally {
+        await caddyUp();
+      }
+    });
+    expect(await getDb().deployment.findUniqueOrThrow({ where: { id: second.deployment.id } })).toMatchObject({
+      status: "failed",
+      error: "The router (Caddy) is not reachable. Traffic was not switched. The previous release keeps serving.",
+    });
+    expect((await getDb().operation.findUniqueOrThrow({ where: { id: second.operation.id } })).status).toBe("failed");
+    expect(await namesOf(app.id)).toEqual([`tsl-${hex(app)}-1-0`, `tsl-${hex(app)}-1-1`]);
+    expect((await replicaRows(app.id)).map((row) => [row.deploymentId, row.status])).toEqual([
+      [first.deployment.id, "healthy"],
+      [first.deployment.id, "healthy"],
+    ]);
+    expect((await getDb().app.findUniqueOrThrow({ where: { id: app.id } })).currentDeploymentId).toBe(
+      first.deployment.id,
+    );
   });
 });
 

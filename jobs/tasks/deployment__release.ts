@@ -18,8 +18,10 @@ import {
 import { getEnv } from "@/lib/env";
 
 /**
- * An unready host (no sandbox runtime, Caddy down) fails a release that has not switched yet at once, with what to
- * do, instead of after every retry. A release whose switch already committed is left to finish its drain.
+ * An unready host (no container engine or sandbox runtime) fails a release that has not switched yet at once, with
+ * what to do, instead of after every retry. A release whose switch already committed is left to finish its drain.
+ * Caddy is not asked: a Caddy that is down or restarting fails the switch retryably (lib/engine/release/switch.ts),
+ * and the job's retries wait for it with the new containers up, instead of failing a deploy over an outage.
  */
 async function failedFastOnUnreadyHost(
   payload: { deploymentId: string; operationId: string },
@@ -27,7 +29,7 @@ async function failedFastOnUnreadyHost(
 ): Promise<boolean> {
   const row = await db.deployment.findUnique({ where: { id: payload.deploymentId }, select: { status: true } });
   if (!row || (row.status !== "built" && row.status !== "releasing")) return false;
-  const problem = await readinessProblem(readinessDepsFromEnv(), { podman: true, caddy: true });
+  const problem = await readinessProblem(readinessDepsFromEnv(), { podman: true });
   if (!problem) return false;
   const file = deploymentLogPath(getEnv().dataDir, payload.deploymentId);
   await fs

@@ -9,6 +9,8 @@ import { appLifecycle } from "@/jobs/tasks/app__lifecycle";
 import { caddySync } from "@/jobs/tasks/caddy__sync";
 import { deploymentBuild } from "@/jobs/tasks/deployment__build";
 import { deploymentRelease } from "@/jobs/tasks/deployment__release";
+import { domainCheck } from "@/jobs/tasks/domain__check";
+import { domainScheduleChecks } from "@/jobs/tasks/domain__schedule_checks";
 import { emailSend } from "@/jobs/tasks/email__send";
 import { platformCheck } from "@/jobs/tasks/platform__check";
 import { platformPing } from "@/jobs/tasks/platform__ping";
@@ -31,6 +33,8 @@ export const tasks = {
   [caddySync.name]: caddySync,
   [deploymentBuild.name]: deploymentBuild,
   [deploymentRelease.name]: deploymentRelease,
+  [domainCheck.name]: domainCheck,
+  [domainScheduleChecks.name]: domainScheduleChecks,
   [emailSend.name]: emailSend,
   [platformCheck.name]: platformCheck,
   [platformPing.name]: platformPing,

@@ -1,5 +1,6 @@
-// Fail fast on an unready host: the build and release jobs check podman, the sandbox runtime, a local base image and
-// Caddy's admin API before any work, and fail the deployment at once (no retry) with what the operator should do.
+// Fail fast on an unready host: the build and release jobs check podman, the sandbox runtime and a local base image
+// before any work, and fail the deployment at once (no retry) with what the operator should do. Caddy down is an
+// outage a release waits out through its retries (lib/engine/release/switch.ts), not a reason to fail it.
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -112,18 +113,19 @@ async function operationOf(deploymentId: string): Promise<string> {
 }
 
 describe("deployment__release on an unready host", { timeout: 120_000 }, () => {
-  it("fails at once, starting nothing, when Caddy's admin API does not answer", async () => {
-    // The test environment points Caddy at a closed port.
-    await podman.configure(oneOffExits(0));
+  it("does not fail a release at once when Caddy's admin API does not answer: its attempts wait for Caddy", async () => {
+    // The test environment points Caddy at a closed port. A failing `podman run` ends the attempt before the switch.
+    await podman.configure({ ...oneOffExits(0), FAIL_RUN: "125" });
     const { app } = await seedApp({ replicas: 1 });
     const { deployment, operation } = await seedBuiltDeployment(app);
-    await tasks.deployment__release.run({ deploymentId: deployment.id, operationId: operation.id }, taskCtx());
-    const row = await getDb().deployment.findUniqueOrThrow({ where: { id: deployment.id } });
-    expect(row.status).toBe("failed");
-    expect(row.error).toContain("Caddy's admin API at http://127.0.0.1:9 does not answer");
-    expect((await getDb().operation.findUniqueOrThrow({ where: { id: operation.id } })).status).toBe("failed");
-    expect((await getDb().app.findUniqueOrThrow({ where: { id: app.id } })).status).toBe("failed");
-    expect(await fakeContainers(podman)).toEqual([]);
+    await expect(
+      tasks.deployment__release.run({ deploymentId: deployment.id, operationId: operation.id }, taskCtx()),
+    ).rejects.toMatchObject({ retryable: true });
+    expect(await getDb().deployment.findUniqueOrThrow({ where: { id: deployment.id } })).toMatchObject({
+      status: "releasing",
+      error: null,
+    });
+    expect((await getDb().operation.findUniqueOrThrow({ where: { id: operation.id } })).status).toBe("running");
   });
 
   it("fails at once when the sandbox runtime is missing, without touching Caddy", async () => {

@@ -36,6 +36,7 @@ export const teamQuotaInput = z.strictObject({
   concurrentBuilds: z.number().int().min(1).max(64).nullable().optional(),
   redisMemoryMb: z.number().int().min(1).max(1_000_000).nullable().optional(),
   statementTimeoutS: z.number().int().min(1).max(86_400).nullable().optional(),
+  domains: limit(10_000),
 });
 export const instanceQuotaInput = teamQuotaInput.extend({
   teamsPerUser: z.number().int().min(1).max(10_000).nullable().optional(),
@@ -77,6 +78,7 @@ const FIELDS = [
   "concurrentBuilds",
   "redisMemoryMb",
   "statementTimeoutS",
+  "domains",
 ] as const;
 
 function overridesOf(row: Partial<Record<(typeof FIELDS)[number] | "teamsPerUser", number | null>> | null): Overrides {

@@ -17,6 +17,7 @@ export type Quotas = {
   redisMemoryMb: number;
   statementTimeoutS: number;
   teamsPerUser: number;
+  domains: number;
 };
 
 export type QuotaName = keyof Quotas;
@@ -33,6 +34,7 @@ type OverrideRow = Partial<Pick<InstanceQuota, "teamsPerUser">> &
     | "concurrentBuilds"
     | "redisMemoryMb"
     | "statementTimeoutS"
+    | "domains"
   >;
 
 const MIB = 1024 * 1024;
@@ -52,6 +54,7 @@ function applyOverrides(base: Quotas, row: OverrideRow | null | undefined): Quot
     redisMemoryMb: row.redisMemoryMb ?? base.redisMemoryMb,
     statementTimeoutS: row.statementTimeoutS ?? base.statementTimeoutS,
     teamsPerUser: row.teamsPerUser ?? base.teamsPerUser,
+    domains: row.domains ?? base.domains,
   };
 }
 
@@ -88,6 +91,7 @@ const NOUN: Record<QuotaName, [string, string]> = {
   redisMemoryMb: ["MiB of Redis memory", "MiB of Redis memory"],
   statementTimeoutS: ["second of statement time", "seconds of statement time"],
   teamsPerUser: ["team", "teams"],
+  domains: ["custom domain", "custom domains"],
 };
 
 /** The 409 every quota refusal answers: names the quota and its limit; details `{ quota, limit }`. */
@@ -117,6 +121,13 @@ export async function enforceAppQuota(tx: Tx, teamId: string): Promise<void> {
   const quotas = await effectiveQuotas(tx, teamId);
   const count = await tx.app.count({ where: { teamId } });
   if (count >= quotas.apps) throw quotaExceeded("apps", quotas.apps);
+}
+
+export async function enforceDomainQuota(tx: Tx, teamId: string): Promise<void> {
+  await lockTeamForQuota(tx, teamId);
+  const quotas = await effectiveQuotas(tx, teamId);
+  const count = await tx.domain.count({ where: { teamId } });
+  if (count >= quotas.domains) throw quotaExceeded("domains", quotas.domains);
 }
 
 export async function enforceRedisQuota(tx: Tx, teamId: string): Promise<void> {

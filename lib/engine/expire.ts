@@ -64,17 +64,30 @@ const NOTHING_SERVING = ". Deploy again.";
 const CANCELLED_REASON = "The deployment was cancelled.";
 const OPERATION_REASON = "The operation was interrupted and did not finish within its time limit. Try it again.";
 
+/** graphile-worker waits exp(min(attempt, 10)) seconds after failed attempt number `attempt` (its fail_job). */
+function retryWaitMs(attempt: number): number {
+  return Math.exp(Math.min(attempt, 10)) * 1000;
+}
+
+/**
+ * The longest a live release writes nothing: one attempt, then graphile-worker's wait before its last attempt. Each
+ * attempt records its start (startReleasing moves updatedAt), and a Caddy outage is ridden out by those retries
+ * (lib/engine/release/switch.ts): the limit must not end a deployment that is only waiting for its next attempt.
+ */
+export function releaseSilenceMs(limits: ExpiryLimits): number {
+  return limits.releaseMs + retryWaitMs(catalog.deployment__release.maxAttempts - 1);
+}
+
 /** How long a deployment may stay in a status without a recorded step before it is ended. */
 export function deploymentLimitMs(status: DeploymentStatus, limits: ExpiryLimits): number {
   const waiting = Math.max(MIN_QUEUED_MS, 2 * limits.buildMs);
-  const base = status === "building" ? limits.buildMs : status === "releasing" ? limits.releaseMs : waiting;
+  const base = status === "building" ? limits.buildMs : status === "releasing" ? releaseSilenceMs(limits) : waiting;
   return base + limits.marginMs;
 }
 
-/** graphile-worker waits exp(min(attempt, 10)) seconds after a failed attempt (its fail_job). */
 function retrySpanMs(entry: Catalog[TaskName], attemptMs: number): number {
   let total = entry.maxAttempts * attemptMs;
-  for (let attempt = 1; attempt < entry.maxAttempts; attempt++) total += Math.exp(Math.min(attempt, 10)) * 1000;
+  for (let attempt = 1; attempt < entry.maxAttempts; attempt++) total += retryWaitMs(attempt);
   return total;
 }
 

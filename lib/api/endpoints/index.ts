@@ -22,6 +22,14 @@ import {
   stopAppEndpoint,
   updateAppEndpoint,
 } from "@/lib/api/endpoints/apps";
+import {
+  addDomainEndpoint,
+  deleteDomainEndpoint,
+  getDomainEndpoint,
+  listDomainsEndpoint,
+  updateDomainEndpoint,
+  verifyDomainEndpoint,
+} from "@/lib/api/endpoints/domains";
 import { getHealthEndpoint } from "@/lib/api/endpoints/health";
 import {
   createInvitationEndpoint,
@@ -79,6 +87,12 @@ export const endpoints: readonly Endpoint[] = [
   rollbackAppEndpoint,
   scaleAppEndpoint,
   appLogsEndpoint,
+  listDomainsEndpoint,
+  addDomainEndpoint,
+  getDomainEndpoint,
+  updateDomainEndpoint,
+  deleteDomainEndpoint,
+  verifyDomainEndpoint,
   listDatabasesEndpoint,
   createDatabaseEndpoint,
   getDatabaseEndpoint,

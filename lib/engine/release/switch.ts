@@ -6,6 +6,7 @@ import { planReplicas, startReplica, waitHealthy } from "@/lib/engine/release/co
 import { plural, type ReleaseDeps, type Say, type Spec, step } from "@/lib/engine/release/context";
 import { syncRouting } from "@/lib/engine/routing";
 import { supersedeOthers, switchAppTo } from "@/lib/engine/state";
+import { AppError } from "@/lib/errors";
 import type { Replica } from "@/lib/generated/prisma/client";
 import { CaddyError } from "@/lib/infra/caddy";
 
@@ -54,8 +55,17 @@ export async function switchTraffic(
     });
   } catch (error) {
     if (error instanceof CaddyError) {
+      const reason = `${error.userMessage} Traffic was not switched. ${fallback}`;
+      if (error.retryable) {
+        // Caddy down, restarting or erroring past the attempt's own backoff: nothing is wrong with the release, so
+        // the job retries it (graphile-worker's backoff) with its healthy containers still up; the message is the
+        // reason shown if the attempts run out.
+        deps.log.warn({ caddy: error.toLog() }, "traffic switch postponed: caddy unavailable; the job will retry");
+        throw new AppError("unavailable", reason, { cause: error, retryable: true });
+      }
+      // Caddy answered and refused our config (a 4xx): another attempt would be refused the same way.
       deps.log.error({ caddy: error.toLog() }, "traffic switch failed: caddy did not take the config");
-      throw userFailure(`${error.userMessage} Traffic was not switched. ${fallback}`);
+      throw userFailure(reason);
     }
     throw error;
   }
@@ -85,7 +95,14 @@ export async function rollout(
   await waitHealthy(deps, spec.app, started, fallback);
   if (rows.length > 0) await say(`==> Health check passed (GET ${spec.app.healthCheckPath})`);
   await step(deps, "health");
-  await switchTraffic(deps, spec, started, options, fallback);
+  try {
+    await switchTraffic(deps, spec, started, options, fallback);
+  } catch (error) {
+    if (error instanceof AppError && error.retryable) {
+      await say("==> Waiting for the proxy (Caddy) to come back; retrying").catch(() => undefined);
+    }
+    throw error;
+  }
   await say("==> Traffic switched to the new containers");
   await step(deps, "switch");
 }

@@ -21,6 +21,7 @@ const quotaFields = {
   concurrentBuilds: formNumber,
   redisMemoryMb: formNumber,
   statementTimeoutS: formNumber,
+  domains: formNumber,
 };
 
 /** The instance defaults (over the environment's TUSSILAGO_QUOTA_*). Instance administrators only. */

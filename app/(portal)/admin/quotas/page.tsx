@@ -25,6 +25,7 @@ const LABELS = {
   redisMemoryMb: "Redis memory (MiB each)",
   statementTimeoutS: "Statement timeout (s)",
   teamsPerUser: "Teams a user owns",
+  domains: "Custom domains",
 } as const;
 
 type FieldName = keyof typeof LABELS;
@@ -55,6 +56,7 @@ const TEAM_FIELDS: FieldName[] = [
   "concurrentBuilds",
   "redisMemoryMb",
   "statementTimeoutS",
+  "domains",
 ];
 
 function usageLine(team: QuotaTeamRow): string {
