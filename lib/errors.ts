@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
+  /** An API path asked with a method it does not serve (with Allow); no endpoint raises it. */
+  method_not_allowed: 405,
   conflict: 409,
   /** A team (or the instance) reached a resource quota; details: { quota, limit } (lib/domain/quotas.ts). */
   quota_exceeded: 409,

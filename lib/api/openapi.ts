@@ -59,6 +59,7 @@ const CODE_DESCRIPTIONS: Record<ErrorCode, string> = {
   unauthenticated: "missing, invalid, expired or revoked API token",
   forbidden: "the token's scope or role does not allow this",
   not_found: "no such resource in the token's team (another team's IDs, and malformed IDs, too)",
+  method_not_allowed: "the path does not serve this method",
   conflict: "not possible in the resource's current state, a name already taken, or an idempotency key in use",
   quota_exceeded: "a quota of the team or the instance is reached; details say which",
   cancelled: "work stopped on purpose",

@@ -1,4 +1,5 @@
 import { appJson, createAppEndpoint, listAppsEndpoint } from "@/lib/api/endpoints/apps";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { createApp, listApps } from "@/lib/domain/apps";
@@ -12,3 +13,5 @@ export const POST = handle(createAppEndpoint, async ({ ctx, body }) => {
   const app = await createApp(getDb(), ctx, body);
   return { status: 201 as const, body: { app: appJson(app) } };
 });
+
+export const { PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/apps");

@@ -1,5 +1,6 @@
 import { operationJson } from "@/lib/api/endpoints/identity";
 import { createDatabaseEndpoint, databaseJson, listDatabasesEndpoint } from "@/lib/api/endpoints/services";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { createDatabase, listDatabases } from "@/lib/domain/databases";
@@ -17,3 +18,5 @@ export const POST = handle(createDatabaseEndpoint, async ({ ctx, body }) => {
     headers: { location: `/api/v1/operations/${operation.id}` },
   };
 });
+
+export const { PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/databases");

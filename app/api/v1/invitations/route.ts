@@ -1,4 +1,5 @@
 import { createInvitationEndpoint, invitationJson, listInvitationsEndpoint } from "@/lib/api/endpoints/identity";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { createInvitation, listInvitations } from "@/lib/domain/invitations";
@@ -12,3 +13,5 @@ export const POST = handle(createInvitationEndpoint, async ({ ctx, body }) => {
   const result = await createInvitation(getDb(), ctx, body);
   return { status: 201 as const, body: { invitation: invitationJson(result.invitation), link: result.link } };
 });
+
+export const { PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/invitations");

@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { createUploadEndpoint, uploadJson } from "@/lib/api/endpoints/apps";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { createUpload } from "@/lib/domain/uploads";
@@ -16,3 +17,5 @@ export const POST = handle(createUploadEndpoint, async ({ ctx, request }) => {
   const upload = await createUpload(getDb(), ctx, body, { declaredBytes: declared ? Number(declared) : null });
   return { status: 201 as const, body: { upload: uploadJson(upload) } };
 });
+
+export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/uploads");

@@ -1,5 +1,6 @@
 import { appJson, deleteAppEndpoint, getAppEndpoint, updateAppEndpoint } from "@/lib/api/endpoints/apps";
 import { operationJson } from "@/lib/api/endpoints/identity";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { deleteApp, getApp, updateApp } from "@/lib/domain/apps";
@@ -20,3 +21,5 @@ export const DELETE = handle(deleteAppEndpoint, async ({ ctx, params }) => {
     headers: { location: `/api/v1/operations/${operation.id}` },
   };
 });
+
+export const { POST, PUT } = methodsNotAllowed("/api/v1/apps/{appId}");

@@ -5,6 +5,7 @@ import {
   getDatabaseEndpoint,
   updateDatabaseEndpoint,
 } from "@/lib/api/endpoints/services";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { deleteDatabase, getDatabase, updateDatabase } from "@/lib/domain/databases";
@@ -31,3 +32,5 @@ export const DELETE = handle(deleteDatabaseEndpoint, async ({ ctx, params }) => 
     headers: { location: `/api/v1/operations/${operation.id}` },
   };
 });
+
+export const { POST, PUT } = methodsNotAllowed("/api/v1/databases/{id}");

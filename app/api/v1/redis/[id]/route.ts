@@ -1,5 +1,6 @@
 import { operationJson } from "@/lib/api/endpoints/identity";
 import { deleteRedisEndpoint, getRedisEndpoint, redisJson, updateRedisEndpoint } from "@/lib/api/endpoints/services";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { deleteRedis, getRedis, updateRedis } from "@/lib/domain/redis";
@@ -21,3 +22,5 @@ export const DELETE = handle(deleteRedisEndpoint, async ({ ctx, params }) => {
     headers: { location: `/api/v1/operations/${operation.id}` },
   };
 });
+
+export const { POST, PUT } = methodsNotAllowed("/api/v1/redis/{id}");

@@ -1,5 +1,6 @@
 import { createDeploymentEndpoint, deploymentJson, listDeploymentsEndpoint } from "@/lib/api/endpoints/apps";
 import { operationJson } from "@/lib/api/endpoints/identity";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { createDeployment, listDeployments } from "@/lib/domain/deployments";
@@ -17,3 +18,5 @@ export const POST = handle(createDeploymentEndpoint, async ({ ctx, params, body 
     headers: { location: `/api/v1/operations/${operation.id}` },
   };
 });
+
+export const { PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/apps/{appId}/deployments");

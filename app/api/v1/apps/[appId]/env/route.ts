@@ -1,4 +1,5 @@
 import { envJson, getEnvEndpoint, putEnvEndpoint } from "@/lib/api/endpoints/apps";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { listEnvVars, setEnvVars } from "@/lib/domain/env-vars";
@@ -10,3 +11,5 @@ export const GET = handle(getEnvEndpoint, async ({ ctx, params }) => {
 export const PUT = handle(putEnvEndpoint, async ({ ctx, params, body }) => {
   return { status: 200 as const, body: envJson(await setEnvVars(getDb(), ctx, params.appId, body.env)) };
 });
+
+export const { POST, PATCH, DELETE } = methodsNotAllowed("/api/v1/apps/{appId}/env");

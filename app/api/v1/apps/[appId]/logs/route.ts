@@ -1,4 +1,5 @@
 import { appLogsEndpoint } from "@/lib/api/endpoints/apps";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { readAppLogs } from "@/lib/domain/app-logs";
@@ -7,3 +8,5 @@ export const GET = handle(appLogsEndpoint, async ({ ctx, params, query }) => {
   const since = query.since === undefined ? undefined : new Date(query.since);
   return { status: 200 as const, body: await readAppLogs(getDb(), ctx, params.appId, { tail: query.tail, since }) };
 });
+
+export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/apps/{appId}/logs");

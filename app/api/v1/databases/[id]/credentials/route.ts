@@ -1,4 +1,5 @@
 import { databaseCredentialsEndpoint } from "@/lib/api/endpoints/services";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { revealDatabaseCredentials } from "@/lib/domain/databases";
@@ -7,3 +8,5 @@ import { revealDatabaseCredentials } from "@/lib/domain/databases";
 export const GET = handle(databaseCredentialsEndpoint, async ({ ctx, params }) => {
   return { status: 200 as const, body: await revealDatabaseCredentials(getDb(), ctx, params.id) };
 });
+
+export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/databases/{id}/credentials");

@@ -1,5 +1,6 @@
 import { operationJson } from "@/lib/api/endpoints/identity";
 import { databaseJson, rotateDatabaseEndpoint } from "@/lib/api/endpoints/services";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { rotateDatabasePassword } from "@/lib/domain/databases";
@@ -12,3 +13,5 @@ export const POST = handle(rotateDatabaseEndpoint, async ({ ctx, params }) => {
     headers: { location: `/api/v1/operations/${operation.id}` },
   };
 });
+
+export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/databases/{id}/rotate");

@@ -1,4 +1,5 @@
 import { cancelDeploymentEndpoint, deploymentJson } from "@/lib/api/endpoints/apps";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { cancelDeployment } from "@/lib/domain/deployments";
@@ -9,3 +10,5 @@ export const POST = handle(cancelDeploymentEndpoint, async ({ ctx, params }) => 
     body: { deployment: deploymentJson(await cancelDeployment(getDb(), ctx, params.id)) },
   };
 });
+
+export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/deployments/{id}/cancel");

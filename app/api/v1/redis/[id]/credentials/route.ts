@@ -1,4 +1,5 @@
 import { redisCredentialsEndpoint } from "@/lib/api/endpoints/services";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { revealRedisCredentials } from "@/lib/domain/redis";
@@ -7,3 +8,5 @@ import { revealRedisCredentials } from "@/lib/domain/redis";
 export const GET = handle(redisCredentialsEndpoint, async ({ ctx, params }) => {
   return { status: 200 as const, body: await revealRedisCredentials(getDb(), ctx, params.id) };
 });
+
+export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/redis/{id}/credentials");

@@ -1,5 +1,6 @@
 import { operationJson } from "@/lib/api/endpoints/identity";
 import { redisJson, rotateRedisEndpoint } from "@/lib/api/endpoints/services";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { rotateRedisPassword } from "@/lib/domain/redis";
@@ -12,3 +13,5 @@ export const POST = handle(rotateRedisEndpoint, async ({ ctx, params }) => {
     headers: { location: `/api/v1/operations/${operation.id}` },
   };
 });
+
+export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/redis/{id}/rotate");

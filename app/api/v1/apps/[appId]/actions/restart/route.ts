@@ -1,5 +1,6 @@
 import { appJson, restartAppEndpoint } from "@/lib/api/endpoints/apps";
 import { operationJson } from "@/lib/api/endpoints/identity";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { restartApp } from "@/lib/domain/lifecycle";
@@ -12,3 +13,5 @@ export const POST = handle(restartAppEndpoint, async ({ ctx, params }) => {
     headers: { location: `/api/v1/operations/${operation.id}` },
   };
 });
+
+export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/apps/{appId}/actions/restart");

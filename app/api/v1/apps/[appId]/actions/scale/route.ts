@@ -1,5 +1,6 @@
 import { appJson, scaleAppEndpoint } from "@/lib/api/endpoints/apps";
 import { operationJson } from "@/lib/api/endpoints/identity";
+import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { scaleApp } from "@/lib/domain/lifecycle";
@@ -12,3 +13,5 @@ export const POST = handle(scaleAppEndpoint, async ({ ctx, params, body }) => {
     headers: { location: `/api/v1/operations/${operation.id}` },
   };
 });
+
+export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/apps/{appId}/actions/scale");
