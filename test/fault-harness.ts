@@ -129,8 +129,12 @@ export async function stopped(child: Child): Promise<void> {
 }
 
 /** Starts a worker, runs `check` against it, and stops it whatever happened. */
-export async function withWorker(check: () => Promise<void>, fakeEnv: Record<string, string> = {}): Promise<void> {
-  const restarted = await startWorkerProcess(undefined, fakeEnv);
+export async function withWorker(
+  check: () => Promise<void>,
+  fakeEnv: Record<string, string> = {},
+  env: Record<string, string> = {},
+): Promise<void> {
+  const restarted = await startWorkerProcess(undefined, fakeEnv, env);
   try {
     await check();
   } finally {
