@@ -506,6 +506,7 @@ export function loadEnvOrExit(): Env {
 export const KEY_LABELS = {
   authSecret: "tussilago/v1/next-auth",
   secretsAtRest: "tussilago/v1/secrets-at-rest-aes-256-gcm",
+  pageCursor: "tussilago/v1/page-cursor-hmac-sha256",
 } as const;
 
 export type KeyLabel = keyof typeof KEY_LABELS;

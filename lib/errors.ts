@@ -13,6 +13,8 @@ export const ERROR_STATUS = {
   /** A team (or the instance) reached a resource quota; details: { quota, limit } (lib/domain/quotas.ts). */
   quota_exceeded: 409,
   too_large: 413,
+  /** A body in a media type or content coding the endpoint does not read (JSON endpoints take application/json). */
+  unsupported_media_type: 415,
   invalid: 422,
   rate_limited: 429,
   internal: 500,

@@ -63,6 +63,60 @@ describe("handle", () => {
     expect((await route(request, ctx())).status).toBe(422);
   });
 
+  it.each([
+    ["text/plain", {}],
+    ["application/json; charset=latin1", {}],
+    ["multipart/form-data; boundary=x", {}],
+    ["application/json", { "content-encoding": "gzip" }],
+    ["application/json", { "content-encoding": "identity, deflate" }],
+  ])("answers Content-Type %s %o with 415 before reading the body", async (type, extra) => {
+    const response = await route(post(JSON.stringify({ name: "a" }), { "content-type": type, ...extra }), ctx());
+    expect(response.status).toBe(415);
+    expect((await response.json()).error.code).toBe("unsupported_media_type");
+  });
+
+  it("answers a body without a Content-Type with 415, and takes JSON with a UTF-8 charset or identity coding", async () => {
+    const untyped = new Request(`http://test/api/test/${id}`, {
+      method: "POST",
+      body: new TextEncoder().encode('{"name":"a"}'),
+    });
+    expect((await route(untyped, ctx())).status).toBe(415);
+    const typed = post('{"name":"a"}', {
+      "content-type": 'application/json;charset="UTF-8"',
+      "content-encoding": "identity",
+    });
+    expect((await route(typed, ctx())).status).toBe(201);
+  });
+
+  it.each(["verbose=1&verbose=0", "other=1", "verbose=%00", "v%1Bx=1"])(
+    "refuses the query string %s with 422 and says which parameter",
+    async (search) => {
+      const request = new Request(`http://test/api/test/${id}?${search}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"name":"a"}',
+      });
+      const response = await route(request, ctx());
+      expect(response.status).toBe(422);
+      expect((await response.json()).error.details.length).toBeGreaterThan(0);
+    },
+  );
+
+  it("refuses any query parameter on an endpoint that declares no query", async () => {
+    const bare = handle(defineEndpoint({ ...echo, query: undefined }), async ({ params, body }) => ({
+      status: 201 as const,
+      body: { id: params.id, name: body.name },
+    }));
+    const request = new Request(`http://test/api/test/${id}?cache=1`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"name":"a"}',
+    });
+    const response = await bare(request, ctx());
+    expect(response.status).toBe(422);
+    expect((await response.json()).error.details[0]).toMatchObject({ path: "cache", code: "unrecognized_keys" });
+  });
+
   it("answers a malformed path ID with 404, as for an ID that does not exist", async () => {
     const response = await route(post(JSON.stringify({ name: "a" })), ctx({ id: "../etc" }));
     expect(response.status).toBe(404);

@@ -5,12 +5,20 @@ import type { z } from "zod";
 import { checkDeclaredError } from "@/lib/api/declared-errors";
 import type { Endpoint, EndpointResponse } from "@/lib/api/endpoint";
 import {
+  checkIdempotencyKeyHeader,
   claimIdempotencyKey,
   redactSecrets,
   releaseIdempotencyKey,
   requestHash,
   storeIdempotentAnswer,
 } from "@/lib/api/idempotency";
+import {
+  checkContentEncoding,
+  checkDeclaredMediaType,
+  checkJsonMediaType,
+  unsupportedMediaType,
+} from "@/lib/api/media-type";
+import { readQueryString } from "@/lib/api/query";
 import { requestMetaFrom } from "@/lib/auth/request-meta";
 import { getDb, isDatabaseUnreachable } from "@/lib/db";
 import { authenticateApiToken } from "@/lib/domain/api-tokens";
@@ -86,12 +94,17 @@ function fail(code: ErrorCode, message: string, details?: unknown): never {
 }
 
 async function readJson(request: Request): Promise<{ text: string; value: unknown }> {
+  checkJsonMediaType(request.headers);
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_JSON_BODY_BYTES)
     fail("too_large", `The request body is larger than ${MAX_JSON_BODY_BYTES} bytes.`);
   const text = await request.text();
   if (Buffer.byteLength(text) > MAX_JSON_BODY_BYTES) {
     fail("too_large", `The request body is larger than ${MAX_JSON_BODY_BYTES} bytes.`);
+  }
+  // A body without a Content-Type is not assumed to be JSON (a form or a file sent by mistake).
+  if (text !== "" && !request.headers.has("content-type")) {
+    throw unsupportedMediaType("Send the body as JSON with Content-Type: application/json.");
   }
   if (text.trim() === "") fail("bad_request", "The request body must be a JSON document.");
   try {
@@ -127,13 +140,19 @@ export function handle<E extends Endpoint>(
         if (!parsed.success) fail("not_found", "Not found.");
         params = parsed.data;
       }
+      // One rule for every endpoint: no repeated or undeclared parameters, no control characters (lib/api/query.ts).
+      const url = new URL(request.url);
+      const rawQuery = readQueryString(url.searchParams, endpoint.query !== undefined);
       let query: unknown;
       if (endpoint.query) {
-        const url = new URL(request.url);
-        const parsed = endpoint.query.safeParse(Object.fromEntries(url.searchParams));
+        const parsed = endpoint.query.safeParse(rawQuery);
         if (!parsed.success) fail("invalid", "The query string is invalid.", issuesOf(parsed.error));
         query = parsed.data;
       }
+      const idempotencyKey = request.headers.get("idempotency-key");
+      checkIdempotencyKeyHeader(idempotencyKey, endpoint.idempotent === true);
+      if (endpoint.body || endpoint.rawBody) checkContentEncoding(request.headers);
+      if (endpoint.rawBody) checkDeclaredMediaType(request.headers, endpoint.rawBody.contentTypes);
       let body: unknown;
       let bodyText = "";
       if (endpoint.body) {
@@ -143,11 +162,10 @@ export function handle<E extends Endpoint>(
         if (!parsed.success) fail("invalid", "The request body is invalid.", issuesOf(parsed.error));
         body = parsed.data;
       }
-      // Idempotency-Key applies to POSTs with a JSON body (or none); streamed uploads are not covered.
-      const idempotencyKey = request.headers.get("idempotency-key");
+      // Idempotency-Key applies where the endpoint says so (documented there). An endpoint without a body schema
+      // reads no body, so its request is the method and path alone; streamed uploads are not covered (refused above).
       let claimedKey: string | null = null;
-      if (idempotencyKey !== null && endpoint.method === "POST" && ctx && (endpoint.body || !request.body)) {
-        const url = new URL(request.url);
+      if (idempotencyKey !== null && endpoint.idempotent && ctx) {
         const claim = await claimIdempotencyKey(getDb(), {
           teamId: ctx.teamId,
           key: idempotencyKey,

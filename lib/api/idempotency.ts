@@ -7,7 +7,26 @@ import { AppError } from "@/lib/errors";
 import { Prisma } from "@/lib/generated/prisma/client";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
-const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** 1 to 255 visible ASCII characters (no space): the same rule on every endpoint, honoured or not. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * Refuses a malformed key (422) on any endpoint, and a well-formed one where it is not honoured (the streamed
+ * upload, reads, updates): a client that sends one must learn that it buys no protection there, not assume it.
+ */
+export function checkIdempotencyKeyHeader(key: string | null, honoured: boolean): void {
+  if (key === null) return;
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+    throw new AppError("invalid", "Idempotency-Key must be 1 to 255 visible ASCII characters.", {
+      details: [{ path: "Idempotency-Key", message: "1 to 255 visible ASCII characters, no spaces" }],
+    });
+  }
+  if (!honoured) {
+    throw new AppError("invalid", "This endpoint does not honour Idempotency-Key; send the request without it.", {
+      details: [{ path: "Idempotency-Key", message: "not honoured by this endpoint" }],
+    });
+  }
+}
 
 export type StoredAnswer = { status: number; body: unknown; headers: Record<string, string> };
 
@@ -23,7 +42,7 @@ export async function claimIdempotencyKey(
   db: Db,
   input: { teamId: string; key: string; hash: string },
 ): Promise<{ claimed: true; id: string } | { claimed: false; answer: StoredAnswer }> {
-  if (!KEY_PATTERN.test(input.key)) {
+  if (!IDEMPOTENCY_KEY_PATTERN.test(input.key)) {
     throw new AppError("invalid", "Idempotency-Key must be 1 to 255 visible ASCII characters.");
   }
   const cutoff = new Date(Date.now() - IDEMPOTENCY_TTL_MS);

@@ -3,12 +3,12 @@ import { z } from "zod";
 import { defineEndpoint } from "@/lib/api/endpoint";
 import { idParams, iso, isoDate, pageOf } from "@/lib/api/endpoints/common";
 import { operationSchema } from "@/lib/api/endpoints/identity";
+import { pageQuery, queryDateTime, queryInt } from "@/lib/api/query";
 import { appName, appSettings } from "@/lib/domain/app-rules";
 import type { AppView } from "@/lib/domain/apps";
 import type { DeploymentView } from "@/lib/domain/deployments";
 import { type EnvVarView, envChanges } from "@/lib/domain/env-vars";
 import { MAX_REPLICAS } from "@/lib/domain/lifecycle";
-import { pageQuery } from "@/lib/domain/pagination";
 import { lineText } from "@/lib/domain/text";
 import type { UploadView } from "@/lib/domain/uploads";
 
@@ -337,7 +337,9 @@ export const deploymentLogsEndpoint = defineEndpoint({
   auth: { scope: "read", permission: "apps:read" },
   errors: [],
   params: idParams,
-  query: z.strictObject({ offset: z.coerce.number().int().min(0).default(0) }),
+  query: z.strictObject({
+    offset: queryInt({ min: 0, max: 2 ** 31 - 1, default: 0 }).describe("A byte offset into the log"),
+  }),
   responses: {
     200: {
       description: "A chunk of the log",
@@ -436,8 +438,8 @@ export const appLogsEndpoint = defineEndpoint({
   errors: [],
   params: appParams,
   query: z.strictObject({
-    tail: z.coerce.number().int().min(1).max(1000).default(200),
-    since: z.iso.datetime({ offset: true }).optional().describe("Only lines at or after this time"),
+    tail: queryInt({ min: 1, max: 1000, default: 200 }).describe("How many of the newest lines"),
+    since: queryDateTime().optional().describe("Only lines at or after this time"),
   }),
   responses: {
     200: {

@@ -3,12 +3,12 @@
 import { z } from "zod";
 import { defineEndpoint, errorBody } from "@/lib/api/endpoint";
 import { idParams, isoDate, pageOf } from "@/lib/api/endpoints/common";
+import { pageQuery, queryDateTime, queryText } from "@/lib/api/query";
 import type { AuditEventView } from "@/lib/domain/audit";
 import { auditFilters } from "@/lib/domain/audit";
 import type { InvitationView } from "@/lib/domain/invitations";
 import type { MemberView } from "@/lib/domain/members";
 import type { OperationView } from "@/lib/domain/operations-read";
-import { pageQuery } from "@/lib/domain/pagination";
 import { anyRole, assignableRole, emailInput } from "@/lib/domain/schemas";
 import type { TeamView } from "@/lib/domain/teams";
 
@@ -167,20 +167,15 @@ export function auditEventJson(event: AuditEventView): z.input<typeof auditEvent
   };
 }
 
-// Timestamps are taken as ISO 8601 strings rather than the domain's coerced dates, so that the OpenAPI document
-// can describe them and `since=1` is not read as 1970.
-const timestamp = z.iso
-  .datetime({ offset: true })
-  .transform((value) => new Date(value))
-  .optional();
-
+// Timestamps are RFC 3339 strings (lib/api/query.ts) rather than the domain's coerced dates, so that the OpenAPI
+// document can describe them, `since=1` is not read as 1970, and year 0 never reaches PostgreSQL.
 export const auditEventsQuery = z.strictObject({
   ...pageQuery.shape,
-  action: auditFilters.shape.action.describe("Exact action, for example invitation.created"),
+  action: queryText(100).optional().describe("Exact action, for example invitation.created"),
   actorId: auditFilters.shape.actorId,
   targetId: auditFilters.shape.targetId,
-  since: timestamp.describe("Events at or after this time"),
-  until: timestamp.describe("Events before this time"),
+  since: queryDateTime().optional().describe("Events at or after this time"),
+  until: queryDateTime().optional().describe("Events before this time"),
 });
 
 export const listAuditEventsEndpoint = defineEndpoint({

@@ -4,8 +4,8 @@ import { z } from "zod";
 import { defineEndpoint } from "@/lib/api/endpoint";
 import { idParams, iso, isoDate, pageOf } from "@/lib/api/endpoints/common";
 import { operationSchema } from "@/lib/api/endpoints/identity";
+import { pageQuery } from "@/lib/api/query";
 import type { DatabaseView } from "@/lib/domain/databases";
-import { pageQuery } from "@/lib/domain/pagination";
 import type { RedisView } from "@/lib/domain/redis";
 import { databaseLimits, databaseLimitsChange, serviceName } from "@/lib/domain/tenant-service-rules";
 

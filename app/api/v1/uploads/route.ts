@@ -5,13 +5,10 @@ import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";
 import { createUpload } from "@/lib/domain/uploads";
-import { AppError } from "@/lib/errors";
 
+// The handler has already refused a Content-Type outside the endpoint's rawBody.contentTypes, any Content-Encoding
+// (415) and an Idempotency-Key (not honoured on a streamed upload).
 export const POST = handle(createUploadEndpoint, async ({ ctx, request }) => {
-  const type = request.headers.get("content-type") ?? "";
-  if (!/^application\/(gzip|x-gzip|x-tar\+gzip|octet-stream)\b/.test(type)) {
-    throw new AppError("invalid", "Send the tarball with Content-Type: application/gzip.");
-  }
   const declared = request.headers.get("content-length");
   const body = request.body ? Readable.fromWeb(request.body as NodeReadableStream<Uint8Array>) : null;
   const upload = await createUpload(getDb(), ctx, body, { declaredBytes: declared ? Number(declared) : null });
