@@ -78,7 +78,8 @@ const envSchema = z.object({
   OIDC_CLIENT_ID: optionalString,
   OIDC_CLIENT_SECRET: optionalString,
   OIDC_NAME: z.string().default("Single sign-on"),
-  TUSSILAGO_TRUSTED_PROXIES: z.coerce.number().int().min(0).max(5).default(0),
+  // Unset: 1 when Caddy serves the portal over HTTPS in front of a loopback-bound web server, else 0 (trustedProxies).
+  TUSSILAGO_TRUSTED_PROXIES: z.coerce.number().int().min(0).max(5).optional(),
   TUSSILAGO_PER_IP_RATE_LIMIT_SCALE: z.coerce.number().int().min(1).max(10_000).default(1),
   TUSSILAGO_APPS_DOMAIN: z
     .string()
@@ -108,6 +109,26 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9.:[\], ]+$/, "must be listen addresses such as :80 or 0.0.0.0:80, separated by spaces")
     .default(":80"),
+  // Caddy's HTTPS listen addresses, used only when TUSSILAGO_TLS is on.
+  TUSSILAGO_CADDY_HTTPS_LISTEN: z
+    .string()
+    .regex(/^[A-Za-z0-9.:[\], ]+$/, "must be listen addresses such as :443 or 0.0.0.0:443, separated by spaces")
+    .default(":443"),
+  // HTTPS through Caddy's on-demand TLS (lib/engine/routing.ts); unset: off for a localhost apps domain, else on.
+  TUSSILAGO_TLS: z.enum(["on", "off", ""]).default(""),
+  TUSSILAGO_ACME_CA: optionalString.refine(
+    (value) => value === undefined || /^https:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~\/-]*)?$/.test(value),
+    "must be the https:// URL of an ACME directory",
+  ),
+  TUSSILAGO_ACME_EMAIL: optionalString.refine(
+    (value) => value === undefined || /^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}$/.test(value),
+    "must be an email address",
+  ),
+  // A PEM file Caddy trusts for the ACME CA's own HTTPS (a test or internal CA); absolute path.
+  TUSSILAGO_ACME_CA_ROOT: optionalString.refine(
+    (value) => value === undefined || /^\/[A-Za-z0-9._/-]{1,1000}$/.test(value),
+    "must be an absolute path to a PEM file",
+  ),
   TUSSILAGO_DRAIN_SECONDS: z.coerce.number().int().min(0).max(600).default(10),
   TUSSILAGO_HEALTH_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(60),
   TUSSILAGO_RELEASE_TIMEOUT_S: z.coerce.number().int().min(10).max(7200).default(600),
@@ -220,8 +241,21 @@ export type Env = {
   smtp: { url: string; from: string } | null;
   quotaDefaults: QuotaDefaults;
   oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | null;
-  /** Reverse proxies in front of the web server whose X-Forwarded-For entries are trusted. */
+  /**
+   * Reverse proxies in front of the web server whose X-Forwarded-For entries are trusted. Defaults to 1 when Caddy
+   * serves the portal (TLS on, an https public URL) and the web server listens on loopback only, so no client can
+   * reach it without Caddy, which replaces X-Forwarded-For with the address it saw; otherwise 0.
+   */
   trustedProxies: number;
+  /** HTTPS through Caddy (lib/engine/routing.ts): on-demand certificates from an ACME CA. */
+  tls: {
+    enabled: boolean;
+    /** The ACME directory URL. */
+    acmeCa: string;
+    acmeEmail: string | null;
+    /** A PEM file Caddy trusts for the CA's own HTTPS (trusted_roots_pem_files of the acme issuer). */
+    acmeCaRoot: string | null;
+  };
   /** Multiplies the per-address limits of sign-in, sign-up and email requests (many people behind one address). */
   perIpRateLimitScale: number;
   appsDomain: string;
@@ -237,6 +271,8 @@ export type Env = {
     caddyAdmin: string;
     /** Caddy's public HTTP listen addresses, e.g. [":80"]. */
     caddyListen: string[];
+    /** Caddy's public HTTPS listen addresses, e.g. [":443"] (used when TLS is on). */
+    caddyHttpsListen: string[];
     drainMs: number;
     healthTimeoutMs: number;
     releaseCommandTimeoutMs: number;
@@ -336,6 +372,17 @@ export function tlsAskUrlFor(port: number): string {
   return `http://127.0.0.1:${port}/tls/ask`;
 }
 
+export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
+
+// No public CA issues certificates for these, so TLS defaults to off for them.
+function isLocalhostDomain(domain: string): boolean {
+  return domain === "localhost" || domain.endsWith(".localhost");
+}
+
+function isLoopbackBind(bind: string): boolean {
+  return bind === "localhost" || bind === "::1" || bind.startsWith("127.");
+}
+
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = envSchema.safeParse(source);
   if (!result.success) {
@@ -354,6 +401,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   }
   const dataDir = path.resolve(/*turbopackIgnore: true*/ raw.TUSSILAGO_DATA_DIR ?? defaultDataDir());
   const publicHost = raw.TUSSILAGO_BIND === "0.0.0.0" || raw.TUSSILAGO_BIND === "::" ? os.hostname() : "localhost";
+  const tlsEnabled = raw.TUSSILAGO_TLS === "" ? !isLocalhostDomain(raw.TUSSILAGO_APPS_DOMAIN) : raw.TUSSILAGO_TLS === "on";
+  const portalBehindCaddy = tlsEnabled && (raw.TUSSILAGO_PUBLIC_URL ?? "").startsWith("https://");
   return {
     nodeEnv: raw.NODE_ENV,
     secretKey: raw.TUSSILAGO_SECRET_KEY,
@@ -372,7 +421,13 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       restartMaxCrashes: raw.TUSSILAGO_RESTART_MAX_CRASHES,
       restartWindowMs: raw.TUSSILAGO_RESTART_WINDOW_S * 1000,
     },
-    trustedProxies: raw.TUSSILAGO_TRUSTED_PROXIES,
+    trustedProxies: raw.TUSSILAGO_TRUSTED_PROXIES ?? (portalBehindCaddy && isLoopbackBind(raw.TUSSILAGO_BIND) ? 1 : 0),
+    tls: {
+      enabled: tlsEnabled,
+      acmeCa: raw.TUSSILAGO_ACME_CA ?? LETS_ENCRYPT_DIRECTORY,
+      acmeEmail: raw.TUSSILAGO_ACME_EMAIL ?? null,
+      acmeCaRoot: raw.TUSSILAGO_ACME_CA_ROOT ?? null,
+    },
     perIpRateLimitScale: raw.TUSSILAGO_PER_IP_RATE_LIMIT_SCALE,
     appsDomain: raw.TUSSILAGO_APPS_DOMAIN,
     domains: { dnsResolvers: commaList(raw.TUSSILAGO_DNS_RESOLVERS), publicIps: commaList(raw.TUSSILAGO_PUBLIC_IPS) },
@@ -381,6 +436,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     release: {
       caddyAdmin: raw.TUSSILAGO_CADDY_ADMIN.replace(/\/$/, ""),
       caddyListen: raw.TUSSILAGO_CADDY_LISTEN.split(/[\s,]+/).filter(Boolean),
+      caddyHttpsListen: raw.TUSSILAGO_CADDY_HTTPS_LISTEN.split(/[\s,]+/).filter(Boolean),
       drainMs: raw.TUSSILAGO_DRAIN_SECONDS * 1000,
       healthTimeoutMs: raw.TUSSILAGO_HEALTH_TIMEOUT_S * 1000,
       releaseCommandTimeoutMs: raw.TUSSILAGO_RELEASE_TIMEOUT_S * 1000,

@@ -4,7 +4,7 @@
 // reads the later state), and no session state is left on a pooled connection (PgBouncer, transaction mode).
 import type { Logger } from "pino";
 import type { Db, Tx } from "@/lib/db";
-import { type Env, getEnv } from "@/lib/env";
+import { ConfigError, type Env, getEnv } from "@/lib/env";
 import {
   type ApplyResult,
   applyCaddyConfig,
@@ -12,9 +12,11 @@ import {
   type CaddyConfig,
   CaddyError,
   type DesiredApp,
+  type DesiredDomain,
   normalizeHostname,
   type RetryPolicy,
   renderCaddyConfig,
+  type TlsRenderOptions,
 } from "@/lib/infra/caddy";
 
 /** pg_advisory_xact_lock key of Caddy writes; any constant works as long as nothing else uses it. */
@@ -33,6 +35,8 @@ export type RoutingConfig = {
   adminListen: string;
   appsDomain: string;
   automaticHttps: boolean;
+  /** HTTPS through Caddy (TUSSILAGO_TLS=on); absent: plain HTTP only, as before custom domains. */
+  tls?: TlsRenderOptions;
 };
 
 /** "unix:/run/caddy.sock" → "unix//run/caddy.sock"; "http://127.0.0.1:2019" → "127.0.0.1:2019". */
@@ -41,25 +45,71 @@ export function caddyAdminListen(endpoint: string): string {
   return new URL(endpoint).host;
 }
 
-export function routingConfigFromEnv(env: Env = getEnv()): RoutingConfig {
+/**
+ * The portal behind Caddy: with TLS on and an https public URL, Caddy serves the public URL's host and proxies to
+ * the web server (its bind address, or loopback when it listens on all of them). Null otherwise, or when the host
+ * cannot have a public certificate (an IP address, localhost).
+ */
+export function portalUpstream(env: Env): TlsRenderOptions["portal"] {
+  if (!env.tls.enabled || !env.publicUrl.startsWith("https://")) return null;
+  let hostname: string;
+  try {
+    hostname = normalizeHostname(new URL(env.publicUrl).hostname);
+  } catch {
+    return null;
+  }
+  const bind = env.bindAddress;
+  const host =
+    bind === "0.0.0.0" || bind === "::" || bind === "" ? "127.0.0.1" : bind.includes(":") ? `[${bind}]` : bind;
+  return { hostname, dial: `${host}:${env.port}` };
+}
+
+/**
+ * The routing config from the environment. `tlsAskUrl` overrides the environment's (the `ask` listener started on a
+ * free port, in tests); with TLS on, one of them must be known.
+ */
+export function routingConfigFromEnv(env: Env = getEnv(), overrides: { tlsAskUrl?: string } = {}): RoutingConfig {
+  const askUrl = overrides.tlsAskUrl ?? env.tlsAskUrl;
+  if (env.tls.enabled && askUrl === null) {
+    throw new ConfigError("TUSSILAGO_TLS=on needs the ask listener's port: set TUSSILAGO_TLS_ASK_PORT (not 0).");
+  }
+  const tls: TlsRenderOptions | null =
+    env.tls.enabled && askUrl !== null
+      ? {
+          httpsListen: env.release.caddyHttpsListen,
+          askUrl,
+          acme: { ca: env.tls.acmeCa, email: env.tls.acmeEmail, trustedRootsPemFile: env.tls.acmeCaRoot },
+          portal: portalUpstream(env),
+        }
+      : null;
   return {
     routerId: env.release.caddyAdmin,
     listen: env.release.caddyListen,
     adminListen: caddyAdminListen(env.release.caddyAdmin),
     appsDomain: env.appsDomain,
-    // Apps are served over plain HTTP behind the operator's TLS termination for now; host setup's Caddy does the same.
+    // Caddy's own automatic HTTPS stays off: with TLS on the config names its certificates and redirects itself.
     automaticHttps: false,
+    ...(tls ? { tls } : {}),
   };
 }
 
 function renderOptions(config: RoutingConfig) {
-  return { listen: config.listen, adminListen: config.adminListen, automaticHttps: config.automaticHttps };
+  return {
+    listen: config.listen,
+    adminListen: config.adminListen,
+    automaticHttps: config.automaticHttps,
+    tls: config.tls ?? null,
+  };
 }
 
 /**
  * What Caddy should serve, from the database: every running app under `<app>-<team slug>.<apps domain>` with its
  * healthy replicas as upstreams, and stopped apps with none (Caddy then answers 503 "not running" instead of 404).
- * An app whose values would not render is left out with a warning, so one bad row cannot take every route down.
+ * An app's verified domains join its hostnames (one flagged because its proof went missing stays routed until the
+ * domain layer acts on it); pending ones do not. A domain redirects HTTP to HTTPS only once Caddy serves its
+ * certificate (lib/engine/tls-status.ts), so the redirect never points at a name without one.
+ * An app whose values would not render is left out with a warning, so one bad row cannot take every route down;
+ * a domain that would not render, or whose name is taken, is left out alone.
  */
 export async function desiredRouting(db: Db | Tx, config: RoutingConfig, log?: Logger): Promise<DesiredApp[]> {
   const apps = await db.app.findMany({
@@ -70,6 +120,12 @@ export async function desiredRouting(db: Db | Tx, config: RoutingConfig, log?: L
       status: true,
       healthCheckPath: true,
       team: { select: { slug: true } },
+      // Part of this one findMany (Prisma loads each relation level with one more statement, not one per app).
+      domains: {
+        where: { status: "verified" },
+        select: { hostname: true, redirectHttps: true, hsts: true, tlsStatus: true },
+        orderBy: { hostname: "asc" },
+      },
       replicaContainers: {
         where: { status: "healthy", hostPort: { not: null } },
         select: { hostPort: true },
@@ -80,6 +136,8 @@ export async function desiredRouting(db: Db | Tx, config: RoutingConfig, log?: L
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
   });
   const claimed = new Set<string>();
+  // The portal's host is never an app's (the domain layer refuses it too; this keeps one bad row from failing all).
+  if (config.tls?.portal) claimed.add(config.tls.portal.hostname.toLowerCase());
   const desired: DesiredApp[] = [];
   for (const app of apps) {
     const ports = app.status === "running" ? app.replicaContainers.map((replica) => replica.hostPort) : [];
@@ -102,9 +160,44 @@ export async function desiredRouting(db: Db | Tx, config: RoutingConfig, log?: L
       continue;
     }
     claimed.add(hostname);
-    desired.push(candidate);
+    const domains = routableDomains(app.domains, claimed, candidate, config, log);
+    desired.push(domains.length > 0 ? { ...candidate, domains } : candidate);
   }
   return desired;
+}
+
+type DomainRow = { hostname: string; redirectHttps: boolean; hsts: boolean; tlsStatus: string };
+
+function routableDomains(
+  rows: readonly DomainRow[],
+  claimed: Set<string>,
+  app: DesiredApp,
+  config: RoutingConfig,
+  log?: Logger,
+): DesiredDomain[] {
+  const domains: DesiredDomain[] = [];
+  for (const row of rows) {
+    const domain: DesiredDomain = {
+      hostname: row.hostname,
+      redirectHttps: row.redirectHttps && row.tlsStatus === "issued",
+      hsts: row.hsts,
+    };
+    let hostname: string;
+    try {
+      hostname = normalizeHostname(row.hostname);
+      renderCaddyConfig([{ ...app, domains: [domain] }], renderOptions(config));
+    } catch (error) {
+      log?.warn({ appId: app.appId, err: error }, "domain left out of the routing config: it does not render");
+      continue;
+    }
+    if (claimed.has(hostname)) {
+      log?.warn({ appId: app.appId }, "domain left out of the routing config: its hostname is routed already");
+      continue;
+    }
+    claimed.add(hostname);
+    domains.push(domain);
+  }
+  return domains;
 }
 
 /** The whole config Caddy should run now, rendered from the database (what syncRouting would load). */
