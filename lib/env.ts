@@ -117,7 +117,7 @@ const envSchema = z.object({
   // HTTPS through Caddy's on-demand TLS (lib/engine/routing.ts); unset: off for a localhost apps domain, else on.
   TUSSILAGO_TLS: z.enum(["on", "off", ""]).default(""),
   TUSSILAGO_ACME_CA: optionalString.refine(
-    (value) => value === undefined || /^https:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~\/-]*)?$/.test(value),
+    (value) => value === undefined || /^https:\/\/[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~/-]*)?$/.test(value),
     "must be the https:// URL of an ACME directory",
   ),
   TUSSILAGO_ACME_EMAIL: optionalString.refine(
@@ -401,7 +401,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   }
   const dataDir = path.resolve(/*turbopackIgnore: true*/ raw.TUSSILAGO_DATA_DIR ?? defaultDataDir());
   const publicHost = raw.TUSSILAGO_BIND === "0.0.0.0" || raw.TUSSILAGO_BIND === "::" ? os.hostname() : "localhost";
-  const tlsEnabled = raw.TUSSILAGO_TLS === "" ? !isLocalhostDomain(raw.TUSSILAGO_APPS_DOMAIN) : raw.TUSSILAGO_TLS === "on";
+  const tlsEnabled =
+    raw.TUSSILAGO_TLS === "" ? !isLocalhostDomain(raw.TUSSILAGO_APPS_DOMAIN) : raw.TUSSILAGO_TLS === "on";
   const portalBehindCaddy = tlsEnabled && (raw.TUSSILAGO_PUBLIC_URL ?? "").startsWith("https://");
   return {
     nodeEnv: raw.NODE_ENV,
