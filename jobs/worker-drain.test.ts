@@ -81,3 +81,75 @@ describe("worker stop with a drain time", () => {
     expect(left.rowCount).toBe(0);
   });
 });
+
+describe("a stop signal during start-up", () => {
+  it("exits 0 before taking any job when SIGTERM arrives while the worker is still starting", async () => {
+    const utils = await makeWorkerUtils({ connectionString: connectionString(), logger: workerLogger(log) });
+    // In a queue, like the app jobs a stopping worker must not take (jobRow reads the queue's lock too).
+    const job = await utils.addJob(
+      "platform__ping",
+      { operationId: crypto.randomUUID() },
+      { queueName: `app:${crypto.randomUUID()}` },
+    );
+    await utils.release();
+
+    // Holding graphile-worker's migrations table keeps the worker's start-up waiting in its schema check: signalled
+    // then, it is provably starting, whatever the speed of the machine.
+    let pid: number | undefined;
+    await withRawClient(async (client) => {
+      await client.query("BEGIN");
+      await client.query("LOCK TABLE graphile_worker.migrations IN ACCESS EXCLUSIVE MODE");
+      const child = spawn(process.execPath, ["--import", "tsx", "jobs/worker.ts"], {
+        env: process.env,
+        stdio: ["ignore", "ignore", "ignore"],
+      });
+      pid = child.pid;
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.once("exit", (code, signal) => resolve({ code, signal })),
+      );
+      try {
+        for (;;) {
+          const waiting = await withRawClient((other) =>
+            other.query(
+              `SELECT 1 FROM pg_locks WHERE relation = 'graphile_worker.migrations'::regclass AND NOT granted`,
+            ),
+          );
+          if ((waiting.rowCount ?? 0) > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        child.kill("SIGTERM");
+        expect(await exited).toEqual({ code: 0, signal: null });
+      } finally {
+        child.kill("SIGKILL");
+        await client.query("ROLLBACK");
+      }
+    });
+
+    // Never taken: not locked, no attempt used, and no worker announced itself.
+    expect(await jobRow(job.id)).toEqual({ locked_by: null, attempts: 0, queue_locked_by: null });
+    expect(await getDb().workerHeartbeat.count({ where: { pid } })).toBe(0);
+  });
+});
+
+describe("a stop signal once started", () => {
+  it("stops the started worker on SIGTERM, exit 0, its heartbeat removed", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "jobs/worker.ts"], {
+      env: process.env,
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once("exit", (code, signal) => resolve({ code, signal })),
+    );
+    try {
+      // The heartbeat is written once the runner exists: the worker is past its start-up.
+      while ((await getDb().workerHeartbeat.count({ where: { pid: child.pid } })) === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      child.kill("SIGTERM");
+      expect(await exited).toEqual({ code: 0, signal: null });
+    } finally {
+      child.kill("SIGKILL");
+    }
+    expect(await getDb().workerHeartbeat.count({ where: { pid: child.pid } })).toBe(0);
+  });
+});
