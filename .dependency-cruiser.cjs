@@ -67,11 +67,16 @@ module.exports = {
       comment:
         "lib/domain decides and records intent; the worker does the I/O. The pure rules it shares with the adapters " +
         "live in pure modules it may import: an adapter's names.ts and types.ts (resource names, passwords, " +
-        "connection strings) and the git URL policy (lib/build/source-git/url-policy.ts).",
+        "connection strings), the git URL policy (lib/build/source-git/url-policy.ts) and the upload-time tarball " +
+        "check (lib/build/source-tarball/check.ts: a stream parser, no I/O).",
       from: { path: "^lib/domain/", pathNot: TESTS },
       to: {
         path: ["^lib/(infra|engine)/", "^lib/build/source-(git|tarball)", "^(node:)?child_process$"],
-        pathNot: [ADAPTER_PURE_FACE, "^lib/build/source-git/url-policy\\.ts$"],
+        pathNot: [
+          ADAPTER_PURE_FACE,
+          "^lib/build/source-git/url-policy\\.ts$",
+          "^lib/build/source-tarball/check\\.ts$",
+        ],
       },
     },
     {

@@ -13,6 +13,7 @@ import { resetEnvForTests } from "@/lib/env";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { call as callRoute, type Route } from "@/test/api";
 import { createTestTeam, createTestToken, createTestUser } from "@/test/factories";
+import { tarGz } from "@/test/tarball";
 
 beforeAll(() => {
   process.env.TENANT_PG_ADMIN_URL = "postgresql://tussilago:admin-secret@127.0.0.1:55432/postgres";
@@ -113,9 +114,8 @@ describe("quota refusals through the API", () => {
 
   it("POST /api/v1/uploads over the upload quota, before anything is stored", async () => {
     const { teamId, token } = await teamWithQuotas({ uploadMb: 1 });
-    const body = randomBytes(1024 * 1024 + 1);
-    body[0] = 0x1f;
-    body[1] = 0x8b;
+    // A readable .tar.gz just over the quota (random content does not compress).
+    const body = await tarGz({ "data.bin": randomBytes(1024 * 1024 + 1) });
     await expectQuota(await call(uploadRoute, "/api/v1/uploads", token, { body }), "uploadBytes", 1024 * 1024);
     expect(await getDb().upload.count({ where: { teamId } })).toBe(0);
   });

@@ -4,7 +4,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   POST as createDeploymentRoute,
@@ -31,6 +30,7 @@ import { call, errorOf } from "@/test/api";
 import { expectAppError } from "@/test/errors";
 import { addMember, createTestTeam, createTestToken, createTestUser, userCtx } from "@/test/factories";
 import { pendingJobs } from "@/test/helpers";
+import { tarGz } from "@/test/tarball";
 
 type LogChunk = { text: string; nextOffset: number; complete: boolean };
 
@@ -75,8 +75,8 @@ describe("deployments", () => {
   }
 
   async function newUpload(): Promise<string> {
-    // Only the gzip magic is checked at upload time; the worker extracts and validates the archive.
-    return (await createUpload(getDb(), owner, chunks(gzipSync(Buffer.from("source"))))).id;
+    // A readable .tar.gz (checked at upload time); the worker extracts and validates its content.
+    return (await createUpload(getDb(), owner, chunks(await tarGz({ "app.py": "source" })))).id;
   }
 
   async function deployUpload(appId: string) {

@@ -17,6 +17,7 @@ import { getEnv, resetEnvForTests } from "@/lib/env";
 import { ERROR_STATUS, isAppError } from "@/lib/errors";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { createTestTeam, createTestUser, testMeta, userCtx } from "@/test/factories";
+import { tarGz } from "@/test/tarball";
 
 const PG_ADMIN = "postgresql://tussilago:admin-secret@127.0.0.1:55432/postgres";
 const REDIS_ADMIN = "redis://tussilago-admin:admin-secret-0123456789@127.0.0.1:56379";
@@ -58,10 +59,9 @@ async function override(teamId: string, data: Omit<Prisma.TeamQuotaUncheckedCrea
   await getDb().teamQuota.upsert({ where: { teamId }, create: { ...data, teamId }, update: data });
 }
 
-function gzipBody(bytes: number): AsyncIterable<Uint8Array> {
-  const data = randomBytes(bytes);
-  data[0] = 0x1f;
-  data[1] = 0x8b;
+/** A real .tar.gz of about `bytes` bytes (random content does not compress). */
+async function gzipBody(bytes: number): Promise<AsyncIterable<Uint8Array>> {
+  const data = await tarGz({ "data.bin": randomBytes(bytes) });
   return (async function* () {
     yield data;
   })();
@@ -257,19 +257,20 @@ describe("uploads", () => {
   it("counts the bytes of unexpired uploads the team holds", async () => {
     const { ctx, teamId } = await ownerOfNewTeam();
     await override(teamId, { uploadMb: 1 });
-    await createUpload(getDb(), ctx, gzipBody(600 * 1024));
-    const refused = await outcome(createUpload(getDb(), ctx, gzipBody(600 * 1024)));
+    await createUpload(getDb(), ctx, await gzipBody(600 * 1024));
+    const refused = await outcome(createUpload(getDb(), ctx, await gzipBody(600 * 1024)));
     expect(refused).toMatchObject({ code: "quota_exceeded", details: { quota: "uploadBytes", limit: 1024 * 1024 } });
     expect(await getDb().upload.count({ where: { teamId } })).toBe(1);
     // An expired upload cannot be deployed any more: it no longer counts.
     await getDb().upload.updateMany({ where: { teamId }, data: { expiresAt: new Date(Date.now() - UPLOAD_TTL_MS) } });
-    expect(await outcome(createUpload(getDb(), ctx, gzipBody(600 * 1024)))).toBe("ok");
+    expect(await outcome(createUpload(getDb(), ctx, await gzipBody(600 * 1024)))).toBe("ok");
   });
 
   it("lets exactly one of two simultaneous uploads through when only one fits", async () => {
     const { ctx, teamId } = await ownerOfNewTeam();
     await override(teamId, { uploadMb: 1 });
-    const results = await Promise.all([1, 2].map(() => outcome(createUpload(getDb(), ctx, gzipBody(600 * 1024)))));
+    const bodies = [await gzipBody(600 * 1024), await gzipBody(600 * 1024)];
+    const results = await Promise.all(bodies.map((body) => outcome(createUpload(getDb(), ctx, body))));
     expect(results.filter((result) => result === "ok")).toHaveLength(1);
     expect(await getDb().upload.count({ where: { teamId } })).toBe(1);
   });

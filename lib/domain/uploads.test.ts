@@ -25,12 +25,16 @@ import { addMember, createTestTeam, createTestToken, createTestUser, userCtx } f
 
 const run = promisify(execFile);
 
-/** A real source tarball made by tar(1): a tiny Python app. `gzip: false` gives a plain, uncompressed tar. */
-async function tarball(options: { gzip?: boolean } = {}): Promise<Buffer> {
+/**
+ * A real source tarball made by tar(1): a tiny Python app. `gzip: false` gives a plain, uncompressed tar; `data`
+ * adds a file with these bytes (random bytes make a big archive, since they do not compress).
+ */
+async function tarball(options: { gzip?: boolean; data?: Buffer } = {}): Promise<Buffer> {
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), "uploads-test-src-"));
   try {
     await fs.writeFile(path.join(directory, "app.py"), "def app(environ, start_response):\n    return [b'ok']\n");
     await fs.writeFile(path.join(directory, "requirements.txt"), "gunicorn\n");
+    if (options.data) await fs.writeFile(path.join(directory, "data.bin"), options.data);
     const archive = path.join(directory, "..", `${path.basename(directory)}.tar${options.gzip === false ? "" : ".gz"}`);
     await run("tar", [options.gzip === false ? "-cf" : "-czf", archive, "-C", directory, "--", "."]);
     try {
@@ -173,8 +177,8 @@ describe("uploads", () => {
     it("refuses a body over the limit with 413 while streaming, leaving no file and no row", async () => {
       process.env.TUSSILAGO_UPLOAD_MAX_MB = "1";
       resetEnvForTests();
-      // Random bytes do not compress: a valid gzip stream well over 1 MiB.
-      const bytes = gzipSync(randomBytes(1536 * 1024));
+      // Random bytes do not compress: a valid .tar.gz well over 1 MiB.
+      const bytes = await tarball({ data: randomBytes(1536 * 1024) });
       expect(bytes.length).toBeGreaterThan(1024 * 1024);
       const files = await storedFiles();
       const rows = await getDb().upload.count();
@@ -198,11 +202,33 @@ describe("uploads", () => {
       process.env.TUSSILAGO_UPLOAD_MAX_MB = "1";
       resetEnvForTests();
       const limit = 1024 * 1024;
-      const head = gzipSync(Buffer.from("x"));
-      // Gzip magic first, padded to exactly the limit: only the size and the magic are checked on upload.
+      const head = await tarball({ data: randomBytes(900 * 1024) });
+      // A real .tar.gz padded with zeros to exactly the limit (readers stop at the archive's end marker).
       const bytes = Buffer.concat([head, Buffer.alloc(limit - head.length)]);
       const response = await upload(write, bytes);
       expect(response.status).toBe(201);
+    });
+
+    it.each([
+      ["gzip data that is not a tar archive", () => gzipSync(Buffer.from("#!/bin/sh\nid\n".repeat(200)))],
+      ["the gzip magic followed by garbage", () => Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08]), randomBytes(4096)])],
+      ["a .tar.gz cut short", async () => (await tarball({ data: randomBytes(64 * 1024) })).subarray(0, 30 * 1024)],
+      [
+        "a gzip stream whose tar ends without its end marker",
+        async () => gzipSync((await tarball({ gzip: false })).subarray(0, 1024)),
+      ],
+    ])("refuses %s at upload time with 422 and a clear message, leaving no file and no row", async (_label, make) => {
+      const bytes = await make();
+      const files = await storedFiles();
+      const rows = await getDb().upload.count();
+      const response = await upload(write, bytes);
+      expect(response.status).toBe(422);
+      const error = await errorOf(response);
+      expect(error.code).toBe("invalid");
+      expect(error.message).toMatch(/tar|gzip|archive/i);
+      expect(error.message).not.toContain(getEnv().dataDir);
+      expect(await storedFiles()).toEqual(files);
+      expect(await getDb().upload.count()).toBe(rows);
     });
 
     it("refuses a read token with 403 and leaves no file", async () => {

@@ -1,8 +1,12 @@
 // Source tarball uploads: streamed to the data directory with a size cap and a hash, kept for a day until a
-// deployment uses them. Extraction happens in the worker, in the build workspace.
+// deployment uses them. While the bytes are written they also go through gunzip and the tar header walk (no
+// buffering), so an upload that is not a readable .tar.gz is refused now, not at build time. Extraction happens in
+// the worker, in the build workspace.
 import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { SourceError } from "@/lib/build/source-errors";
+import { checkTarballStream, MAX_TARBALL_ENTRIES } from "@/lib/build/source-tarball/check";
 import { uploadPath } from "@/lib/data-paths";
 import type { Db } from "@/lib/db";
 import { recordAudit } from "@/lib/domain/audit";
@@ -15,6 +19,13 @@ export const UPLOAD_TTL_MS = 24 * 60 * 60_000;
 const GZIP_MAGIC = [0x1f, 0x8b];
 
 export type UploadView = { id: string; sizeBytes: number; sha256: string; expiresAt: Date; createdAt: Date };
+
+/** The tar reader's refusals (SourceError, written for the tenant) as the API's errors; others pass through. */
+function archiveRefusal(error: unknown): unknown {
+  if (!(error instanceof SourceError)) return error;
+  const message = `This upload is not a usable .tar.gz archive: ${error.userMessage}`;
+  return new AppError(error.code === "too_large" ? "too_large" : "invalid", message);
+}
 
 export async function createUpload(
   db: Db,
@@ -40,6 +51,10 @@ export async function createUpload(
   await fs.mkdir(path.dirname(final), { recursive: true, mode: 0o700 });
   const file = await fs.open(temporary, "wx", 0o600);
   const hash = createHash("sha256");
+  const archive = checkTarballStream({
+    maxExtractedBytes: getEnv().infra.sourceMaxBytes,
+    maxEntries: MAX_TARBALL_ENTRIES,
+  });
   let size = 0;
   let head: number[] = [];
   try {
@@ -50,16 +65,19 @@ export async function createUpload(
       if (head.length < 2) head = [...head, ...chunk.subarray(0, 2 - head.length)];
       hash.update(chunk);
       await file.write(chunk);
+      await archive.write(chunk);
     }
     await file.close();
     if (size === 0 || head[0] !== GZIP_MAGIC[0] || head[1] !== GZIP_MAGIC[1]) {
       throw new AppError("invalid", "This is not a gzip-compressed tarball (.tar.gz).");
     }
+    await archive.end();
     await fs.rename(temporary, final);
   } catch (error) {
+    archive.close();
     await file.close().catch(() => undefined);
     await fs.rm(temporary, { force: true });
-    throw error;
+    throw archiveRefusal(error);
   }
   try {
     return await db.$transaction(async (tx) => {

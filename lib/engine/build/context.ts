@@ -19,7 +19,8 @@ import { getInfra } from "@/lib/services/infra";
 
 export const CANCEL_POLL_MS = 2_000;
 export const LOG_TAIL_LINES = 25;
-export const MAX_TARBALL_ENTRIES = 50_000;
+// Checked at upload time with the same bound (lib/domain/uploads.ts).
+export { MAX_TARBALL_ENTRIES } from "@/lib/build/source-tarball/check";
 // The build log a tenant can make podman write: beyond this, the rest of the output is dropped.
 export const MAX_BUILD_LOG_BYTES = 20 * 1024 * 1024;
 // Unredacted originals of scrubbed lines logged for the operator, per build.
