@@ -35,12 +35,20 @@ async function main(): Promise<void> {
     server.listen(env.port, env.bindAddress, resolve);
   });
   log.info({ bind: `${env.bindAddress}:${env.port}`, mode: dev ? "development" : "production" }, "web server ready");
-  // Caddy's on-demand TLS asks here (loopback only) before it requests a certificate for a name.
+  // Caddy's on-demand TLS asks here (loopback only) before it requests a certificate for a name. Without the
+  // listener (its port taken, e.g. by a second platform on this host) Caddy's asks fail and no certificate is
+  // requested: closed, not open, so the portal keeps serving and the operator reads why in the log.
   const tlsAsk = await startTlsAskServer({
     db: getDb(),
     port: env.tlsAskPort,
     appsDomain: env.appsDomain,
     log: logger({ component: "tls-ask" }),
+  }).catch((error: unknown) => {
+    log.error(
+      { err: error, port: env.tlsAskPort },
+      "the TLS ask listener could not start (set TUSSILAGO_TLS_ASK_PORT); no certificates will be requested",
+    );
+    return null;
   });
 
   let stopping = false;
@@ -50,7 +58,7 @@ async function main(): Promise<void> {
     log.info({ signal }, "stopping the web server: finishing requests in flight");
     const force = setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS);
     force.unref();
-    void tlsAsk.close();
+    void tlsAsk?.close();
     server.close(() => {
       void app.close().finally(() => process.exit(0));
     });
