@@ -12,16 +12,22 @@ const DIGITS = /^[0-9]{1,15}$/;
 
 /**
  * An integer parameter: plain decimal digits (no sign, spaces, exponent, fraction or hex), within [min, max].
- * The document says `type: integer` with the range, which is exactly what a client serialising an integer sends.
+ * The document says `type: integer` with the range, which is exactly what a client serialising an integer sends;
+ * the description says the default (zod leaves it out of an input schema).
  */
-export function queryInt(range: { min: number; max: number; default: number }) {
+export function queryInt(range: { min: number; max: number; default: number; description: string }) {
   return z
     .string()
     .refine((value) => DIGITS.test(value), "Must be an integer in plain decimal digits.")
     .transform(Number)
     .pipe(z.number().int().min(range.min).max(range.max))
     .default(range.default)
-    .meta({ type: "integer", minimum: range.min, maximum: range.max, default: range.default });
+    .meta({
+      type: "integer",
+      minimum: range.min,
+      maximum: range.max,
+      description: `${range.description} (default ${range.default})`,
+    });
 }
 
 /** PostgreSQL's timestamp range as the platform uses it: years 1 to 9999 once the offset is applied. */
@@ -32,14 +38,16 @@ function inDatabaseRange(value: string): boolean {
 
 /**
  * A timestamp: RFC 3339 with seconds and `Z` or a `±HH:MM` offset (zod's pattern, which the document carries with
- * `format: date-time`), in years 0001 to 9999 after the offset. Parsed to a Date.
+ * `format: date-time`), in years 0001 to 9999 after the offset. Parsed to a Date. The description states the rule
+ * the pattern cannot (the year range).
  */
-export function queryDateTime() {
+export function queryDateTime(description: string) {
   return z.iso
     .datetime({ offset: true })
     .max(40)
     .refine(inDatabaseRange, "Must be between the years 0001 and 9999 (after the offset).")
-    .transform((value) => new Date(value));
+    .transform((value) => new Date(value))
+    .describe(`${description}. RFC 3339 with seconds and Z or ±HH:MM, years 0001 to 9999`);
 }
 
 /** A free-text filter: one line of well-formed text without control characters, 1 to `max` characters. */
@@ -56,7 +64,7 @@ export const queryCursor = z
 
 /** The query of every list endpoint: keyset pagination (lib/domain/pagination.ts). */
 export const pageQuery = z.strictObject({
-  limit: queryInt({ min: 1, max: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }).describe("Items per page"),
+  limit: queryInt({ min: 1, max: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: "Items per page" }),
   cursor: queryCursor.optional(),
 });
 

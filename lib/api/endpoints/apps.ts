@@ -338,7 +338,7 @@ export const deploymentLogsEndpoint = defineEndpoint({
   errors: [],
   params: idParams,
   query: z.strictObject({
-    offset: queryInt({ min: 0, max: 2 ** 31 - 1, default: 0 }).describe("A byte offset into the log"),
+    offset: queryInt({ min: 0, max: 2 ** 31 - 1, default: 0, description: "A byte offset into the log" }),
   }),
   responses: {
     200: {
@@ -438,8 +438,8 @@ export const appLogsEndpoint = defineEndpoint({
   errors: [],
   params: appParams,
   query: z.strictObject({
-    tail: queryInt({ min: 1, max: 1000, default: 200 }).describe("How many of the newest lines"),
-    since: queryDateTime().optional().describe("Only lines at or after this time"),
+    tail: queryInt({ min: 1, max: 1000, default: 200, description: "How many of the newest lines" }),
+    since: queryDateTime("Only lines at or after this time").optional(),
   }),
   responses: {
     200: {

@@ -174,8 +174,8 @@ export const auditEventsQuery = z.strictObject({
   action: queryText(100).optional().describe("Exact action, for example invitation.created"),
   actorId: auditFilters.shape.actorId,
   targetId: auditFilters.shape.targetId,
-  since: queryDateTime().optional().describe("Events at or after this time"),
-  until: queryDateTime().optional().describe("Events before this time"),
+  since: queryDateTime("Events at or after this time").optional(),
+  until: queryDateTime("Events before this time").optional(),
 });
 
 export const listAuditEventsEndpoint = defineEndpoint({
