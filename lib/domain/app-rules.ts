@@ -25,14 +25,24 @@ const RESERVED_APP_NAMES = new Set([
   "www",
 ]);
 
+/** No `--` anywhere (punycode's marker in DNS labels). */
+export const NO_DOUBLE_HYPHEN = /^(?!.*--)/;
+
+/** Refuses exactly these words (and, with `prefix`, anything starting with it): a lookahead, as JSON Schema reads. */
+export function excludingWords(words: Iterable<string>, prefix?: string): RegExp {
+  const escaped = [...words].map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(`^(?!(?:${escaped.join("|")})$)${prefix ? `(?!${prefix})` : ""}`);
+}
+
 export const appName = lineText()
   .max(APP_NAME_MAX, `At most ${APP_NAME_MAX} characters.`)
   .regex(
     /^[a-z]([a-z0-9-]*[a-z0-9])?$/,
     "Use lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen.",
   )
-  .refine((name) => !name.includes("--"), "No consecutive hyphens.")
-  .refine((name) => !RESERVED_APP_NAMES.has(name), "This name is reserved.");
+  // Regexes rather than refinements, so the OpenAPI document carries the rules (lib/api/openapi.ts).
+  .regex(NO_DOUBLE_HYPHEN, "No consecutive hyphens.")
+  .regex(excludingWords(RESERVED_APP_NAMES), "This name is reserved.");
 
 export const ENV_KEY_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
 export const ENV_VALUE_MAX_BYTES = 32 * 1024;
@@ -69,7 +79,7 @@ export const envKey = z
   .min(1)
   .max(128, "At most 128 characters.")
   .regex(ENV_KEY_PATTERN, "Use upper-case letters, digits and underscores, not starting with a digit.")
-  .refine((key) => !isReservedEnvKey(key), "This variable is set by the platform.");
+  .regex(excludingWords(RESERVED_ENV_KEYS, "TUSSILAGO_"), "This variable is set by the platform.");
 
 // Values may span lines and hold tabs (PEM keys, JSON); storedText refuses NUL and lone surrogates.
 export const envValue = storedText().refine(

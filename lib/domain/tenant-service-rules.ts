@@ -2,6 +2,7 @@
 // and the "not on this installation" answer. Used by lib/domain/databases.ts and lib/domain/redis.ts.
 import { z } from "zod";
 import type { Tx } from "@/lib/db";
+import { NO_DOUBLE_HYPHEN } from "@/lib/domain/app-rules";
 import { lineText } from "@/lib/domain/text";
 import { AppError } from "@/lib/errors";
 import type { TenantServiceStatus } from "@/lib/generated/prisma/enums";
@@ -15,7 +16,7 @@ export const serviceName = lineText()
     /^[a-z]([a-z0-9-]*[a-z0-9])?$/,
     "Use lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen.",
   )
-  .refine((name) => !name.includes("--"), "No consecutive hyphens.");
+  .regex(NO_DOUBLE_HYPHEN, "No consecutive hyphens.");
 
 // A hostile or careless team must not be able to fill the shared servers with empty databases. Checked with a count
 // inside the creating transaction, so two simultaneous creations can overshoot by one: a soft cap.

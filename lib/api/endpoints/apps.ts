@@ -4,7 +4,7 @@ import { defineEndpoint } from "@/lib/api/endpoint";
 import { idParams, iso, isoDate, pageOf } from "@/lib/api/endpoints/common";
 import { operationSchema } from "@/lib/api/endpoints/identity";
 import { pageQuery, queryDateTime, queryInt } from "@/lib/api/query";
-import { appName, appSettings } from "@/lib/domain/app-rules";
+import { appName, appSettings, envKey } from "@/lib/domain/app-rules";
 import type { AppView } from "@/lib/domain/apps";
 import type { DeploymentView } from "@/lib/domain/deployments";
 import { type EnvVarView, envChanges } from "@/lib/domain/env-vars";
@@ -159,6 +159,10 @@ export const getEnvEndpoint = defineEndpoint({
   responses: { 200: { description: "The variables", schema: maskedEnv } },
 });
 
+// The keys are checked one by one in envChanges (each with its own message); the document says the same rule as
+// propertyNames, generated from the same schema.
+const { $schema: _schema, ...envKeyJsonSchema } = z.toJSONSchema(envKey, { target: "draft-2020-12" });
+
 export const putEnvEndpoint = defineEndpoint({
   id: "putAppEnv",
   method: "PUT",
@@ -168,7 +172,7 @@ export const putEnvEndpoint = defineEndpoint({
   auth: { scope: "write", permission: "env:write" },
   errors: ["conflict"],
   params: appParams,
-  body: z.strictObject({ env: envChanges }),
+  body: z.strictObject({ env: envChanges.meta({ propertyNames: envKeyJsonSchema }) }),
   responses: { 200: { description: "The variables after the change, values masked", schema: maskedEnv } },
 });
 

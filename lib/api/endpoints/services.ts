@@ -116,7 +116,9 @@ export const updateDatabaseBody = z
       .optional()
       .describe("New limits; the ones left out stay. They apply to sessions opened after the change"),
   })
-  .refine((body) => body.appId !== undefined || body.limits !== undefined, "Give appId, limits, or both.");
+  .refine((body) => body.appId !== undefined || body.limits !== undefined, "Give appId, limits, or both.")
+  // The refinement, as JSON Schema says it: the object has only these two fields, so one of them must be there.
+  .meta({ minProperties: 1 });
 
 export const updateDatabaseEndpoint = defineEndpoint({
   id: "updateDatabase",
