@@ -15,6 +15,7 @@ import {
   recordDomainCheck,
   removeDomain,
   updateDomain,
+  VERIFY_PER_TEAM,
   verifyDomain,
 } from "@/lib/domain/domains";
 import { resetEnvForTests } from "@/lib/env";
@@ -300,6 +301,28 @@ describe("checks and audit", () => {
     // Re-proving an already verified domain is not a new verification.
     const verifications = await getDb().auditEvent.count({ where: { targetId: added.id, action: "domain.verify" } });
     expect(verifications).toBe(1);
+  });
+});
+
+describe("checks on request", () => {
+  it("are rate-limited per team (429 rate_limited with Retry-After), before any DNS query", async () => {
+    const { ctx, app } = await teamWithApp();
+    const domain = await addDomain(getDb(), ctx, app.id, { hostname: `rl-${unique()}.example.com` });
+    let lookups = 0;
+    const counting: ProofChecker = async () => {
+      lookups += 1;
+      return { kind: "missing", message: "No TXT." };
+    };
+    for (let index = 0; index < VERIFY_PER_TEAM.limit; index += 1)
+      await verifyDomain(getDb(), ctx, domain.id, counting);
+    const error = await expectAppError(verifyDomain(getDb(), ctx, domain.id, counting), "rate_limited");
+    expect(error.status).toBe(429);
+    expect(error.retryAfter).toBeGreaterThan(0);
+    expect(lookups).toBe(VERIFY_PER_TEAM.limit);
+    // Another team is not affected.
+    const other = await teamWithApp();
+    const theirs = await addDomain(getDb(), other.ctx, other.app.id, { hostname: `rl-${unique()}.example.com` });
+    expect((await verifyDomain(getDb(), other.ctx, theirs.id, counting)).status).toBe("pending");
   });
 });
 

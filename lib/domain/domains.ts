@@ -12,6 +12,7 @@ import { authorize, type Ctx } from "@/lib/domain/context";
 import { hostOfUrl, normalizeHostname, verificationRecordName } from "@/lib/domain/hostname-rules";
 import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
 import { enforceDomainQuota } from "@/lib/domain/quotas";
+import { enforceRateLimit, type RateLimitRule } from "@/lib/domain/rate-limit";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { type Domain, Prisma } from "@/lib/generated/prisma/client";
@@ -278,6 +279,9 @@ async function auditCheck(
   });
 }
 
+/** Checks on request per team: each costs a few DNS queries, and a loop must not turn the platform into a flood. */
+export const VERIFY_PER_TEAM: RateLimitRule = { limit: 30, windowMs: 60_000 };
+
 /**
  * Checks the domain's DNS now (a lookup with a short total deadline, not an infrastructure command: the checker is
  * passed in by the edge) and answers the domain as it is after the check.
@@ -286,6 +290,12 @@ export async function verifyDomain(db: Db, ctx: Ctx, domainId: string, check: Pr
   authorize(ctx, "apps:write");
   const before = await getDomainRow(db, ctx, domainId);
   refuseDeletingApp(before.app);
+  await enforceRateLimit(
+    db,
+    `domain-verify:${ctx.teamId}`,
+    VERIFY_PER_TEAM,
+    "Too many domain checks in a short time; wait a minute (the platform also re-checks pending domains by itself).",
+  );
   const outcome = await check({ hostname: before.hostname, token: before.verificationToken });
   return await db.$transaction(async (tx) => {
     await recordDomainCheck(tx, before, outcome, { ctx });

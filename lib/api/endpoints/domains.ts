@@ -149,10 +149,11 @@ export const verifyDomainEndpoint = defineEndpoint({
     "Check the domain's DNS now (a few seconds at most) and answer the domain: verified, or why not (checkError)",
   tags: ["domains"],
   auth: { scope: "write", permission: "apps:write" },
-  errors: ["conflict"],
+  errors: ["conflict", "rate_limited"],
   params: idParams,
   responses: {
     200: { description: "The domain after the check", schema: oneDomain },
+    429: { description: "Too many checks by the team in the last minute", schema: errorBody },
     409: { description: "The app is being deleted", schema: errorBody },
   },
 });
