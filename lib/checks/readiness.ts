@@ -8,10 +8,16 @@ import type { CaddyClient } from "@/lib/infra/caddy";
 import { InfraError } from "@/lib/infra/errors";
 import { toUserMessage } from "@/lib/infra/exec";
 import type { Podman, PodmanInfo } from "@/lib/infra/podman";
+import { logger } from "@/lib/logger";
 import { getInfra, MissingExecutableError } from "@/lib/services/infra";
 
 export type ProbeStatus = "ok" | "warn" | "error";
-export type ProbeResult = { name: string; status: ProbeStatus; message: string };
+/**
+ * `message` is for operators (the readiness page, `manage check`, the log) and may name paths and addresses;
+ * `tenantMessage`, when set, is what a tenant may read instead (a deployment's or an operation's reason): no host
+ * path, no internal address. Without one, `message` names neither.
+ */
+export type ProbeResult = { name: string; status: ProbeStatus; message: string; tenantMessage?: string };
 
 export const HOST_SETUP_HINT = "run scripts/host-setup.sh (as root) to prepare this host";
 
@@ -36,11 +42,14 @@ export async function probePodman(deps: ReadinessDeps): Promise<PodmanProbe> {
   try {
     podman = deps.podman();
   } catch (error) {
-    const message =
-      error instanceof MissingExecutableError
-        ? `podman (${deps.podmanPath}) is not installed: ${HOST_SETUP_HINT}`
-        : `podman is misconfigured: ${(error as Error).message}`;
-    return { results: [{ name: "podman", status: "error", message }], podman: null, info: null };
+    const missing = error instanceof MissingExecutableError;
+    const message = missing
+      ? `podman (${deps.podmanPath}) is not installed: ${HOST_SETUP_HINT}`
+      : `podman is misconfigured: ${(error as Error).message}`;
+    const tenantMessage = missing
+      ? `podman is not installed: ${HOST_SETUP_HINT}`
+      : "podman is misconfigured: an operator needs to check this host";
+    return { results: [{ name: "podman", status: "error", message, tenantMessage }], podman: null, info: null };
   }
   let info: PodmanInfo;
   try {
@@ -119,6 +128,7 @@ export async function probeCaddy(deps: ReadinessDeps): Promise<ProbeResult> {
       name: "caddy admin",
       status: "error",
       message: `Caddy's admin API at ${deps.caddyAdmin ?? "?"} does not answer (${detail}): start Caddy, or ${HOST_SETUP_HINT}`,
+      tenantMessage: `Caddy's admin API does not answer (${detail}): an operator needs to start Caddy`,
     };
   }
 }
@@ -135,12 +145,18 @@ export async function readinessProblem(
   need: Need,
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 ): Promise<string | null> {
+  // The answer becomes a deployment's or an operation's reason: the tenant's sentence; the operator's, with paths
+  // and addresses, goes to the log (and is on the readiness page).
+  const problem = (what: string, result: ProbeResult): string => {
+    logger().warn({ probe: result.name, detail: result.message }, "host not ready");
+    return `This host is not ready to ${what}: ${result.tenantMessage ?? result.message}.`;
+  };
   const probe = await probePodman(deps);
   const broken = probe.results.find((result) => result.status === "error");
-  if (broken) return `This host is not ready to run apps: ${broken.message}.`;
+  if (broken) return problem("run apps", broken);
   if (need.baseImage && probe.podman) {
     const image = await probeBaseImage(probe.podman, need.baseImage);
-    if (image.status === "error") return `This host is not ready to build apps: ${image.message}.`;
+    if (image.status === "error") return problem("build apps", image);
   }
   if (need.caddy) {
     let caddy = await probeCaddy(deps);
@@ -148,7 +164,7 @@ export async function readinessProblem(
       await sleep(1_000);
       caddy = await probeCaddy(deps);
     }
-    if (caddy.status === "error") return `This host is not ready to serve apps: ${caddy.message}.`;
+    if (caddy.status === "error") return problem("serve apps", caddy);
   }
   return null;
 }
