@@ -43,7 +43,7 @@ describe("unknown API paths", () => {
       const route = catchAll[method] as Route;
       expect(route, method).toBeTypeOf("function");
       const response = await route(new Request(`${BASE}/api/v1/no/such/path`, { method }), {
-        params: Promise.resolve({ path: ["no", "such", "path"] }),
+        params: Promise.resolve({ path: "no/such/path" }),
       });
       await expectError(response, 404, "not_found");
     }
