@@ -75,12 +75,29 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    // A worker that died on its own (not killed by the fake or the test) will never get there: say so at once.
+    const worker = latest;
+    if (worker && !worker.ending && (worker.process.exitCode !== null || worker.process.signalCode !== null)) {
+      throw new Error(`the worker exited while waiting for ${what}; its last log lines:\n${worker.logTail()}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}; the worker's last log lines:\n${latest?.logTail() ?? ""}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
-export type Child = { process: ChildProcess; exited: Promise<NodeJS.Signals | number | null> };
+export type Child = {
+  process: ChildProcess;
+  exited: Promise<NodeJS.Signals | number | null>;
+  /** Set when the test stops or kills it: its exit is then expected. */
+  ending: boolean;
+  /** Its last log lines, for the message of a failing wait. */
+  logTail(): string;
+};
+
+const LOG_TAIL_LINES = 40;
+let latest: Child | undefined;
 
 /** The real worker entry point in its own process, as `npm run worker` starts it. */
 export async function startWorkerProcess(
@@ -97,19 +114,29 @@ export async function startWorkerProcess(
       TUSSILAGO_PODMAN_PATH: podman.path,
       TUSSILAGO_CADDY_ADMIN: caddy.url,
       TUSSILAGO_DRAIN_SECONDS: "1",
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "info",
       ...env,
     },
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
     child.once("exit", (code, signal) => resolve(signal ?? code)),
   );
-  return { process: child, exited };
+  const lines: string[] = [];
+  child.stdout?.setEncoding("utf8");
+  child.stdout?.on("data", (chunk: string) => {
+    // TEST_LOG_LEVEL shows the workers' logs as they come.
+    if (process.env.TEST_LOG_LEVEL) process.stdout.write(chunk);
+    lines.push(...chunk.split("\n").filter(Boolean));
+    lines.splice(0, Math.max(0, lines.length - LOG_TAIL_LINES));
+  });
+  latest = { process: child, exited, ending: false, logTail: () => lines.join("\n") };
+  return latest;
 }
 
 /** Kills a worker that is still running; a killed one's locks are released as a restarted worker would. */
 export async function crashed(child: Child): Promise<void> {
+  child.ending = true;
   if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill("SIGKILL");
   expect(await child.exited).toBe("SIGKILL");
   // jobs/unlock-stale.ts with no grace: no other worker runs, so every lock holder is the dead one.
@@ -124,6 +151,7 @@ export async function killedByFake(child: Child, expected: string): Promise<void
 }
 
 export async function stopped(child: Child): Promise<void> {
+  child.ending = true;
   child.process.kill("SIGTERM");
   await child.exited;
 }
