@@ -81,6 +81,13 @@ export const catalog = defineCatalog({
     maxAttempts: 4,
   },
   domain__schedule_checks: { payload: cronPayload, maxAttempts: 2 },
+  domain__check_tls: {
+    payload: z.strictObject({ domainId: z.uuid() }),
+    // Only an unreachable Caddy retries: e^attempt seconds apart, three attempts span about half a minute; past that
+    // the next scheduled check (domain__schedule_tls_checks) looks again.
+    maxAttempts: 3,
+  },
+  domain__schedule_tls_checks: { payload: cronPayload, maxAttempts: 2 },
   email__send: { payload: z.strictObject({ emailId: z.uuid() }), maxAttempts: 8 },
   platform__check: {
     payload: z.strictObject({ operationId: z.uuid() }),

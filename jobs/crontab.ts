@@ -13,6 +13,8 @@ const entries: CronEntry[] = [
   { task: "tenant_services__sweep", match: "43 * * * *" },
   // Custom domains due for a DNS ownership re-check (lib/engine/domain-verify.ts).
   { task: "domain__schedule_checks", match: "*/15 * * * *" },
+  // Certificates Caddy serves for verified domains (lib/engine/tls-status.ts); only does something with TLS on.
+  { task: "domain__schedule_tls_checks", match: "*/5 * * * *" },
 ];
 
 export function cronItems(): ParsedCronItem[] {

@@ -10,7 +10,9 @@ import { caddySync } from "@/jobs/tasks/caddy__sync";
 import { deploymentBuild } from "@/jobs/tasks/deployment__build";
 import { deploymentRelease } from "@/jobs/tasks/deployment__release";
 import { domainCheck } from "@/jobs/tasks/domain__check";
+import { domainCheckTls } from "@/jobs/tasks/domain__check_tls";
 import { domainScheduleChecks } from "@/jobs/tasks/domain__schedule_checks";
+import { domainScheduleTlsChecks } from "@/jobs/tasks/domain__schedule_tls_checks";
 import { emailSend } from "@/jobs/tasks/email__send";
 import { platformCheck } from "@/jobs/tasks/platform__check";
 import { platformPing } from "@/jobs/tasks/platform__ping";
@@ -34,7 +36,9 @@ export const tasks = {
   [deploymentBuild.name]: deploymentBuild,
   [deploymentRelease.name]: deploymentRelease,
   [domainCheck.name]: domainCheck,
+  [domainCheckTls.name]: domainCheckTls,
   [domainScheduleChecks.name]: domainScheduleChecks,
+  [domainScheduleTlsChecks.name]: domainScheduleTlsChecks,
   [emailSend.name]: emailSend,
   [platformCheck.name]: platformCheck,
   [platformPing.name]: platformPing,
