@@ -4,6 +4,8 @@
 # Python base image. Idempotent: run it again after an upgrade or to repair drift. Run as root.
 #
 #   sudo scripts/host-setup.sh [--apps-domain example.org] [--no-base-image] [--no-firewall] [--runsc-hostnet|--no-runsc-hostnet]
+#        [--public-url https://paas.example.org] [--tls on|off] [--acme-email ops@example.org] [--acme-ca URL]
+#        [--acme-ca-root /path/root.pem]
 #
 # What it changes (and how to undo it) is listed in docs/operations.md, section "Host setup".
 set -euo pipefail
@@ -24,6 +26,14 @@ APPS_DOMAIN=localhost
 WANT_BASE_IMAGE=1
 WANT_FIREWALL=1
 HOSTNET=auto
+# HTTPS through Caddy (docs/configuration.md): written to host.env only when given.
+PUBLIC_URL=
+TLS_MODE=
+ACME_EMAIL=
+ACME_CA=
+ACME_CA_ROOT=
+# Caddy keeps its certificates and ACME account here (not in the unit's working directory, which would lose them).
+CADDY_DATA_HOME=/var/lib/tussilago-caddy
 
 log() { printf '==> %s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
@@ -36,7 +46,12 @@ while (($# > 0)); do
     --no-firewall) WANT_FIREWALL=0; shift ;;
     --runsc-hostnet) HOSTNET=1; shift ;;
     --no-runsc-hostnet) HOSTNET=0; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --public-url) PUBLIC_URL="${2:?--public-url needs a value}"; shift 2 ;;
+    --tls) TLS_MODE="${2:?--tls needs on or off}"; shift 2 ;;
+    --acme-email) ACME_EMAIL="${2:?--acme-email needs a value}"; shift 2 ;;
+    --acme-ca) ACME_CA="${2:?--acme-ca needs a value}"; shift 2 ;;
+    --acme-ca-root) ACME_CA_ROOT="${2:?--acme-ca-root needs a value}"; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
@@ -49,6 +64,11 @@ case "${ID:-}" in
   *) die "this script supports Debian and Ubuntu (found ${ID:-unknown})" ;;
 esac
 [[ "$APPS_DOMAIN" =~ ^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$ ]] || die "--apps-domain must be a lower-case DNS name"
+[[ -z "$TLS_MODE" || "$TLS_MODE" =~ ^(on|off)$ ]] || die "--tls must be on or off"
+[[ -z "$PUBLIC_URL" || "$PUBLIC_URL" =~ ^https?://[A-Za-z0-9.-]+(:[0-9]+)?/?$ ]] || die "--public-url must look like https://paas.example.org"
+[[ -z "$ACME_EMAIL" || "$ACME_EMAIL" =~ ^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+$ ]] || die "--acme-email must be an email address"
+[[ -z "$ACME_CA" || "$ACME_CA" =~ ^https://[A-Za-z0-9.:/_~-]+$ ]] || die "--acme-ca must be an https:// ACME directory URL"
+[[ -z "$ACME_CA_ROOT" || ( "$ACME_CA_ROOT" =~ ^/[A-Za-z0-9._/-]+$ && -f "$ACME_CA_ROOT" ) ]] || die "--acme-ca-root must be an existing absolute path"
 
 # 1. Packages ----------------------------------------------------------------------------------------------------
 packages=(podman runc catatonit python3 uidmap slirp4netns fuse-overlayfs caddy redis-server pgbouncer debootstrap iptables curl ca-certificates)
@@ -146,6 +166,7 @@ podman info --format '{{.Host.OCIRuntime.Name}}' >/dev/null 2>&1 || die "podman 
 
 # 3. Caddy, admin API on a unix socket only tenants cannot reach ------------------------------------------------
 install -d -m 0750 "$CONFIG_DIR" "$RUN_DIR"
+install -d -m 0700 "$CADDY_DATA_HOME"
 if [[ ! -f "$CADDY_CONFIG" ]]; then
   log "writing $CADDY_CONFIG"
   cat >"$CADDY_CONFIG" <<EOF
@@ -175,6 +196,7 @@ After=network-online.target
 
 [Service]
 ExecStart=$(command -v caddy) run --config $CADDY_CONFIG --resume
+Environment=XDG_DATA_HOME=$CADDY_DATA_HOME XDG_CONFIG_HOME=$CADDY_DATA_HOME
 Restart=on-failure
 RuntimeDirectory=tussilago
 RuntimeDirectoryPreserve=yes
@@ -186,7 +208,8 @@ EOF
     systemctl enable --now tussilago-caddy.service
   else
     # No systemd (containers, CI machines): start it in the background; re-run this script after a reboot.
-    nohup "$(command -v caddy)" run --config "$CADDY_CONFIG" --resume >/var/log/tussilago-caddy.log 2>&1 &
+    XDG_DATA_HOME="$CADDY_DATA_HOME" XDG_CONFIG_HOME="$CADDY_DATA_HOME" \
+      nohup "$(command -v caddy)" run --config "$CADDY_CONFIG" --resume >/var/log/tussilago-caddy.log 2>&1 &
   fi
   for _ in $(seq 1 50); do
     [[ -S "$CADDY_SOCKET" ]] && break
@@ -315,6 +338,13 @@ kept_tenant_lines=$([[ -f "$HOST_ENV" ]] && grep -E '^TENANT_[A-Z0-9_]+=' "$HOST
   echo "TUSSILAGO_PODMAN_PATH=$(command -v podman)"
   echo "TUSSILAGO_CADDY_ADMIN=unix:$CADDY_SOCKET"
   echo "TUSSILAGO_APPS_DOMAIN=$APPS_DOMAIN"
+  # HTTPS: Caddy listens on :443 too once TLS is on (the worker loads that config). The portal is served through Caddy
+  # when the public URL is https; the web server then trusts one proxy by default (lib/env.ts, trustedProxies).
+  if [[ -n "$PUBLIC_URL" ]]; then echo "TUSSILAGO_PUBLIC_URL=${PUBLIC_URL%/}"; fi
+  if [[ -n "$TLS_MODE" ]]; then echo "TUSSILAGO_TLS=$TLS_MODE"; fi
+  if [[ -n "$ACME_EMAIL" ]]; then echo "TUSSILAGO_ACME_EMAIL=$ACME_EMAIL"; fi
+  if [[ -n "$ACME_CA" ]]; then echo "TUSSILAGO_ACME_CA=$ACME_CA"; fi
+  if [[ -n "$ACME_CA_ROOT" ]]; then echo "TUSSILAGO_ACME_CA_ROOT=$ACME_CA_ROOT"; fi
   if [[ "$WANT_BASE_IMAGE" == 1 ]]; then
     # The local image has one Python version; apps asking for another need a registry image.
     echo "TUSSILAGO_PYTHON_IMAGE=$BASE_IMAGE:{version}"
