@@ -13,6 +13,7 @@ import { measureIdle } from "@/scripts/bench/idle";
 import { measureJobPickup } from "@/scripts/bench/job-pickup";
 import { machine } from "@/scripts/bench/machine";
 import { type PlatformHandle, startPlatform } from "@/scripts/bench/platform";
+import { measureReboot, measureRecovery } from "@/scripts/bench/recovery";
 import { measureRedeployToLive } from "@/scripts/bench/redeploy";
 import { errorMessage, type Metric } from "@/scripts/bench/stats";
 import { renderTable } from "@/scripts/bench/table";
@@ -23,7 +24,9 @@ type MetricName =
   | "idle"
   | "api_list_apps"
   | "caddy_load_ms"
-  | "redeploy_to_live_ms";
+  | "redeploy_to_live_ms"
+  | "recovery_ms"
+  | "reboot_ms";
 
 /** In run order: idle before the load test, so the platform is measured at rest before anything warmed it up. */
 const METRICS: readonly MetricName[] = [
@@ -33,6 +36,9 @@ const METRICS: readonly MetricName[] = [
   "api_list_apps",
   "caddy_load_ms",
   "redeploy_to_live_ms",
+  // Each starts and stops a platform of its own (scripts/bench/recovery.ts): last, so they disturb nothing else.
+  "recovery_ms",
+  "reboot_ms",
 ];
 const NEEDS_PLATFORM: ReadonlySet<MetricName> = new Set(["idle", "api_list_apps"]);
 const UNITS: Record<MetricName, string> = {
@@ -42,6 +48,8 @@ const UNITS: Record<MetricName, string> = {
   api_list_apps: "req/s",
   caddy_load_ms: "ms",
   redeploy_to_live_ms: "ms",
+  recovery_ms: "ms",
+  reboot_ms: "ms",
 };
 
 function isMetricName(value: string): value is MetricName {
@@ -139,6 +147,12 @@ async function main(): Promise<number> {
             break;
           case "redeploy_to_live_ms":
             results[name] = await measureRedeployToLive(context);
+            break;
+          case "recovery_ms":
+            results[name] = await measureRecovery(context);
+            break;
+          case "reboot_ms":
+            results[name] = await measureReboot(context);
             break;
         }
       } catch (error) {
