@@ -5,6 +5,7 @@ import type { Db, Tx } from "@/lib/db";
 import { authorize, type Ctx } from "@/lib/domain/context";
 import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
 import { lineText } from "@/lib/domain/text";
+import { AppError } from "@/lib/errors";
 import type { Prisma } from "@/lib/generated/prisma/client";
 
 export type AuditInput = {
@@ -32,13 +33,20 @@ export async function recordAudit(tx: Db | Tx, ctx: Ctx, input: AuditInput): Pro
   });
 }
 
+// PostgreSQL has no year 0 and JavaScript dates reach beyond year 9999: both fail the query ("date/time field value
+// out of range"), so a filter date keeps to the years 0001 to 9999, like the API's query rule.
+const filterDate = z.coerce.date().refine((date) => {
+  const year = date.getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}, "Must be between the years 0001 and 9999.");
+
 export const auditFilters = z.strictObject({
   // Compared in a query: PostgreSQL refuses NUL, and no stored action holds a control character.
   action: lineText().max(100).optional(),
   actorId: z.uuid().optional(),
   targetId: z.uuid().optional(),
-  since: z.coerce.date().optional(),
-  until: z.coerce.date().optional(),
+  since: filterDate.optional(),
+  until: filterDate.optional(),
 });
 export type AuditFilters = z.infer<typeof auditFilters>;
 
@@ -66,10 +74,19 @@ export type AuditEventView = {
 export async function listAuditEvents(
   db: Db,
   ctx: Ctx,
-  filters: AuditFilters,
+  input: AuditFilters,
   page: PageInput,
 ): Promise<Page<AuditEventView>> {
   authorize(ctx, "audit:read");
+  // Domain functions validate too: the page, the API and the CLI all reach them, and a NUL or a year 0 would
+  // otherwise fail in PostgreSQL.
+  const parsed = auditFilters.safeParse(input);
+  if (!parsed.success) {
+    throw new AppError("invalid", "The filters are not valid.", {
+      details: parsed.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
+    });
+  }
+  const filters = parsed.data;
   const seesAll = roleAllows(ctx.role, "invitations:read");
   const rows = await db.auditEvent.findMany({
     where: {

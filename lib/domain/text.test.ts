@@ -2,12 +2,15 @@
 // surrogate, NUL), and names, commands, paths and filters refuse control characters and bidi overrides (issue #22).
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
+import { getDb } from "@/lib/db";
 import { appName, appSettings, envValue, healthCheckPath } from "@/lib/domain/app-rules";
-import { auditFilters } from "@/lib/domain/audit";
+import { auditFilters, listAuditEvents } from "@/lib/domain/audit";
 import { envChanges } from "@/lib/domain/env-vars";
 import { emailInput, teamName, tokenName, userName } from "@/lib/domain/schemas";
 import { serviceName } from "@/lib/domain/tenant-service-rules";
 import { isPlainLine, isStorable } from "@/lib/domain/text";
+import { expectAppError } from "@/test/errors";
+import { createTestTeam, createTestUser, userCtx } from "@/test/factories";
 
 const LONE = ["\ud800", "a\udfffb", "x\ud83d"];
 const NUL = ["\u0000", "a\u0000b"];
@@ -53,5 +56,23 @@ describe("the text rule", () => {
     const pem = "-----BEGIN KEY-----\nabc\tdef\r\n-----END KEY-----\n";
     expect(envValue.safeParse(pem).success).toBe(true);
     expect(envChanges.safeParse({ SECRET: pem }).success).toBe(true);
+  });
+});
+
+describe("the audit log's filters in the domain", () => {
+  it("refuses NUL, control characters and dates PostgreSQL cannot hold with invalid, not a database error", async () => {
+    const user = await createTestUser();
+    const team = await createTestTeam(user.id);
+    const ctx = await userCtx(user.id, team.id);
+    const page = { limit: 10 };
+    for (const filters of [
+      { action: "\u0000" },
+      { action: "app.\u001bcreated" },
+      { since: new Date("0000-01-01T00:00:00Z") },
+      { until: new Date("+010000-01-01T00:00:00Z") },
+    ]) {
+      await expectAppError(listAuditEvents(getDb(), ctx, filters, page), "invalid");
+    }
+    expect((await listAuditEvents(getDb(), ctx, { action: "app.created" }, page)).items).toEqual([]);
   });
 });
