@@ -43,6 +43,7 @@ export default async function AppLayout({ children, params }: { children: ReactN
             { href: base, label: "Overview" },
             { href: `${base}/logs`, label: "Logs" },
             { href: `${base}/env`, label: "Environment" },
+            { href: `${base}/domains`, label: "Domains" },
             { href: `${base}/settings`, label: "Settings" },
           ]}
         />
