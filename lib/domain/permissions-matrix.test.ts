@@ -7,6 +7,7 @@ import { getDb } from "@/lib/db";
 import { authenticateApiToken, createApiToken, listApiTokens, revokeApiToken } from "@/lib/domain/api-tokens";
 import { listAuditEvents } from "@/lib/domain/audit";
 import { type Ctx, type RequestMeta, type Scope, userContext } from "@/lib/domain/context";
+import { addDomain, getDomain, listDomains, removeDomain, updateDomain, verifyDomain } from "@/lib/domain/domains";
 import {
   acceptInvitation,
   createInvitation,
@@ -32,6 +33,13 @@ function uniqueEmail(label: string): string {
   return `${label}-${randomUUID().slice(0, 12)}@example.test`;
 }
 
+function uniqueHostname(): string {
+  return `h${randomUUID().slice(0, 12)}.example.com`;
+}
+
+/** A DNS check that proves control without asking any server (the checker is the edge's to pass in). */
+const provenByTxt = async () => ({ kind: "proven" as const, by: "txt" as const });
+
 async function newUser(label: string) {
   return await getDb().user.create({ data: { email: uniqueEmail(label) } });
 }
@@ -46,6 +54,9 @@ type World = {
   target: Seat;
   invitationId: string;
   tokenId: string;
+  appId: string;
+  /** A pending custom domain of the app. */
+  domainId: string;
 };
 
 async function addMember(teamId: string, role: Role): Promise<Seat> {
@@ -64,6 +75,8 @@ async function seedTeam(): Promise<World> {
   const target = await addMember(team.id, "member");
   const invitation = await createInvitation(db, ownerCtx, { email: uniqueEmail("invitee"), role: "viewer" });
   const token = await createApiToken(db, ownerCtx, { name: "seeded", scopes: ["read"] });
+  const app = await db.app.create({ data: { teamId: team.id, name: "web" } });
+  const domain = await addDomain(db, ownerCtx, app.id, { hostname: uniqueHostname() });
   return {
     teamId: team.id,
     teamName,
@@ -71,6 +84,8 @@ async function seedTeam(): Promise<World> {
     target,
     invitationId: invitation.invitation.id,
     tokenId: token.apiToken.id,
+    appId: app.id,
+    domainId: domain.id,
   };
 }
 
@@ -99,6 +114,7 @@ async function snapshot(teamId: string) {
     memberships: await db.membership.findMany({ where: { teamId }, ...byId }),
     invitations: await db.invitation.findMany({ where: { teamId }, ...byId }),
     apiTokens: await db.apiToken.findMany({ where: { teamId }, ...byId }),
+    domains: await db.domain.findMany({ where: { teamId }, ...byId }),
     audit: await db.auditEvent.findMany({ where: { teamId }, ...byId }),
     operations: await db.operation.findMany({ where: { OR: [{ teamId }, { targetId: teamId }] }, ...byId }),
     outboundEmails: await db.outboundEmail.count(),
@@ -192,6 +208,37 @@ const ACTIONS: Action[] = [
     audit: null,
     run: (ctx) => listAuditEvents(getDb(), ctx, {}, page),
   },
+  {
+    name: "addDomain",
+    permission: "apps:write",
+    audit: "domain.add",
+    run: (ctx, world) => addDomain(getDb(), ctx, world.appId, { hostname: uniqueHostname() }),
+  },
+  {
+    name: "listDomains",
+    permission: "apps:read",
+    audit: null,
+    run: (ctx, w) => listDomains(getDb(), ctx, w.appId, page),
+  },
+  { name: "getDomain", permission: "apps:read", audit: null, run: (ctx, w) => getDomain(getDb(), ctx, w.domainId) },
+  {
+    name: "updateDomain",
+    permission: "apps:write",
+    audit: "domain.update",
+    run: (ctx, world) => updateDomain(getDb(), ctx, world.domainId, { hsts: true }),
+  },
+  {
+    name: "removeDomain",
+    permission: "apps:write",
+    audit: "domain.remove",
+    run: (ctx, world) => removeDomain(getDb(), ctx, world.domainId),
+  },
+  {
+    name: "verifyDomain",
+    permission: "apps:write",
+    audit: "domain.verify",
+    run: (ctx, world) => verifyDomain(getDb(), ctx, world.domainId, provenByTxt),
+  },
 ];
 
 // The expected answer is computed from the PERMISSIONS table with a rank written out here, not with roleAllows,
@@ -247,6 +294,12 @@ it("covers every domain action the brief lists", () => {
     "listApiTokens",
     "revokeApiToken",
     "listAuditEvents",
+    "addDomain",
+    "listDomains",
+    "getDomain",
+    "updateDomain",
+    "removeDomain",
+    "verifyDomain",
   ]);
 });
 
@@ -359,7 +412,7 @@ describe("special rules beyond the table", () => {
 });
 
 describe("another team's IDs", () => {
-  it("answer not_found for memberships, invitations and tokens, and change nothing in either team", async () => {
+  it("answer not_found for memberships, invitations, tokens, apps and domains, and change nothing in either team", async () => {
     const a = await seedTeam();
     const b = await seedTeam();
     const contexts = [await ownerCtx(a), await tokenCtx(a, ["read", "write"])];
@@ -380,6 +433,12 @@ describe("another team's IDs", () => {
         ["revokeInvitation", () => revokeInvitation(getDb(), ctx, { invitationId: b.invitationId })],
         ["resendInvitation", () => resendInvitation(getDb(), ctx, { invitationId: b.invitationId })],
         ["revokeApiToken", () => revokeApiToken(getDb(), ctx, { tokenId: b.tokenId })],
+        ["addDomain", () => addDomain(getDb(), ctx, b.appId, { hostname: uniqueHostname() })],
+        ["listDomains", () => listDomains(getDb(), ctx, b.appId, page)],
+        ["getDomain", () => getDomain(getDb(), ctx, b.domainId)],
+        ["updateDomain", () => updateDomain(getDb(), ctx, b.domainId, { hsts: true })],
+        ["removeDomain", () => removeDomain(getDb(), ctx, b.domainId)],
+        ["verifyDomain", () => verifyDomain(getDb(), ctx, b.domainId, provenByTxt)],
       ];
       // A token never owns, so it would be refused before the lookup; the owner shows the lookup is team-scoped.
       if (ctx.actor.type === "user") {
