@@ -165,11 +165,13 @@ describe("uploads", () => {
       ["text/plain", { "content-type": "text/plain" }],
       ["multipart/form-data", { "content-type": "multipart/form-data; boundary=x" }],
       ["a look-alike (application/gzipx)", { "content-type": "application/gzipx" }],
-    ])("refuses Content-Type %s with 422, leaving no file and no row", async (_label, headers) => {
+    ])("refuses Content-Type %s with 415, leaving no file and no row", async (_label, headers) => {
       const files = await storedFiles();
       const rows = await getDb().upload.count();
       const response = await upload(write, await tarball(), headers);
-      expect(response.status).toBe(422);
+      // The handler refuses a media type the endpoint does not read (lib/api/handler.ts, issue #22 part A).
+      expect(response.status).toBe(415);
+      expect((await errorOf(response)).code).toBe("unsupported_media_type");
       expect(await storedFiles()).toEqual(files);
       expect(await getDb().upload.count()).toBe(rows);
     });
