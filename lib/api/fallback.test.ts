@@ -38,8 +38,8 @@ async function expectError(response: Response, status: number, code: string): Pr
 
 describe("unknown API paths", () => {
   it("answer 404 not_found in the error shape, for every method", async () => {
-    const catchAll = (await import("@/app/api/v1/[...path]/route")) as Record<string, Route>;
-    for (const method of METHODS) {
+    const catchAll = (await import("@/app/api/v1/[[...path]]/route")) as Record<string, Route>;
+    for (const method of [...METHODS, "OPTIONS"]) {
       const route = catchAll[method] as Route;
       expect(route, method).toBeTypeOf("function");
       const response = await route(new Request(`${BASE}/api/v1/no/such/path`, { method }), {
@@ -74,6 +74,17 @@ describe("a method a path does not serve", () => {
         );
         await expectError(response, 405, "method_not_allowed");
       }
+      // Next's own OPTIONS would list every exported method, the 405 handlers included.
+      const options = module.OPTIONS;
+      expect(options, `${file} does not answer OPTIONS`).toBeTypeOf("function");
+      const preflight = await (options as Route)(new Request(`${BASE}${concrete(template)}`, { method: "OPTIONS" }), {
+        params: Promise.resolve({}),
+      });
+      expect(preflight.status).toBe(204);
+      const allowed = preflight.headers.get("allow")?.split(/,\s*/) ?? [];
+      expect(allowed.filter((value) => (METHODS as readonly string[]).includes(value)).sort(), template).toEqual(
+        [...served].sort(),
+      );
     }
   });
 });

@@ -9,4 +9,4 @@ export const GET = handle(getHealthEndpoint, async () => {
   return health.status === "ok" ? { status: 200 as const, body: health } : { status: 503 as const, body: health };
 });
 
-export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("/api/health");
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/health");

@@ -14,4 +14,4 @@ export const POST = handle(createAppEndpoint, async ({ ctx, body }) => {
   return { status: 201 as const, body: { app: appJson(app) } };
 });
 
-export const { PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/apps");
+export const { PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/apps");

@@ -10,4 +10,4 @@ export const GET = handle(listAuditEventsEndpoint, async ({ ctx, query }) => {
   return { status: 200 as const, body: { items: page.items.map(auditEventJson), nextCursor: page.nextCursor } };
 });
 
-export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/audit-events");
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/audit-events");

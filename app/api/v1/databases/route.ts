@@ -19,4 +19,4 @@ export const POST = handle(createDatabaseEndpoint, async ({ ctx, body }) => {
   };
 });
 
-export const { PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/databases");
+export const { PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/databases");

@@ -14,4 +14,4 @@ export const POST = handle(createInvitationEndpoint, async ({ ctx, body }) => {
   return { status: 201 as const, body: { invitation: invitationJson(result.invitation), link: result.link } };
 });
 
-export const { PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/invitations");
+export const { PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/invitations");

@@ -9,4 +9,4 @@ export const GET = handle(listMembersEndpoint, async ({ ctx, query }) => {
   return { status: 200 as const, body: { items: page.items.map(memberJson), nextCursor: page.nextCursor } };
 });
 
-export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/members");
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/members");

@@ -5,4 +5,4 @@ import { buildOpenApiDocument } from "@/lib/api/openapi";
 
 export const GET = handle(getOpenApiEndpoint, async () => ({ status: 200 as const, body: buildOpenApiDocument() }));
 
-export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/openapi.json");
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/openapi.json");

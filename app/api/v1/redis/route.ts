@@ -19,4 +19,4 @@ export const POST = handle(createRedisEndpoint, async ({ ctx, body }) => {
   };
 });
 
-export const { PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/redis");
+export const { PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/redis");

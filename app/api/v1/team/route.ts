@@ -9,4 +9,4 @@ export const GET = handle(getTeamEndpoint, async ({ ctx }) => {
   return { status: 200 as const, body: { team: teamJson(team) } };
 });
 
-export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/team");
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/team");

@@ -15,4 +15,4 @@ export const POST = handle(createUploadEndpoint, async ({ ctx, request }) => {
   return { status: 201 as const, body: { upload: uploadJson(upload) } };
 });
 
-export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/uploads");
+export const { GET, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/uploads");

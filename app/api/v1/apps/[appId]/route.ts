@@ -22,4 +22,4 @@ export const DELETE = handle(deleteAppEndpoint, async ({ ctx, params }) => {
   };
 });
 
-export const { POST, PUT } = methodsNotAllowed("/api/v1/apps/{appId}");
+export const { POST, PUT, OPTIONS } = methodsNotAllowed("/api/v1/apps/{appId}");

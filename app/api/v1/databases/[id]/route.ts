@@ -33,4 +33,4 @@ export const DELETE = handle(deleteDatabaseEndpoint, async ({ ctx, params }) => 
   };
 });
 
-export const { POST, PUT } = methodsNotAllowed("/api/v1/databases/{id}");
+export const { POST, PUT, OPTIONS } = methodsNotAllowed("/api/v1/databases/{id}");

@@ -8,4 +8,4 @@ export const GET = handle(getDeploymentEndpoint, async ({ ctx, params }) => {
   return { status: 200 as const, body: { deployment: deploymentJson(await getDeployment(getDb(), ctx, params.id)) } };
 });
 
-export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/deployments/{id}");
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/deployments/{id}");

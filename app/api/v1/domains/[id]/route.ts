@@ -17,4 +17,4 @@ export const DELETE = handle(deleteDomainEndpoint, async ({ ctx, params }) => {
   return { status: 204 as const, body: undefined };
 });
 
-export const { POST, PUT } = methodsNotAllowed("/api/v1/domains/{id}");
+export const { POST, PUT, OPTIONS } = methodsNotAllowed("/api/v1/domains/{id}");

@@ -9,4 +9,4 @@ export const DELETE = handle(revokeInvitationEndpoint, async ({ ctx, params }) =
   return { status: 200 as const, body: { invitation: invitationJson(invitation) } };
 });
 
-export const { GET, POST, PUT, PATCH } = methodsNotAllowed("/api/v1/invitations/{id}");
+export const { GET, POST, PUT, PATCH, OPTIONS } = methodsNotAllowed("/api/v1/invitations/{id}");

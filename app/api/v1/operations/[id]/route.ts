@@ -9,4 +9,4 @@ export const GET = handle(getOperationEndpoint, async ({ ctx, params }) => {
   return { status: 200 as const, body: { operation: operationJson(operation) } };
 });
 
-export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/operations/{id}");
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/operations/{id}");

@@ -23,4 +23,4 @@ export const DELETE = handle(deleteRedisEndpoint, async ({ ctx, params }) => {
   };
 });
 
-export const { POST, PUT } = methodsNotAllowed("/api/v1/redis/{id}");
+export const { POST, PUT, OPTIONS } = methodsNotAllowed("/api/v1/redis/{id}");

@@ -19,4 +19,4 @@ export const POST = handle(createDeploymentEndpoint, async ({ ctx, params, body 
   };
 });
 
-export const { PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/apps/{appId}/deployments");
+export const { PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/apps/{appId}/deployments");

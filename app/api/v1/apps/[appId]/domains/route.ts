@@ -14,4 +14,4 @@ export const POST = handle(addDomainEndpoint, async ({ ctx, params, body }) => {
   return { status: 201 as const, body: { domain: domainJson(domain) } };
 });
 
-export const { PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/apps/{appId}/domains");
+export const { PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/apps/{appId}/domains");

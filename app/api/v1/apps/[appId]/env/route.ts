@@ -12,4 +12,4 @@ export const PUT = handle(putEnvEndpoint, async ({ ctx, params, body }) => {
   return { status: 200 as const, body: envJson(await setEnvVars(getDb(), ctx, params.appId, body.env)) };
 });
 
-export const { POST, PATCH, DELETE } = methodsNotAllowed("/api/v1/apps/{appId}/env");
+export const { POST, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/apps/{appId}/env");

@@ -9,4 +9,4 @@ export const GET = handle(appLogsEndpoint, async ({ ctx, params, query }) => {
   return { status: 200 as const, body: await readAppLogs(getDb(), ctx, params.appId, { tail: query.tail, since }) };
 });
 
-export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/apps/{appId}/logs");
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/apps/{appId}/logs");

@@ -9,4 +9,4 @@ export const GET = handle(databaseCredentialsEndpoint, async ({ ctx, params }) =
   return { status: 200 as const, body: await revealDatabaseCredentials(getDb(), ctx, params.id) };
 });
 
-export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/databases/{id}/credentials");
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/databases/{id}/credentials");

@@ -14,4 +14,4 @@ export const POST = handle(rotateDatabaseEndpoint, async ({ ctx, params }) => {
   };
 });
 
-export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/databases/{id}/rotate");
+export const { GET, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/databases/{id}/rotate");

@@ -11,4 +11,4 @@ export const POST = handle(cancelDeploymentEndpoint, async ({ ctx, params }) => 
   };
 });
 
-export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/deployments/{id}/cancel");
+export const { GET, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/deployments/{id}/cancel");

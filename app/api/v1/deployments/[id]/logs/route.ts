@@ -8,4 +8,4 @@ export const GET = handle(deploymentLogsEndpoint, async ({ ctx, params, query })
   return { status: 200 as const, body: await readDeploymentLog(getDb(), ctx, params.id, query.offset) };
 });
 
-export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/deployments/{id}/logs");
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/deployments/{id}/logs");

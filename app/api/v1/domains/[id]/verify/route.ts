@@ -11,4 +11,4 @@ export const POST = handle(verifyDomainEndpoint, async ({ ctx, params }) => {
   return { status: 200 as const, body: { domain: domainJson(domain) } };
 });
 
-export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/domains/{id}/verify");
+export const { GET, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/domains/{id}/verify");

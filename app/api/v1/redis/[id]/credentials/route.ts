@@ -9,4 +9,4 @@ export const GET = handle(redisCredentialsEndpoint, async ({ ctx, params }) => {
   return { status: 200 as const, body: await revealRedisCredentials(getDb(), ctx, params.id) };
 });
 
-export const { POST, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/redis/{id}/credentials");
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/redis/{id}/credentials");

@@ -14,4 +14,4 @@ export const POST = handle(restartAppEndpoint, async ({ ctx, params }) => {
   };
 });
 
-export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/apps/{appId}/actions/restart");
+export const { GET, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/apps/{appId}/actions/restart");

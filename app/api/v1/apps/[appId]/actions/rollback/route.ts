@@ -14,4 +14,4 @@ export const POST = handle(rollbackAppEndpoint, async ({ ctx, params, body }) =>
   };
 });
 
-export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/apps/{appId}/actions/rollback");
+export const { GET, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/apps/{appId}/actions/rollback");

@@ -14,4 +14,4 @@ export const POST = handle(startAppEndpoint, async ({ ctx, params }) => {
   };
 });
 
-export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/apps/{appId}/actions/start");
+export const { GET, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/apps/{appId}/actions/start");

@@ -14,4 +14,4 @@ export const POST = handle(stopAppEndpoint, async ({ ctx, params }) => {
   };
 });
 
-export const { GET, PUT, PATCH, DELETE } = methodsNotAllowed("/api/v1/apps/{appId}/actions/stop");
+export const { GET, PUT, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/apps/{appId}/actions/stop");
