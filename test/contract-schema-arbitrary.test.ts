@@ -1,7 +1,7 @@
 // The API contract test's pure parts (e2e/contract/): the JSON Schema → fast-check converter generates only values
 // its schema accepts (checked with ajv on every request schema of our OpenAPI document), and the hostile mutation
 // list has what issue #22 asks for. The e2e spec itself runs against the platform (e2e/api-contract.spec.ts).
-import Ajv2020 from "ajv/dist/2020";
+import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -64,6 +64,8 @@ describe("arbitraryOf", () => {
         count: { type: "integer", minimum: 3, maximum: 7 },
         ratio: { type: "number", exclusiveMinimum: 0, maximum: 1 },
         maybe: { type: "string", nullable: true },
+        slug: { type: "string", maxLength: 10, allOf: [{ pattern: "^[a-z-]+$" }, { pattern: "^(?!.*--)" }] },
+        flags: { type: "object", properties: { a: { type: "boolean" }, b: { type: "boolean" } }, minProperties: 1 },
         either: { oneOf: [{ type: "boolean" }, { type: "array", items: { type: "integer" }, maxItems: 2 }] },
         env: {
           type: "object",
@@ -71,7 +73,22 @@ describe("arbitraryOf", () => {
           additionalProperties: { type: ["string", "null"] },
         },
       },
-      required: ["kind", "role", "name", "id", "email", "at", "short", "count", "ratio", "maybe", "either", "env"],
+      required: [
+        "kind",
+        "role",
+        "name",
+        "id",
+        "email",
+        "at",
+        "short",
+        "count",
+        "ratio",
+        "maybe",
+        "either",
+        "env",
+        "slug",
+        "flags",
+      ],
       additionalProperties: false,
     };
     const validator = ajv();

@@ -55,7 +55,27 @@ export const BAD_NUMBERS: readonly unknown[] = [
   [],
   {},
 ];
-export const BAD_QUERY_NUMBERS = ["0x10", "+5", "", " 5", "5 ", "1e1", "1.5", "-1", "0", "99999999999999999999", "NaN"];
+/** Query numbers no strict parser accepts, whatever the bounds; the bounds themselves are added per parameter. */
+export const BAD_QUERY_NUMBERS = [
+  "0x10",
+  "+5",
+  "",
+  " 5",
+  "5 ",
+  "1e1",
+  "1.5",
+  "99999999999999999999",
+  "NaN",
+  "Infinity",
+];
+
+/** Just outside the documented bounds of a numeric query parameter. */
+function outOfBounds(schema: JsonSchema): string[] {
+  const values: string[] = [];
+  if (typeof schema.minimum === "number") values.push(String(schema.minimum - 1));
+  if (typeof schema.maximum === "number") values.push(String(schema.maximum + 1));
+  return values;
+}
 /** Base64url of JSON, the way cursors look, with dates and IDs a client could forge, plus plain garbage. */
 export const FORGED_CURSORS = [
   toBase64Url(JSON.stringify(["0000-01-01T00:00:00.000Z", "00000000-0000-4000-8000-000000000000"])),
@@ -250,7 +270,7 @@ function queryMutations(operation: Operation, validQuery: Record<string, string>
   for (const name of names) {
     const schema = operation.query[name] as JsonSchema;
     if (isNumeric(schema)) {
-      for (const value of BAD_QUERY_NUMBERS) {
+      for (const value of [...BAD_QUERY_NUMBERS, ...outOfBounds(schema)]) {
         mutations.push(mutation(`${name}=${JSON.stringify(value)}`, withRaw(name, encodeURIComponent(value))));
       }
     }

@@ -44,14 +44,19 @@ function numberOr(value: unknown, fallback: number | undefined): number | undefi
   return typeof value === "number" ? value : fallback;
 }
 
-function stringArbitrary(schema: JsonSchema): fc.Arbitrary<string> {
+/** Lookarounds and backreferences, which fast-check's stringMatching cannot generate from (they only filter). */
+const UNGENERATABLE = /\(\?<?[=!]|\\[1-9]/;
+
+function stringArbitrary(schema: JsonSchema, patterns: string[]): fc.Arbitrary<string> {
   const minLength = numberOr(schema.minLength, 0) ?? 0;
   const maxLength = numberOr(schema.maxLength, undefined);
   const fits = (value: string) =>
     [...value].length >= minLength && (maxLength === undefined || [...value].length <= maxLength);
-  // Matched with the u flag as JSON Schema says; generated from the flagless form, which stringMatching supports.
-  const pattern = typeof schema.pattern === "string" ? new RegExp(schema.pattern, "u") : null;
-  const matches = (value: string) => pattern === null || pattern.test(value);
+  // Matched with the u flag as JSON Schema says; generated from the flagless form of the first pattern that
+  // stringMatching supports, the others (a "no --" lookahead, reserved names) filter.
+  const all = patterns.map((source) => new RegExp(source, "u"));
+  const matches = (value: string) => all.every((regex) => regex.test(value));
+  const pattern = all.find((regex) => !UNGENERATABLE.test(regex.source)) ?? null;
   let base: fc.Arbitrary<string>;
   switch (schema.format) {
     case "uuid":
@@ -105,20 +110,43 @@ function objectArbitrary(schema: JsonSchema): fc.Arbitrary<Record<string, unknow
   const model: Record<string, fc.Arbitrary<unknown>> = {};
   for (const [name, property] of Object.entries(properties)) model[name] = arbitraryOf(property);
   const known = fc.record(model, { requiredKeys: [...required].filter((name) => name in properties) });
+  const minProperties = numberOr(schema.minProperties, 0) ?? 0;
   const additional = schema.additionalProperties;
-  if (additional === undefined || additional === false || Object.keys(properties).length > 0) return known;
+  if (additional === undefined || additional === false || Object.keys(properties).length > 0) {
+    return known.filter((value) => Object.keys(value).length >= minProperties);
+  }
   // A map (env variables): keys from propertyNames, values from additionalProperties.
   const keys = schema.propertyNames ? arbitraryOf(schema.propertyNames as JsonSchema) : fc.string({ maxLength: 20 });
   const values = additional === true ? fc.jsonValue({ maxDepth: 1 }) : arbitraryOf(additional as JsonSchema);
   return fc
-    .dictionary(keys as fc.Arbitrary<string>, values, { maxKeys: MAX_ITEMS })
+    .dictionary(keys as fc.Arbitrary<string>, values, {
+      minKeys: minProperties,
+      maxKeys: Math.max(minProperties, MAX_ITEMS),
+    })
     .map((entries) => ({ ...entries }) as Record<string, unknown>);
 }
 
-function typedArbitrary(type: string, schema: JsonSchema): fc.Arbitrary<unknown> {
+/**
+ * allOf folded into one schema: zod emits it for strings with several regexes (a name's pattern, "no --", reserved
+ * names); their patterns are all kept, other keywords merged (the members never disagree in our document).
+ */
+function withoutAllOf(schema: JsonSchema): { schema: JsonSchema; patterns: string[] } {
+  const patterns = typeof schema.pattern === "string" ? [schema.pattern] : [];
+  if (!Array.isArray(schema.allOf)) return { schema, patterns };
+  const { allOf, ...merged } = schema;
+  for (const member of allOf as JsonSchema[]) {
+    const folded = withoutAllOf(member);
+    patterns.push(...folded.patterns);
+    const { pattern: _pattern, ...rest } = folded.schema;
+    Object.assign(merged, rest);
+  }
+  return { schema: merged, patterns };
+}
+
+function typedArbitrary(type: string, schema: JsonSchema, patterns: string[]): fc.Arbitrary<unknown> {
   switch (type) {
     case "string":
-      return stringArbitrary(schema);
+      return stringArbitrary(schema, patterns);
     case "integer":
       return integerArbitrary(schema);
     case "number":
@@ -142,13 +170,15 @@ function typedArbitrary(type: string, schema: JsonSchema): fc.Arbitrary<unknown>
 
 /**
  * Values valid against `schema` (whose `$ref`s are already inlined: see inlineRefs). Supports type (one or a list),
- * properties/required/additionalProperties/propertyNames, enum, const, pattern (fast-check's stringMatching),
+ * properties/required/additionalProperties/propertyNames/minProperties, enum, const, pattern (fast-check's
+ * stringMatching; several through allOf, lookaheads filtering),
  * format uuid/email/date-time/uri, min/maxLength, minimum/maximum (and exclusive), items/min/maxItems, anyOf, oneOf,
  * OpenAPI 3.0's nullable; an empty schema means any JSON value. Anything else throws, so the test never silently
  * generates from a schema it does not understand.
  */
-export function arbitraryOf(schema: JsonSchema): fc.Arbitrary<unknown> {
-  if (typeof schema.$ref === "string") throw new Error("arbitraryOf: inline $refs first (inlineRefs)");
+export function arbitraryOf(input: JsonSchema): fc.Arbitrary<unknown> {
+  if (typeof input.$ref === "string") throw new Error("arbitraryOf: inline $refs first (inlineRefs)");
+  const { schema, patterns } = withoutAllOf(input);
   let arbitrary: fc.Arbitrary<unknown>;
   if ("const" in schema) {
     arbitrary = fc.constant(schema.const);
@@ -159,9 +189,9 @@ export function arbitraryOf(schema: JsonSchema): fc.Arbitrary<unknown> {
     const branches = (schema.anyOf ?? schema.oneOf) as JsonSchema[];
     arbitrary = fc.oneof(...branches.map((branch) => arbitraryOf(branch)));
   } else if (Array.isArray(schema.type)) {
-    arbitrary = fc.oneof(...(schema.type as string[]).map((type) => typedArbitrary(type, schema)));
+    arbitrary = fc.oneof(...(schema.type as string[]).map((type) => typedArbitrary(type, schema, patterns)));
   } else if (typeof schema.type === "string") {
-    arbitrary = typedArbitrary(schema.type, schema);
+    arbitrary = typedArbitrary(schema.type, schema, patterns);
   } else if ("properties" in schema) {
     arbitrary = objectArbitrary(schema);
   } else {
