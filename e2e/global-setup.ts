@@ -2,7 +2,7 @@
 // worker) on a free port with a throwaway data directory, and stops it after the run; then a second instance with
 // email (a fake SMTP server, test/fake-smtp.ts) and single sign-on (a fake OIDC issuer, test/fake-oidc.ts). The
 // workers talk to the fake podman (test/fake-podman) and fake Caddy admin APIs (test/fake-caddy.ts), never to real
-// infrastructure.
+// infrastructure; the main instance's custom domain checks ask a fake DNS server (e2e/fake-dns-control.ts).
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -13,6 +13,7 @@ import { freePort, type LaunchedPlatform, launchPlatform } from "../scripts/laun
 import { startFakeCaddy } from "../test/fake-caddy";
 import { startFakeOidc } from "../test/fake-oidc";
 import { startFakeSmtp } from "../test/fake-smtp";
+import { startFakeDnsControl } from "./fake-dns-control";
 
 const STARTUP_DEADLINE_MS = 5 * 60_000;
 
@@ -85,6 +86,8 @@ async function startPlatform(
         TUSSILAGO_CADDY_ADMIN: caddy.url,
         // The address the specs use: links in pages and mails, and next-auth's redirects, are built on it.
         TUSSILAGO_PUBLIC_URL: baseUrl,
+        // Caddy's TLS ask listener on a free port: two platforms on the default port 7103 would collide.
+        TUSSILAGO_TLS_ASK_PORT: "0",
         ...options.env,
       },
       logFile,
@@ -119,9 +122,13 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
     for (const step of cleanups.reverse()) await step();
   };
   try {
-    const main = await startPlatform("e2e", await freePort());
+    // Custom domains' DNS checks ask a fake server whose records specs set (E2E_FAKE_DNS_URL, POST /records).
+    const dns = await startFakeDnsControl();
+    cleanups.push(dns.close);
+    const main = await startPlatform("e2e", await freePort(), { env: { TUSSILAGO_DNS_RESOLVERS: dns.dnsAddress } });
     cleanups.push(main.stop);
     process.env.E2E_BASE_URL = main.baseUrl;
+    process.env.E2E_FAKE_DNS_URL = dns.url;
     process.env.E2E_FAKE_PODMAN_DIR = main.podmanDir;
 
     const smtp = await startFakeSmtp({ inbox: true });
