@@ -235,6 +235,11 @@ describe("checks and audit", () => {
     expect(verified).toMatchObject({ status: "verified", verifiedBy: "cname", checkError: null });
     expect(verified.verifiedAt).toBeInstanceOf(Date);
     expect(await pendingJobs("caddy__sync")).toHaveLength(1);
+    // TLS is on (the apps domain is not localhost): the first certificate check is queued with the verification.
+    expect(await pendingJobs("domain__check_tls")).toContainEqual({
+      task_identifier: "domain__check_tls",
+      payload: { domainId: domain.id },
+    });
     await removeDomain(getDb(), ctx, domain.id);
     const actions = await getDb().auditEvent.findMany({
       where: { targetId: domain.id },
@@ -244,6 +249,21 @@ describe("checks and audit", () => {
     expect(actions.map((row) => row.action)).toEqual(["domain.add", "domain.verify", "domain.remove"]);
     expect(actions[1]).toMatchObject({ actorType: "user", metadata: { hostname: domain.hostname, by: "cname" } });
     expect(await getDb().domain.findUnique({ where: { id: domain.id } })).toBeNull();
+  });
+
+  it("queues no certificate check on verification when TLS is off", async () => {
+    process.env.TUSSILAGO_TLS = "off";
+    resetEnvForTests();
+    try {
+      const { ctx, app } = await teamWithApp();
+      const domain = await addDomain(getDb(), ctx, app.id, { hostname: `plain-${unique()}.example.com` });
+      expect(await verifyDomain(getDb(), ctx, domain.id, proven)).toMatchObject({ status: "verified" });
+      const queued = await pendingJobs("domain__check_tls");
+      expect(queued.map((job) => job.payload)).not.toContainEqual({ domainId: domain.id });
+    } finally {
+      delete process.env.TUSSILAGO_TLS;
+      resetEnvForTests();
+    }
   });
 
   it("keeps a pending domain pending with the reason when the records are missing or DNS fails", async () => {

@@ -4,7 +4,7 @@
 // disappears is flagged (proofMissingSince, checkError) and stays routed: dropping a live site on one bad DNS answer
 // would be worse than showing the flag. A hostname belongs to one app of one team at a time (unique index).
 import { randomBytes } from "node:crypto";
-import { requestRoutingSync } from "@/jobs/enqueue";
+import { enqueue, requestRoutingSync } from "@/jobs/enqueue";
 import type { Db, Tx } from "@/lib/db";
 import { appHostname } from "@/lib/domain/apps";
 import { recordAudit } from "@/lib/domain/audit";
@@ -41,6 +41,9 @@ export type DomainView = {
 };
 
 /** What views need besides the row: the app's default host (the CNAME target). */
+/** The delay before a newly verified domain's first certificate check: the routing sync runs first. */
+const FIRST_TLS_CHECK_DELAY_MS = 10_000;
+
 const withApp = { app: { select: { name: true, status: true, team: { select: { slug: true } } } } } as const;
 type DomainWithApp = Prisma.DomainGetPayload<{ include: typeof withApp }>;
 
@@ -242,6 +245,16 @@ export async function recordDomainCheck(
     if (changed.count === 1 && domain.status === "pending") {
       await auditCheck(tx, domain, actor, { hostname: domain.hostname, by: outcome.by });
       await requestRoutingSync(tx);
+      // The certificate check's TLS handshake is what makes Caddy obtain the certificate on demand: queue it now
+      // (after the sync has had time to route the name) instead of waiting up to the periodic check's 5 minutes.
+      if (getEnv().tls.enabled) {
+        await enqueue(
+          tx,
+          "domain__check_tls",
+          { domainId: domain.id },
+          { jobKey: `domain-tls:${domain.id}`, runAt: new Date(now.getTime() + FIRST_TLS_CHECK_DELAY_MS) },
+        );
+      }
     }
     return;
   }
