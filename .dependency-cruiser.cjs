@@ -125,8 +125,9 @@ module.exports = {
       severity: "error",
       comment:
         "test/ holds fakes and fixtures; tests may import anything, production code none of it. The benchmarks " +
-        "(scripts/bench*) are test tooling: they drive the platform against the fakes on purpose.",
-      from: { path: APP_CODE, pathNot: [TESTS, "^scripts/bench"] },
+        "(scripts/bench*) are test tooling: they drive the platform against the fakes on purpose. So is the host " +
+        "smoke (scripts/smoke/), which starts the local test CA of test/pebble.ts.",
+      from: { path: APP_CODE, pathNot: [TESTS, "^scripts/bench", "^scripts/smoke/"] },
       to: { path: ["^test/", "\\.(test|spec)\\.tsx?$"] },
     },
   ],

@@ -22,6 +22,7 @@ import {
   waitForOperation,
 } from "./api";
 import { type Front, fetchThroughCaddy, probeLoop, waitServed } from "./caddy";
+import { type SmokeTls, smokeCustomDomain } from "./domains";
 import { containersOf, imagesOf, podman, workerPid } from "./host";
 import {
   DEPLOY_DEADLINE_MS,
@@ -35,8 +36,18 @@ import {
   waitUntil,
 } from "./support";
 
-/** `dataDir`: the platform under test's data directory (which tells its worker process apart). */
-export async function smokeExample(api: Api, env: Env, front: Front, example: string, dataDir: string): Promise<void> {
+/**
+ * `dataDir`: the platform under test's data directory (which tells its worker process apart). `tls`: the local ACME
+ * CA the platform was started with, for the custom domain and HTTPS step; null skips it.
+ */
+export async function smokeExample(
+  api: Api,
+  env: Env,
+  front: Front,
+  example: string,
+  dataDir: string,
+  tls: SmokeTls | null = null,
+): Promise<void> {
   const source = await tarball(path.join(EXAMPLES_DIR, example));
   const app = field<App>(
     await api("POST", "/api/v1/apps", { name: `smoke-${example}`.slice(0, 40), settings: { healthCheckPath: "/" } }),
@@ -57,6 +68,7 @@ export async function smokeExample(api: Api, env: Env, front: Front, example: st
     }
     say(`    ${names.length} container(s) under ${env.infra.ociRuntime}`);
   });
+  if (tls) await smokeCustomDomain(api, front, tls, app, greets);
 
   const second = await phase(`${example}: redeploy while probing (no failed request)`, async () => {
     const probe = probeLoop(front, app.url);

@@ -2,15 +2,17 @@
 // Starts the platform with the host's configuration (podman, gVisor, the host's Caddy) and a throwaway data directory,
 // then through the REST API, for each example that needs no package index: upload, build, release under gVisor and a
 // request through Caddy; a redeploy while a probe loop hits the app (no failed request during the cutover); a
-// rollback; scale to 2 and back; stop; delete. Before the examples, a hostile Containerfile (`ADD` of a loopback URL)
+// rollback; scale to 2 and back; stop; delete. On the first example, a custom domain is added, proven with a TXT
+// record and served over HTTPS through the host's Caddy with a certificate from a local Pebble (test CA; the platform
+// runs with TUSSILAGO_TLS=on against it), then removed (domains.ts; --no-tls skips it). Before the examples, a hostile Containerfile (`ADD` of a loopback URL)
 // must be refused by the build policy with nothing reaching the host's loopback. Prints each phase's time and exits
 // non-zero on the first failure.
 // Where the base image is missing (no registry here), it is built from Debian packages first (docs/operations.md).
 //
-//   sudo npm run smoke:host [-- --keep-data] [-- --example wsgi-stdlib]
+//   sudo npm run smoke:host [-- --keep-data] [-- --example wsgi-stdlib] [-- --no-tls]
 //
 // The rooms: main.ts (this sequence), journeys.ts (what is proved), api.ts, caddy.ts and host.ts (how it is observed),
-// platform.ts (starting it, through scripts/launcher.ts), support.ts (deadlines, phases, failing).
+// domains.ts (custom domains and HTTPS), platform.ts (starting it, through scripts/launcher.ts), support.ts (deadlines, phases, failing).
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
@@ -22,6 +24,7 @@ import { teamNetworkName } from "@/lib/engine/release";
 import { DEFAULT_HOST_CONFIG, defaultPythonVersion, parseEnv, readHostConfig } from "@/lib/env";
 import { apiClient } from "./api";
 import { caddyFront } from "./caddy";
+import { resetHostCaddy, type SmokeTls, startSmokeTls } from "./domains";
 import { ensureBaseImage } from "./host";
 import { smokeExample, smokeHostileAdd } from "./journeys";
 import { manage, startPlatform } from "./platform";
@@ -40,7 +43,11 @@ function noIndexExamples(only: string | undefined): string[] {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { "keep-data": { type: "boolean", default: false }, example: { type: "string" } },
+    options: {
+      "keep-data": { type: "boolean", default: false },
+      example: { type: "string" },
+      "no-tls": { type: "boolean", default: false },
+    },
   });
   if (process.getuid?.() !== 0) fail("run as root: rootful podman is what runs gVisor (sudo npm run smoke:host)");
   const hostConfig = process.env.TUSSILAGO_HOST_CONFIG ?? DEFAULT_HOST_CONFIG;
@@ -69,9 +76,19 @@ async function main(): Promise<number> {
   await fs.chmod(dataDir, 0o711);
   const logFile = path.join(os.tmpdir(), `${path.basename(dataDir)}.log`);
   say(`platform log: ${logFile}`);
-  const platform = await phase("start the platform (build when sources changed)", () =>
-    startPlatform(dataDir, logFile, secretKey),
-  );
+  // Pebble first: the platform reads its ACME CA and DNS server from the environment it starts with.
+  const tls: SmokeTls | null = values["no-tls"]
+    ? null
+    : await phase("start Pebble (local ACME CA)", () => startSmokeTls(env));
+  let platform: Awaited<ReturnType<typeof startPlatform>>;
+  try {
+    platform = await phase("start the platform (build when sources changed)", () =>
+      startPlatform(dataDir, logFile, secretKey, tls?.platformEnv ?? {}),
+    );
+  } catch (error) {
+    await tls?.stop();
+    throw error;
+  }
   let teamId: string | null = null;
   try {
     const report = await phase("host readiness (manage check)", () => manage(platform, ["check", "--no-ping"]));
@@ -99,9 +116,18 @@ async function main(): Promise<number> {
     teamId = String(team.id);
     const api = apiClient(platform.origin, String(token.token));
     await phase("a Containerfile ADD of a loopback URL is refused, nothing fetched", () => smokeHostileAdd(api, env));
-    for (const example of examples) await smokeExample(api, env, front, example, dataDir);
+    for (const [index, example] of examples.entries()) {
+      await smokeExample(api, env, front, example, dataDir, index === 0 ? tls : null);
+    }
   } finally {
     await platform.stop();
+    if (tls) {
+      // The host's Caddy must not keep a config that names this run's Pebble (domains.ts resetHostCaddy).
+      await resetHostCaddy(env).catch((error: unknown) =>
+        say(`could not reset the host's Caddy to a plain config: ${String(error)}`),
+      );
+      await tls.stop();
+    }
     // The smoke's team outlives its apps; its podman network is the one thing left on the host.
     if (teamId) {
       await execFileAsync(env.infra.podmanPath, ["network", "rm", "--force", teamNetworkName(teamId)]).catch(() => {});

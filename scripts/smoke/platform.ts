@@ -5,13 +5,19 @@ import { execFileAsync, fail, STARTUP_DEADLINE_MS } from "./support";
 
 export type Platform = { origin: string; env: NodeJS.ProcessEnv; logFile: string; stop(): Promise<void> };
 
-export async function startPlatform(dataDir: string, logFile: string, secretKey: string): Promise<Platform> {
+/** `extraEnv`: more of the platform's environment (the HTTPS step's ACME CA and DNS server). */
+export async function startPlatform(
+  dataDir: string,
+  logFile: string,
+  secretKey: string,
+  extraEnv: Record<string, string> = {},
+): Promise<Platform> {
   const platform = await launchPlatform({
     dataDir,
     secretKey,
     logFile,
     // A short drain keeps the smoke quick; the probe loop proves the cutover still drops nothing.
-    env: { TUSSILAGO_DRAIN_SECONDS: process.env.TUSSILAGO_DRAIN_SECONDS ?? "2" },
+    env: { TUSSILAGO_DRAIN_SECONDS: process.env.TUSSILAGO_DRAIN_SECONDS ?? "2", ...extraEnv },
     startupTimeoutMs: STARTUP_DEADLINE_MS,
   }).catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
   return { origin: platform.origin, env: platform.env, logFile, stop: platform.stop };
