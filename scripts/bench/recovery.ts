@@ -31,7 +31,7 @@ import { findCaddy, type PrivateCaddy, startPrivateCaddy } from "@/scripts/bench
 import { type BenchContext, execFileAsync, sleep, waitFor } from "@/scripts/bench/context";
 import { type SeededTeam, seedTeam, uploadExample } from "@/scripts/bench/deploy-kit";
 import { type Metric, ratio, round, summarize } from "@/scripts/bench/stats";
-import { freePort, type LaunchedPlatform, launchPlatform } from "@/scripts/launcher";
+import { freePort, type LaunchedPlatform, launchPlatform, PlatformExitedError } from "@/scripts/launcher";
 
 const FAKE_PODMAN = fileURLToPath(new URL("../../test/fake-podman/fake-podman.mjs", import.meta.url));
 const APPS_DOMAIN = "localhost";
@@ -46,6 +46,8 @@ const RECOVERY_RUNS = 3;
 const QUICK_RECOVERY_RUNS = 1;
 const REBOOT_APPS = 3;
 const FINAL = new Set(["running", "failed", "cancelled"]);
+const NO_BUILD = "Could not find a production build";
+const BUILD_RETRY_MS = 20_000;
 
 function skipped(reason: string): Metric {
   return { value: null, unit: "ms", skipped: reason };
@@ -57,8 +59,10 @@ type Rig = {
   podmanState: string;
   dataDir: string;
   staleAfterS: number;
-  launch(): Promise<LaunchedPlatform>;
-  db(): Promise<Db>;
+  /** Started, and when the attempt that succeeded began (performance.now()). */
+  launch(): Promise<{ platform: LaunchedPlatform; startedAt: number }>;
+  /** A client of the platform's database; `reconnect` after a restart (its PostgreSQL may listen elsewhere). */
+  db(reconnect?: boolean): Promise<Db>;
 };
 
 /** A fake podman whose containers serve HTTP, with `env` for its switches; a private Caddy; the launch settings. */
@@ -91,28 +95,48 @@ async function rig(context: BenchContext, name: string, caddyPath: string, env: 
     podmanState,
     dataDir,
     staleAfterS,
-    launch: () =>
-      launchPlatform({
-        dataDir,
-        port,
-        secretKey,
-        hostConfig: "none",
-        baseEnv: context.originalEnv,
-        build: false,
-        env: {
-          TUSSILAGO_PODMAN_PATH: podman,
-          TUSSILAGO_CADDY_ADMIN: caddy.adminEndpoint,
-          TUSSILAGO_CADDY_LISTEN: caddy.listen,
-          TUSSILAGO_APPS_DOMAIN: APPS_DOMAIN,
-          TUSSILAGO_WORKER_STALE_AFTER_S: String(staleAfterS),
-        },
-        logFile,
-        startupTimeoutMs: STARTUP_TIMEOUT_MS,
-        note: (message) => context.progress(message),
-        onSpawn: ({ stop }) => context.defer(`platform (${name})`, stop),
-      }),
-    async db() {
-      if (db) return db;
+    async launch() {
+      const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+      for (;;) {
+        const startedAt = performance.now();
+        try {
+          const platform = await launchPlatform({
+            dataDir,
+            port,
+            secretKey,
+            hostConfig: "none",
+            baseEnv: context.originalEnv,
+            build: false,
+            env: {
+              TUSSILAGO_PODMAN_PATH: podman,
+              TUSSILAGO_CADDY_ADMIN: caddy.adminEndpoint,
+              TUSSILAGO_CADDY_LISTEN: caddy.listen,
+              TUSSILAGO_APPS_DOMAIN: APPS_DOMAIN,
+              TUSSILAGO_WORKER_STALE_AFTER_S: String(staleAfterS),
+            },
+            logFile,
+            startupTimeoutMs: Math.max(deadline - Date.now(), 0),
+            note: (message) => context.progress(message),
+            onSpawn: ({ stop }) => context.defer(`platform (${name})`, stop),
+          });
+          return { platform, startedAt };
+        } catch (error) {
+          // Another instance in this working tree (an e2e run, npm start) may be rebuilding .next right now: the
+          // web server then finds no build and the platform gives up. Wait for the build, then start again.
+          if (
+            !(error instanceof PlatformExitedError) ||
+            !error.output.includes(NO_BUILD) ||
+            Date.now() + BUILD_RETRY_MS > deadline
+          ) {
+            throw error;
+          }
+          context.progress("the portal's build is being rebuilt by another instance; waiting for it");
+          await sleep(BUILD_RETRY_MS);
+        }
+      }
+    },
+    async db(reconnect = false) {
+      if (db && !reconnect) return db;
       const pgPort = await runningClusterPort(dataDir);
       if (pgPort === null) throw new Error("the platform's PostgreSQL is not running");
       const password = await readOrCreatePassword(dataDir);
@@ -127,7 +151,7 @@ async function rig(context: BenchContext, name: string, caddyPath: string, env: 
   };
 }
 
-type DeployedApp = { appId: string; host: string; deploymentId: string };
+type DeployedApp = { appId: string; host: string; deploymentId: string; operationId: string };
 
 /** An app with one replica and a deployment of examples/wsgi-stdlib, queued for the platform's own worker. */
 async function deployApp(context: BenchContext, rigged: Rig, team: SeededTeam, label: string): Promise<DeployedApp> {
@@ -139,8 +163,13 @@ async function deployApp(context: BenchContext, rigged: Rig, team: SeededTeam, l
   const target = uploadPath(rigged.dataDir, uploadId);
   await fs.mkdir(path.dirname(target), { recursive: true });
   await fs.copyFile(uploadPath(getEnv().dataDir, uploadId), target);
-  const { deployment } = await createDeployment(db, team.ctx, app.id, { type: "upload", uploadId });
-  return { appId: app.id, host: `${name}-${team.slug}.${APPS_DOMAIN}`, deploymentId: deployment.id };
+  const { deployment, operation } = await createDeployment(db, team.ctx, app.id, { type: "upload", uploadId });
+  return {
+    appId: app.id,
+    host: `${name}-${team.slug}.${APPS_DOMAIN}`,
+    deploymentId: deployment.id,
+    operationId: operation.id,
+  };
 }
 
 async function finalStatus(db: Db, deploymentId: string): Promise<string | null> {
@@ -183,7 +212,7 @@ export async function measureRecovery(context: BenchContext): Promise<Metric> {
   if (!caddyPath) return skipped("no caddy on PATH for a private router (the host's own Caddy is never used)");
   // The first `podman run` of each round (the release's first replica) kills the worker that called it, once.
   const rigged = await rig(context, "recovery", caddyPath, { FAKE_PODMAN_KILL_ON: "RUN:1" });
-  const platform = await rigged.launch();
+  const { platform } = await rigged.launch();
   const db = await rigged.db();
   const team = await seedTeam(db, "recovery");
   const runs = context.options.quick ? QUICK_RECOVERY_RUNS : RECOVERY_RUNS;
@@ -264,7 +293,7 @@ export async function measureReboot(context: BenchContext): Promise<Metric> {
   const caddyPath = findCaddy();
   if (!caddyPath) return skipped("no caddy on PATH for a private router (the host's own Caddy is never used)");
   const rigged = await rig(context, "reboot", caddyPath, {});
-  const first = await rigged.launch();
+  const { platform: first } = await rigged.launch();
   const db = await rigged.db();
   const team = await seedTeam(db, "reboot");
   const apps: DeployedApp[] = [];
@@ -274,6 +303,18 @@ export async function measureReboot(context: BenchContext): Promise<Metric> {
     const status = await waitFor("a deployment to finish", () => finalStatus(db, app.deploymentId), DEPLOY_TIMEOUT_MS);
     if (status !== "running") throw new Error(`a deployment ended ${status}; see ${first.logFile}`);
     await waitServing(rigged.caddy, app.host, DEPLOY_TIMEOUT_MS);
+  }
+  // A steady state before the "reboot": every deploy operation finished (its release's drain included), so no job is
+  // running when the platform stops.
+  for (const app of apps) {
+    await waitFor(
+      "a deploy operation to finish",
+      async () => {
+        const row = await db.operation.findUniqueOrThrow({ where: { id: app.operationId }, select: { status: true } });
+        return row.status === "succeeded" || row.status === "failed" ? row.status : null;
+      },
+      DEPLOY_TIMEOUT_MS,
+    );
   }
   context.progress(`${apps.length} apps serve through Caddy; stopping the platform and removing every container`);
   await first.stop();
@@ -286,13 +327,20 @@ export async function measureReboot(context: BenchContext): Promise<Metric> {
     30_000,
   );
 
-  const started = performance.now();
-  const second = await rigged.launch();
+  const { platform: second, startedAt: started } = await rigged.launch();
   const readyAt = performance.now();
   let servingAt = readyAt;
   for (const app of apps) {
     servingAt = Math.max(servingAt, await waitServing(rigged.caddy, app.host, CONVERGE_TIMEOUT_MS));
   }
+  // Where the time after "ready" goes: the restarts the worker's start-up reconcile queued, one per app.
+  const startedWall = Date.now() - (performance.now() - started);
+  const restarts = await (await rigged.db(true)).operation.findMany({
+    where: { kind: "app.restart", createdAt: { gte: new Date(startedWall) } },
+    select: { createdAt: true, startedAt: true },
+  });
+  const latest = (times: (Date | null)[]) =>
+    times.length === 0 ? null : round(Math.max(...times.map((time) => (time?.getTime() ?? Number.NaN) - startedWall)));
   // Nothing runs twice: one container per app's one replica.
   const { stdout } = await execFileAsync(process.execPath, [rigged.podman, "ps", "--format", "json"]);
   const running = (JSON.parse(stdout || "[]") as unknown[]).length;
@@ -308,6 +356,9 @@ export async function measureReboot(context: BenchContext): Promise<Metric> {
     ratio: ratio(reboot, floor),
     apps: apps.length,
     containers_removed: removed,
+    restarts_queued: restarts.length,
+    last_restart_queued_ms: latest(restarts.map((row) => row.createdAt)),
+    last_restart_started_ms: latest(restarts.map((row) => row.startedAt)),
     notes:
       "from the platform's start after a simulated reboot (stopped, every container removed) to every app answering " +
       "200 through Caddy; floor = the same start until GET /api/health answers 200",
