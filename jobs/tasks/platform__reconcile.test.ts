@@ -271,7 +271,9 @@ describe("platform__reconcile and time limits", { timeout: 300_000 }, () => {
     const later = Date.now() + deploymentLimitMs("releasing", limits) + 60_000;
 
     const report = await reconcile({ ...reconcileDeps(() => later), limits });
-    expect(report.expired.deployments).toEqual([second.deployment.id]);
+    // The clock jumps past the releasing limit (which includes the release job's retry waits), so deployments other
+    // tests of this file left queued are past their own limit too: assert this test's own.
+    expect(report.expired.deployments).toContain(second.deployment.id);
     expect(report.removed).toEqual([name]);
     const after = await db.deployment.findUniqueOrThrow({ where: { id: second.deployment.id } });
     expect(after.status).toBe("failed");
