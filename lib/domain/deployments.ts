@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import { enqueue } from "@/jobs/enqueue";
 import { validateGitRef, validateGitUrl } from "@/lib/build/source-git/url-policy";
 import { deploymentLogPath } from "@/lib/data-paths";
-import type { Db } from "@/lib/db";
+import type { Db, Tx } from "@/lib/db";
 import { recordAudit } from "@/lib/domain/audit";
 import { actorUserId, authorize, type Ctx } from "@/lib/domain/context";
 import { initialPhases, type Phase, parsePhases } from "@/lib/domain/deployment-phases";
@@ -11,7 +11,7 @@ import { createOperation } from "@/lib/domain/operations";
 import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
-import type { Deployment, Operation } from "@/lib/generated/prisma/client";
+import type { App, Deployment, Operation } from "@/lib/generated/prisma/client";
 
 export const TERMINAL_STATUSES = ["running", "failed", "superseded", "cancelled"] as const;
 const ACTIVE_STATUSES = ["queued", "building"] as const;
@@ -24,8 +24,21 @@ export type DeploymentView = {
   number: number;
   status: Deployment["status"];
   source:
-    | { type: "git"; url: string | null; ref: string | null; commitSha: string | null }
+    | {
+        type: "git";
+        url: string | null;
+        ref: string | null;
+        commitSha: string | null;
+        commitMessage: string | null;
+        commitAuthor: string | null;
+        commitUrl: string | null;
+      }
     | { type: "upload"; commitSha: null };
+  trigger: DeploymentTriggerName;
+  /** The deployment this one deploys again. */
+  redeployOfId: string | null;
+  /** The newer deployment that cancelled this one while it was queued or building. */
+  supersededById: string | null;
   plan: unknown;
   imageBuilt: boolean;
   /** Its image was removed to save space (TUSSILAGO_KEEP_IMAGES): it can no longer be rolled back to. */
@@ -37,6 +50,31 @@ export type DeploymentView = {
   finishedAt: Date | null;
 };
 
+// Forges whose commit pages live at <repository>/commit/<sha> (GitLab's /-/commit/ also answers /commit/).
+const KNOWN_FORGES = new Set(["github.com", "gitlab.com", "codeberg.org"]);
+
+/**
+ * A link to the commit's page: on a known forge from the clone URL, else from the repository page a push delivery
+ * named (validated https when stored). Null when neither is known.
+ */
+export function commitUrl(
+  row: Pick<Deployment, "gitUrl" | "commitSha" | "repositoryUrl" | "sourceType">,
+): string | null {
+  if (row.sourceType !== "git" || !row.commitSha) return null;
+  let base: string | null = row.repositoryUrl;
+  if (row.gitUrl) {
+    try {
+      const url = new URL(row.gitUrl);
+      if (url.protocol === "https:" && KNOWN_FORGES.has(url.hostname)) {
+        base = `https://${url.hostname}${url.pathname.replace(/\.git$/, "").replace(/\/+$/, "")}`;
+      }
+    } catch {
+      // A stored URL is always valid; nothing to link otherwise.
+    }
+  }
+  return base ? `${base}/commit/${row.commitSha}` : null;
+}
+
 export function deploymentView(row: Deployment): DeploymentView {
   return {
     id: row.id,
@@ -45,8 +83,19 @@ export function deploymentView(row: Deployment): DeploymentView {
     status: row.status,
     source:
       row.sourceType === "git"
-        ? { type: "git", url: row.gitUrl, ref: row.gitRef, commitSha: row.commitSha }
+        ? {
+            type: "git",
+            url: row.gitUrl,
+            ref: row.gitRef,
+            commitSha: row.commitSha,
+            commitMessage: row.commitMessage,
+            commitAuthor: row.commitAuthor,
+            commitUrl: commitUrl(row),
+          }
         : { type: "upload", commitSha: null },
+    trigger: row.trigger,
+    redeployOfId: row.redeployOfId,
+    supersededById: row.supersededById,
     plan: row.plan,
     imageBuilt: row.imageRef !== null,
     imagePruned: row.imagePrunedAt !== null,
@@ -62,6 +111,106 @@ function invalidSource(message: string): AppError {
   return new AppError("invalid", message, { details: [{ path: "source", message }] });
 }
 
+export type DeploymentTriggerName = Deployment["trigger"];
+
+type SourceFields = {
+  sourceType: "git" | "upload";
+  gitUrl?: string | null;
+  gitRef?: string | null;
+  uploadId?: string | null;
+};
+
+/** What a deployment is pinned to and why it exists, beyond its source (a push, a redeploy). */
+export type DeploymentOrigin = {
+  trigger: DeploymentTriggerName;
+  /** A full commit SHA, already validated: the build fetches exactly this commit. */
+  commitSha?: string | null;
+  commitMessage?: string | null;
+  commitAuthor?: string | null;
+  repositoryUrl?: string | null;
+  redeployOfId?: string | null;
+};
+
+/**
+ * Writes a deployment with its operation and build job on the caller's transaction, which must hold the app row
+ * locked (numbers are allocated one at a time per app). Deployments of the app still queued or building are
+ * superseded: they are asked to cancel and point at this one, so many pushes in a row end on the newest commit.
+ */
+export async function queueDeployment(
+  tx: Tx,
+  input: {
+    app: { id: string; teamId: string; status: App["status"] };
+    source: SourceFields;
+    origin: DeploymentOrigin;
+    createdBy: string | null;
+    requestId?: string;
+  },
+): Promise<{ deployment: Deployment; operation: Operation; superseded: number }> {
+  const { app } = input;
+  const last = await tx.deployment.findFirst({
+    where: { appId: app.id },
+    orderBy: { number: "desc" },
+    select: { number: true },
+  });
+  const now = new Date();
+  const deployment = await tx.deployment.create({
+    data: {
+      appId: app.id,
+      teamId: app.teamId,
+      number: (last?.number ?? 0) + 1,
+      ...input.source,
+      trigger: input.origin.trigger,
+      commitSha: input.origin.commitSha ?? null,
+      commitMessage: input.origin.commitMessage ?? null,
+      commitAuthor: input.origin.commitAuthor ?? null,
+      repositoryUrl: input.origin.repositoryUrl ?? null,
+      redeployOfId: input.origin.redeployOfId ?? null,
+      phases: initialPhases(now),
+      createdBy: input.createdBy,
+    },
+  });
+  // The newest deployment is what the user wants: older ones still waiting or building are cancelled, and say by
+  // which (the build reads supersededById for its reason).
+  const { count: superseded } = await tx.deployment.updateMany({
+    where: {
+      appId: app.id,
+      id: { not: deployment.id },
+      status: { in: [...ACTIVE_STATUSES] },
+      cancelRequestedAt: null,
+    },
+    data: { cancelRequestedAt: now, supersededById: deployment.id },
+  });
+  const operation = await createOperation(tx, {
+    kind: "app.deploy",
+    teamId: app.teamId,
+    target: { type: "deployment", id: deployment.id },
+    requestId: input.requestId,
+  });
+  await tx.deployment.update({ where: { id: deployment.id }, data: { operationId: operation.id } });
+  await tx.app.update({ where: { id: app.id }, data: { status: app.status === "running" ? "running" : "deploying" } });
+  await enqueue(
+    tx,
+    "deployment__build",
+    { deploymentId: deployment.id, operationId: operation.id },
+    { jobKey: `deployment:${deployment.id}` },
+  );
+  return { deployment: { ...deployment, operationId: operation.id }, operation, superseded };
+}
+
+/** Locks the caller's team's app row (deployment numbers are allocated one at a time per app). */
+async function lockApp(tx: Tx, ctx: Ctx, appId: string): Promise<App> {
+  const [locked] = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM "App" WHERE id = ${appId}::uuid AND "teamId" = ${ctx.teamId}::uuid FOR UPDATE`;
+  if (!locked) throw new AppError("not_found", "App not found.");
+  const app = await tx.app.findUniqueOrThrow({ where: { id: appId } });
+  if (app.status === "deleting") throw new AppError("conflict", "This app is being deleted.");
+  return app;
+}
+
+function triggerOf(ctx: Ctx): DeploymentTriggerName {
+  return ctx.actor.type === "token" ? "api" : "manual";
+}
+
 export async function createDeployment(
   db: Db,
   ctx: Ctx,
@@ -70,14 +219,9 @@ export async function createDeployment(
 ): Promise<{ deployment: DeploymentView; operation: Operation }> {
   authorize(ctx, "deployments:create");
   return await db.$transaction(async (tx) => {
-    // Locks the app row: deployment numbers are allocated one at a time per app.
-    const [locked] = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id FROM "App" WHERE id = ${appId}::uuid AND "teamId" = ${ctx.teamId}::uuid FOR UPDATE`;
-    if (!locked) throw new AppError("not_found", "App not found.");
-    const app = await tx.app.findUniqueOrThrow({ where: { id: appId } });
-    if (app.status === "deleting") throw new AppError("conflict", "This app is being deleted.");
+    const app = await lockApp(tx, ctx, appId);
 
-    let sourceFields: { sourceType: "git" | "upload"; gitUrl?: string; gitRef?: string; uploadId?: string };
+    let sourceFields: SourceFields;
     const wanted = source ?? (app.sourceType === "git" ? { type: "git" as const } : undefined);
     if (!wanted) throw invalidSource("This app has no git source: give one, or upload a tarball.");
     if (wanted.type === "git") {
@@ -100,49 +244,72 @@ export async function createDeployment(
       sourceFields = { sourceType: "upload", uploadId: upload.id };
     }
 
-    const last = await tx.deployment.findFirst({
-      where: { appId },
-      orderBy: { number: "desc" },
-      select: { number: true },
-    });
-    // The newest deployment is what the user wants: older ones still waiting or building are cancelled.
-    await tx.deployment.updateMany({
-      where: { appId, status: { in: [...ACTIVE_STATUSES] }, cancelRequestedAt: null },
-      data: { cancelRequestedAt: new Date() },
-    });
-    const now = new Date();
-    const deployment = await tx.deployment.create({
-      data: {
-        appId,
-        teamId: ctx.teamId,
-        number: (last?.number ?? 0) + 1,
-        ...sourceFields,
-        phases: initialPhases(now),
-        createdBy: actorUserId(ctx),
-      },
-    });
-    const operation = await createOperation(tx, {
-      kind: "app.deploy",
-      teamId: ctx.teamId,
-      target: { type: "deployment", id: deployment.id },
+    const { deployment, operation } = await queueDeployment(tx, {
+      app,
+      source: sourceFields,
+      origin: { trigger: triggerOf(ctx) },
+      createdBy: actorUserId(ctx),
       requestId: ctx.meta.requestId,
     });
-    await tx.deployment.update({ where: { id: deployment.id }, data: { operationId: operation.id } });
-    await tx.app.update({ where: { id: appId }, data: { status: app.status === "running" ? "running" : "deploying" } });
-    await enqueue(
-      tx,
-      "deployment__build",
-      { deploymentId: deployment.id, operationId: operation.id },
-      {
-        jobKey: `deployment:${deployment.id}`,
-      },
-    );
     await recordAudit(tx, ctx, {
       action: "deployment.created",
       target: { type: "deployment", id: deployment.id },
       metadata: { appId, number: deployment.number, source: sourceFields.sourceType },
     });
-    return { deployment: deploymentView({ ...deployment, operationId: operation.id }), operation };
+    return { deployment: deploymentView(deployment), operation };
+  });
+}
+
+/**
+ * Deploys a finished deployment's source again: the same commit of the same repository (pinned, so a branch that
+ * moved on does not change what is built), or the same upload while it is kept (409 once it is gone).
+ */
+export async function redeployDeployment(
+  db: Db,
+  ctx: Ctx,
+  deploymentId: string,
+): Promise<{ deployment: DeploymentView; operation: Operation }> {
+  authorize(ctx, "deployments:create");
+  return await db.$transaction(async (tx) => {
+    const original = await tx.deployment.findFirst({ where: { id: deploymentId, teamId: ctx.teamId } });
+    if (!original) throw new AppError("not_found", "Deployment not found.");
+    const app = await lockApp(tx, ctx, original.appId);
+    let sourceFields: SourceFields;
+    const origin: DeploymentOrigin = { trigger: "redeploy", redeployOfId: original.id };
+    if (original.sourceType === "git") {
+      if (!original.gitUrl) throw new AppError("conflict", "This deployment has no repository to deploy again.");
+      sourceFields = { sourceType: "git", gitUrl: original.gitUrl, gitRef: original.gitRef };
+      // Not built yet (cancelled while queued): no commit was ever checked out, so the ref is fetched again.
+      if (original.commitSha) {
+        Object.assign(origin, {
+          commitSha: original.commitSha,
+          commitMessage: original.commitMessage,
+          commitAuthor: original.commitAuthor,
+          repositoryUrl: original.repositoryUrl,
+        });
+      }
+    } else {
+      const upload = original.uploadId
+        ? await tx.upload.findFirst({ where: { id: original.uploadId, teamId: ctx.teamId } })
+        : null;
+      if (!upload || upload.expiresAt <= new Date()) {
+        throw new AppError("conflict", "The uploaded tarball of this deployment is no longer kept; upload it again.");
+      }
+      sourceFields = { sourceType: "upload", uploadId: upload.id };
+    }
+    const { deployment, operation } = await queueDeployment(tx, {
+      app,
+      source: sourceFields,
+      origin,
+      createdBy: actorUserId(ctx),
+      requestId: ctx.meta.requestId,
+    });
+    await recordAudit(tx, ctx, {
+      action: "deployment.redeployed",
+      target: { type: "deployment", id: deployment.id },
+      metadata: { appId: app.id, number: deployment.number, redeployOf: original.number },
+    });
+    return { deployment: deploymentView(deployment), operation };
   });
 }
 

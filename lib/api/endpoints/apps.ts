@@ -227,9 +227,17 @@ export const deploymentSchema = z.object({
       url: z.string().nullable(),
       ref: z.string().nullable(),
       commitSha: z.string().nullable(),
+      commitMessage: z.string().nullable().describe("The first line of the commit's message"),
+      commitAuthor: z.string().nullable().describe("The commit's author name"),
+      commitUrl: z.string().nullable().describe("The commit's page on its forge, when known"),
     }),
     z.object({ type: z.literal("upload"), commitSha: z.null() }),
   ]),
+  trigger: z
+    .enum(["push", "manual", "api", "rollback", "redeploy"])
+    .describe("What started it: a webhook push, the portal, the API, a redeploy"),
+  redeployOfId: z.uuid().nullable().describe("The deployment this one deploys again"),
+  supersededById: z.uuid().nullable().describe("The newer deployment that cancelled this one"),
   plan: z
     .object({
       builder: z.enum(["containerfile", "python"]),
@@ -301,6 +309,25 @@ export const createDeploymentEndpoint = defineEndpoint({
       description: "Queued; poll the operation or the deployment",
       schema: z.object({ deployment: deploymentSchema, operation: operationSchema }),
     },
+  },
+});
+
+export const redeployDeploymentEndpoint = defineEndpoint({
+  id: "redeployDeployment",
+  method: "POST",
+  path: "/api/v1/deployments/{id}/redeploy",
+  summary: "Deploy a deployment's source again: the same commit, or the same upload while it is kept",
+  tags: ["deployments"],
+  auth: { scope: "write", permission: "deployments:create" },
+  errors: ["conflict"],
+  idempotent: true,
+  params: idParams,
+  responses: {
+    202: {
+      description: "Queued; poll the operation or the deployment",
+      schema: z.object({ deployment: deploymentSchema, operation: operationSchema }),
+    },
+    409: { description: "The upload is no longer kept, or the app is being deleted" },
   },
 });
 
