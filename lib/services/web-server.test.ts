@@ -98,3 +98,36 @@ describe("createWebServer", () => {
     }
   });
 });
+
+describe("malformed request paths", () => {
+  it("answers a path that is not valid percent-encoded UTF-8 itself: JSON 404 under /api/, 400 elsewhere", async () => {
+    const reached: string[] = [];
+    const server = createWebServer((request, response) => {
+      reached.push(request.url ?? "");
+      response.end("ok");
+    }, 0);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const base = `http://127.0.0.1:${port}`;
+      // A lone UTF-16 surrogate encoded as UTF-8, an overlong form and a truncated escape: Next's own decoding of
+      // route parameters throws on these and answers a plain-text 500.
+      for (const id of ["%ED%A0%80", "%C0%AF", "%E2%82", "abc%zz"]) {
+        const api = await fetch(`${base}/api/v1/apps/${id}`);
+        expect(api.status).toBe(404);
+        expect(api.headers.get("content-type")).toMatch(/^application\/json/);
+        const body = (await api.json()) as { error: { code: string; requestId: string } };
+        expect(body.error.code).toBe("not_found");
+        expect(body.error.requestId).toMatch(/^[0-9a-f-]{36}$/);
+        const page = await fetch(`${base}/teams/${id}`);
+        expect(page.status).toBe(400);
+      }
+      // Well-formed escapes (and query strings, which route handlers validate themselves) still reach the handler.
+      const fine = await fetch(`${base}/api/v1/apps/caf%C3%A9?q=%ED%A0%80`);
+      expect(await fine.text()).toBe("ok");
+      expect(reached).toEqual(["/api/v1/apps/caf%C3%A9?q=%ED%A0%80"]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -1,6 +1,7 @@
 // The web server in front of Next.js (scripts/web-server.ts): node:http plus Next's request handler, so the
 // client's address comes from the connection. `next start` keeps a client's X-Forwarded-For when there is one,
 // which let any client choose the address of its audit rows and per-IP limits.
+import { randomUUID } from "node:crypto";
 import http from "node:http";
 import { isIP } from "node:net";
 import { CLIENT_IP_HEADER } from "@/lib/auth/request-meta";
@@ -54,12 +55,47 @@ export function rewriteClientHeaders(
   }
 }
 
-/** An HTTP server that fixes the client headers of every request before `handler` (Next's) sees it. */
+/** Whether every %XX escape of the path (the query string aside) decodes to well-formed UTF-8. */
+export function isWellFormedPath(url: string): boolean {
+  const pathname = url.split("?", 1)[0] ?? "";
+  try {
+    // decodeURIComponent throws on a truncated escape, bytes that are not UTF-8, overlong forms and encoded surrogates.
+    decodeURIComponent(pathname);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Answers a request whose path does not decode (Next's route parameter decoding throws on it and answers a plain-text
+ * 500): under /api/ the API's 404 in its error shape (such a path names nothing that exists), elsewhere a plain 400.
+ */
+function answerMalformedPath(request: http.IncomingMessage, response: http.ServerResponse): void {
+  const requestId = randomUUID();
+  const common = { "cache-control": "no-store", "x-request-id": requestId };
+  if ((request.url ?? "").startsWith("/api/")) {
+    response.writeHead(404, { ...common, "content-type": "application/json; charset=utf-8" });
+    response.end(JSON.stringify({ error: { code: "not_found", message: "Not found.", requestId } }));
+    return;
+  }
+  response.writeHead(400, { ...common, "content-type": "text/plain; charset=utf-8" });
+  response.end("Bad request: the path is not valid percent-encoded UTF-8.\n");
+}
+
+/**
+ * An HTTP server that fixes the client headers of every request before `handler` (Next's) sees it, and answers paths
+ * that do not decode itself.
+ */
 export function createWebServer(
   handler: (request: http.IncomingMessage, response: http.ServerResponse) => unknown,
   trustedProxies: number,
 ): http.Server {
   return http.createServer((request, response) => {
+    if (!isWellFormedPath(request.url ?? "/")) {
+      answerMalformedPath(request, response);
+      return;
+    }
     rewriteClientHeaders(request.headers, request.socket.remoteAddress, trustedProxies);
     void handler(request, response);
   });
