@@ -36,6 +36,9 @@ import {
   waitUntil,
 } from "./support";
 
+/** The crash step's release command: long enough to find the deployment releasing and kill the worker there. */
+const HOLD_RELEASE_COMMAND = 'python3 -c "import time; time.sleep(12)"';
+
 /**
  * `dataDir`: the platform under test's data directory (which tells its worker process apart). `tls`: the local ACME
  * CA the platform was started with, for the custom domain and HTTPS step; null skips it.
@@ -88,6 +91,9 @@ export async function smokeExample(
   if (second.id === first.id) fail("the redeploy did not create a new deployment");
 
   await phase(`${example}: worker SIGKILLed mid-release, the deployment converges`, async () => {
+    // A cached build releases in well under a second, faster than the poll below can see `releasing`: a release
+    // command that sleeps holds the deployment there long enough to kill the worker in the middle of it.
+    await api("PATCH", `/api/v1/apps/${app.id}`, { settings: { releaseCommand: HOLD_RELEASE_COMMAND } });
     const started = await startDeploy(api, app.id, source);
     await waitUntil("the deployment to be releasing", DEPLOY_DEADLINE_MS, async () => {
       const current = field<Deployment>(await api("GET", `/api/v1/deployments/${started.id}`), "deployment");
@@ -110,6 +116,7 @@ export async function smokeExample(
     const current = await getApp(api, app.id);
     if (current.currentDeploymentId !== started.id) fail("the converged deployment is not the app's current one");
     await waitServed(front, app.url, greets);
+    await api("PATCH", `/api/v1/apps/${app.id}`, { settings: { releaseCommand: null } });
   });
 
   await phase(`${example}: roll back to the first deployment`, async () => {
