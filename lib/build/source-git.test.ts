@@ -99,6 +99,7 @@ function recordingExec(override?: (call: Call) => Promise<ExecResult> | undefine
       return ok();
     }
     if (args.includes("rev-parse")) return ok(`${SHA}\n`);
+    if (args.includes("log")) return ok("Fix the thing\u0000Ada\n");
     return ok();
   };
   return { exec, calls };
@@ -565,9 +566,9 @@ describe("fetchGitSource with a recording executor", () => {
       gitPath: "/usr/bin/git",
       lookup,
     });
-    expect(result).toEqual({ commitSha: SHA });
+    expect(result).toEqual({ commitSha: SHA, commitMessage: "Fix the thing", commitAuthor: "Ada" });
     const pin = ["-c", `http.curloptResolve=github.com:443:${GITHUB_V4},[${GITHUB_V6}]`];
-    expect(calls.map((call) => call.file)).toEqual(["/usr/bin/git", "/usr/bin/git"]);
+    expect(calls.map((call) => call.file)).toEqual(["/usr/bin/git", "/usr/bin/git", "/usr/bin/git"]);
     expect(calls.map((call) => call.args)).toEqual([
       [
         ...HARDENING,
@@ -585,6 +586,20 @@ describe("fetchGitSource with a recording executor", () => {
         dest,
       ],
       [...HARDENING, ...pin, "-C", dest, "rev-parse", "--verify", "HEAD"],
+      [
+        ...HARDENING,
+        ...pin,
+        "-c",
+        "i18n.logOutputEncoding=UTF-8",
+        "-C",
+        dest,
+        "log",
+        "-1",
+        "--no-show-signature",
+        "--format=%s%x00%an",
+        "HEAD",
+        "--",
+      ],
     ]);
     expect(await readdir(dest)).toEqual(["app.py"]);
   });
@@ -678,6 +693,20 @@ describe("fetchGitSource with a recording executor", () => {
       ],
       [...HARDENING, ...pin, "-C", dest, "checkout", "--quiet", "--detach", SHA, "--"],
       [...HARDENING, ...pin, "-C", dest, "rev-parse", "--verify", "HEAD"],
+      [
+        ...HARDENING,
+        ...pin,
+        "-c",
+        "i18n.logOutputEncoding=UTF-8",
+        "-C",
+        dest,
+        "log",
+        "-1",
+        "--no-show-signature",
+        "--format=%s%x00%an",
+        "HEAD",
+        "--",
+      ],
     ]);
     expect(await readdir(dest)).toEqual(["app.py"]);
   });
@@ -885,7 +914,7 @@ describe("runClone with real git", () => {
     });
 
   it("clones the default branch, keeps links inside the tree, drops .git", async () => {
-    expect(await clone(undefined)).toEqual({ commitSha: mainSha });
+    expect(await clone(undefined)).toEqual({ commitSha: mainSha, commitMessage: "two", commitAuthor: "Test" });
     expect((await readdir(dest)).sort()).toEqual(["README.link", "README.md", "app.py", "docs", "run.sh"]);
     expect(await readFile(path.join(dest, "app.py"), "utf8")).toBe("print('v2')\n");
     expect(await readlink(path.join(dest, "README.link"))).toBe("README.md");
@@ -895,19 +924,46 @@ describe("runClone with real git", () => {
   });
 
   it("clones a branch", async () => {
-    expect(await clone("feature")).toEqual({ commitSha: featureSha });
+    expect(await clone("feature")).toMatchObject({ commitSha: featureSha, commitMessage: "feature" });
     expect(await readFile(path.join(dest, "feature.txt"), "utf8")).toBe("feature\n");
   });
 
   it("clones a tag", async () => {
-    expect(await clone("v1")).toEqual({ commitSha: firstSha });
+    expect(await clone("v1")).toMatchObject({ commitSha: firstSha });
     expect(await readFile(path.join(dest, "app.py"), "utf8")).toBe("print('v1')\n");
   });
 
   it("fetches a commit by SHA", async () => {
-    expect(await clone(firstSha)).toEqual({ commitSha: firstSha });
+    expect(await clone(firstSha)).toMatchObject({ commitSha: firstSha });
     expect(await readFile(path.join(dest, "app.py"), "utf8")).toBe("print('v1')\n");
     expect(await exists(path.join(dest, ".git"))).toBe(false);
+  });
+
+  // A push deploys exactly its `after` commit, even once the branch has moved on (#14): the checkout of a pinned
+  // SHA behind the branch head, with the subject and author read from git before .git is removed.
+  it("checks out a pinned commit behind the branch head and reads its subject and author", async () => {
+    const work = path.join(repos, "pinned-work");
+    await mkdir(work);
+    await git(work, "init", "--quiet", "-b", "main");
+    await writeFile(path.join(work, "app.py"), "print('pushed')\n");
+    await git(work, "add", "-A");
+    await git(
+      work,
+      "-c",
+      "user.name=Grace \u001b[31mHopper",
+      "commit",
+      "--quiet",
+      "-m",
+      "Deploy me\n\nThe body is not shown.",
+    );
+    const pushed = await git(work, "rev-parse", "HEAD");
+    await writeFile(path.join(work, "app.py"), "print('later')\n");
+    await git(work, "commit", "--quiet", "-am", "later");
+    const bare = path.join(repos, "pinned.git");
+    await git(repos, "clone", "--quiet", "--bare", work, bare);
+    const result = await clone(pushed, { url: pathToFileURL(bare).href });
+    expect(result).toEqual({ commitSha: pushed, commitMessage: "Deploy me", commitAuthor: "Grace [31mHopper" });
+    expect(await readFile(path.join(dest, "app.py"), "utf8")).toBe("print('pushed')\n");
   });
 
   it("refuses file:// with the production configuration", async () => {

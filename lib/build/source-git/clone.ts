@@ -109,6 +109,43 @@ function revParseArgs(input: CloneArgsInput): string[] {
   return [...gitConfigArgs(input.resolve, input.extraConfig), "-C", input.dest, "rev-parse", "--verify", "HEAD"];
 }
 
+/** The checked-out commit's subject and author name, NUL-separated (neither can contain a NUL). */
+export function commitInfoArgs(input: Pick<CloneArgsInput, "dest" | "resolve" | "extraConfig">): string[] {
+  return [
+    ...gitConfigArgs(input.resolve, input.extraConfig),
+    "-c",
+    "i18n.logOutputEncoding=UTF-8",
+    "-C",
+    input.dest,
+    "log",
+    "-1",
+    "--no-show-signature",
+    "--format=%s%x00%an",
+    "HEAD",
+    "--",
+  ];
+}
+
+const MAX_COMMIT_SUBJECT_CHARS = 200;
+const MAX_COMMIT_AUTHOR_CHARS = 100;
+
+/** Tenant text for display: control characters removed, length capped; empty becomes null. */
+function displayText(text: string | undefined, max: number): string | null {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+  const clean = (text ?? "").replace(/[\u0000-\u001f\u007f-\u009f]/g, "").trim();
+  if (clean === "") return null;
+  return clean.length > max ? `${clean.slice(0, max - 3)}...` : clean;
+}
+
+/** Parses commitInfoArgs' output. */
+export function parseCommitInfo(stdout: string): { commitMessage: string | null; commitAuthor: string | null } {
+  const [subject, author] = stdout.replace(/\n$/, "").split("\u0000");
+  return {
+    commitMessage: displayText(subject, MAX_COMMIT_SUBJECT_CHARS),
+    commitAuthor: displayText(author, MAX_COMMIT_AUTHOR_CHARS),
+  };
+}
+
 /**
  * The complete environment of git (not merged with the worker's, which holds the platform's secrets): no system or
  * global configuration, no prompts, an empty throw-away HOME, C locale so messages are predictable.
@@ -149,10 +186,22 @@ function lastGitLine(stderr: string, redactions: readonly (readonly [string, str
   return line.length > MAX_MESSAGE_CHARS ? `${line.slice(0, MAX_MESSAGE_CHARS)}...` : line;
 }
 
-function cloneFailure(line: string, ref: string | undefined, step: "fetch" | "rev-parse"): string {
+function cloneFailure(line: string, ref: string | undefined, step: "fetch" | "rev-parse" | "log"): string {
   if (step === "rev-parse") return "The repository has no commits to deploy.";
   if (/could not read (?:username|password)|terminal prompts disabled|authentication failed/i.test(line)) {
-    return "The repository does not exist or is private; only public repositories can be cloned.";
+    return (
+      "The repository does not exist or is private: for a private repository, give the app a read token " +
+      "(HTTPS) or a deploy key (SSH) that the repository accepts."
+    );
+  }
+  if (/host key verification failed|remote host identification has changed/i.test(line)) {
+    return (
+      "The SSH server's host key is not the confirmed key of this host, so the clone was refused: the server's key " +
+      "changed or the connection was intercepted."
+    );
+  }
+  if (/permission denied \(publickey/i.test(line)) {
+    return "The SSH server refused the app's deploy key: add its public key to the repository's deploy keys (read).";
   }
   if (ref !== undefined && /remote branch .* not found|couldn't find remote ref|not our ref|unadvertised/i.test(line)) {
     return `The branch, tag or commit ${quoteRel(ref)} was not found in the repository (git: ${line}).`;
@@ -180,6 +229,10 @@ export type RunCloneOptions = {
   extraConfig?: readonly string[];
   /** PATH of the git process. */
   pathEnv?: string;
+  /** Added to git's environment (ssh settings, the token header as GIT_CONFIG_* entries). */
+  env?: Readonly<Record<string, string>>;
+  /** Strings never shown in a message (a token and its header), replaced by <secret>. */
+  secrets?: readonly string[];
 };
 
 /**
@@ -188,7 +241,9 @@ export type RunCloneOptions = {
  * history and pack would double the size, the build must not depend on git metadata, and the commit SHA is
  * recorded on the deployment instead.
  */
-export async function runClone(exec: Executor, options: RunCloneOptions): Promise<{ commitSha: string }> {
+export type ClonedCommit = { commitSha: string; commitMessage: string | null; commitAuthor: string | null };
+
+export async function runClone(exec: Executor, options: RunCloneOptions): Promise<ClonedCommit> {
   if (!path.isAbsolute(options.dest)) throw new Error("the source destination must be an absolute path");
   const dest = path.normalize(options.dest);
   const ref = options.ref === undefined ? undefined : validateGitRef(options.ref);
@@ -202,17 +257,18 @@ export async function runClone(exec: Executor, options: RunCloneOptions): Promis
   const state = await destState(dest, "source");
   const deadline = Date.now() + options.timeoutMs;
   const home = await mkdtemp(path.join(tmpdir(), "tsl-git-home-"));
-  const env = gitEnv(home, dest, options.pathEnv);
+  const env = { ...gitEnv(home, dest, options.pathEnv), ...options.env };
   const gitPath = options.gitPath ?? "git";
   const guard = startSizeGuard(dest, options.maxBytes * 2 + TRANSFER_SLACK_BYTES);
   const redactions: [string, string][] = [
     [dest, "<source>"],
     [home, "<tmp>"],
     [path.dirname(dest), "<tmp>"],
+    ...(options.secrets ?? []).map((secret): [string, string] => [secret, "<secret>"]),
   ];
   redactions.sort((a, b) => b[0].length - a[0].length);
 
-  const git = async (args: string[], step: "fetch" | "rev-parse"): Promise<ExecResult> => {
+  const git = async (args: string[], step: "fetch" | "rev-parse" | "log"): Promise<ExecResult> => {
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw timeoutError(options.timeoutMs);
     try {
@@ -246,10 +302,20 @@ export async function runClone(exec: Executor, options: RunCloneOptions): Promis
     if (ref !== undefined && isCommitSha(ref) && commitSha !== ref) {
       throw new SourceError("clone_failed", "The checked-out commit is not the requested one.");
     }
+    // Read before .git goes. Display only: a commit git cannot describe still deploys.
+    const info = await git(commitInfoArgs(input), "log").then(
+      (result) => parseCommitInfo(result.stdout),
+      (error: unknown) => {
+        if (error instanceof SourceError && error.code === "clone_failed") {
+          return { commitMessage: null, commitAuthor: null };
+        }
+        throw error;
+      },
+    );
     guard.stop();
     await rm(path.join(dest, ".git"), { recursive: true, force: true });
     await inspectTree(dest, options.maxBytes);
-    return { commitSha };
+    return { commitSha, ...info };
   } catch (error) {
     guard.stop();
     await restoreDest(dest, state);

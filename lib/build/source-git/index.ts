@@ -1,6 +1,6 @@
 import { isIP, isIPv6 } from "node:net";
 import type { Executor } from "@/lib/infra/exec";
-import { runClone, timeoutError } from "./clone";
+import { type ClonedCommit, runClone, timeoutError } from "./clone";
 import { DNS_TIMEOUT_MS, type HostLookup, resolveAndCheckHost } from "./dns";
 import { validateGitRef, validateGitUrl } from "./url-policy";
 
@@ -13,7 +13,15 @@ import { validateGitRef, validateGitUrl } from "./url-policy";
 // limits.ts (the destination, its size, its links).
 
 export { isPublicAddress } from "./addresses";
-export { buildCloneArgs, type CloneArgsInput, type RunCloneOptions, runClone } from "./clone";
+export {
+  buildCloneArgs,
+  type CloneArgsInput,
+  type ClonedCommit,
+  commitInfoArgs,
+  parseCommitInfo,
+  type RunCloneOptions,
+  runClone,
+} from "./clone";
 export { type HostLookup, type ResolveAndCheckOptions, resolveAndCheckHost } from "./dns";
 export { formatBytes } from "./limits";
 export { isCommitSha, MAX_GIT_REF_LENGTH, MAX_GIT_URL_LENGTH, validateGitRef, validateGitUrl } from "./url-policy";
@@ -39,7 +47,7 @@ export type FetchGitSourceOptions = {
  * refusal happens before any command runs. Throws SourceError (codes invalid_url, forbidden_host, invalid_ref,
  * clone_failed, timeout, too_large, unsafe_path).
  */
-export async function fetchGitSource(exec: Executor, options: FetchGitSourceOptions): Promise<{ commitSha: string }> {
+export async function fetchGitSource(exec: Executor, options: FetchGitSourceOptions): Promise<ClonedCommit> {
   const started = Date.now();
   const url = validateGitUrl(options.url, { allowPrivateHosts: options.allowPrivateHosts });
   const ref = options.ref === undefined ? undefined : validateGitRef(options.ref);

@@ -48,6 +48,14 @@ async function setPhase(deps: BuildDeps, deploymentId: string, name: PhaseName):
   });
 }
 
+/** Why a cancelled build ended: a newer deployment of the app superseded it (it says which), or a user cancelled. */
+async function cancelReason(deps: BuildDeps, deploymentId: string): Promise<string> {
+  const row = await deps.db.deployment.findUnique({ where: { id: deploymentId }, select: { supersededById: true } });
+  if (!row?.supersededById) return CANCELLED;
+  const newer = await deps.db.deployment.findUnique({ where: { id: row.supersededById }, select: { number: true } });
+  return newer ? `Superseded by deployment #${newer.number}.` : CANCELLED;
+}
+
 /** The deployment will not be built: it ends (its waiting app settles: lib/engine/state.ts), so does the operation. */
 async function endBuild(deps: BuildDeps, input: BuildInput, status: "failed" | "cancelled", reason: string) {
   await endDeployment(deps.db, input.deploymentId, status, reason);
@@ -82,7 +90,7 @@ export async function buildDeployment(deps: BuildDeps, input: BuildInput): Promi
   if (!(await claimOperation(db, operationId))) return;
   const log = deps.log.child({ deploymentId, appId: deployment.appId, teamId: deployment.teamId, operationId });
   if (deployment.cancelRequestedAt) {
-    await endBuild(deps, input, "cancelled", CANCELLED);
+    await endBuild(deps, input, "cancelled", await cancelReason(deps, deploymentId));
     return;
   }
 
@@ -174,8 +182,9 @@ export async function buildDeployment(deps: BuildDeps, input: BuildInput): Promi
     log.info({ tag }, "image built; release queued");
   } catch (error) {
     if (isCancelled(error) || abort.signal.aborted) {
-      sink.line("==> Cancelled");
-      await endBuild(deps, input, "cancelled", CANCELLED);
+      const reason = await cancelReason(deps, deploymentId);
+      sink.line(`==> Cancelled: ${reason}`);
+      await endBuild(deps, input, "cancelled", reason);
       log.info("build cancelled");
       return;
     }

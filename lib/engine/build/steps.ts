@@ -43,10 +43,13 @@ export type BuildRun = {
 export async function fetchSource(run: BuildRun): Promise<string | null> {
   const { deps, deployment, sink, sourceDir } = run;
   if (deployment.sourceType === "git" && deployment.gitUrl) {
-    sink.line(`==> Fetching ${deployment.gitUrl} (${deployment.gitRef ?? "main"})`);
+    // A commit pinned at creation (a push, a redeploy) is fetched exactly, wherever the branch has moved since.
+    const pinned = deployment.commitSha;
+    const where = pinned ? `commit ${pinned}` : (deployment.gitRef ?? "main");
+    sink.line(`==> Fetching ${deployment.gitUrl} (${where})`);
     const fetched = await fetchGitSource(deps.exec, {
       url: deployment.gitUrl,
-      ref: deployment.gitRef ?? "main",
+      ref: pinned ?? deployment.gitRef ?? "main",
       dest: sourceDir,
       gitPath: deps.gitPath(),
       timeoutMs: GIT_FETCH_TIMEOUT_MS,
@@ -54,6 +57,11 @@ export async function fetchSource(run: BuildRun): Promise<string | null> {
       allowPrivateHosts: deps.config.gitAllowPrivateHosts,
     });
     sink.line(`    commit ${fetched.commitSha}`);
+    // What git says about the checked-out commit replaces what a push payload claimed.
+    await deps.db.deployment.update({
+      where: { id: deployment.id },
+      data: { commitMessage: fetched.commitMessage ?? undefined, commitAuthor: fetched.commitAuthor ?? undefined },
+    });
     return fetched.commitSha;
   }
   if (deployment.sourceType === "upload" && deployment.uploadId) {
