@@ -162,11 +162,26 @@ describe("validateGitUrl", () => {
     ["--upload-pack=touch /tmp/pwned", "invalid_url"],
     ["--upload-pack=id", "invalid_url"],
     ["-oProxyCommand=id", "invalid_url"],
-    ["ssh://git@github.com/octo/repo.git", "invalid_url"],
     ["git+ssh://github.com/octo/repo.git", "invalid_url"],
     ["git://github.com/octo/repo.git", "invalid_url"],
-    ["git@github.com:octo/repo.git", "invalid_url"],
-    ["github.com:octo/repo.git", "invalid_url"],
+    // SSH forms that would reach ssh or git as an option, or a shell as text (issue #14).
+    ["ssh://-oProxyCommand=id/octo/repo.git", "invalid_url"],
+    ["git@-oProxyCommand=id:octo/repo.git", "invalid_url"],
+    ["-oProxyCommand=id@github.com:octo/repo.git", "invalid_url"],
+    ["ssh://-oProxyCommand=id@github.com/octo/repo.git", "invalid_url"],
+    ["ssh://git@github.com/-octo/repo.git", "invalid_url"],
+    ["git@github.com:--upload-pack=id", "invalid_url"],
+    ["ssh://git@github.com/octo/repo.git;id", "invalid_url"],
+    ["ssh://git@github.com/octo/$(id).git", "invalid_url"],
+    ["ssh://git@github.com/octo/`id`.git", "invalid_url"],
+    ["ssh://git@github.com:0/octo/repo.git", "invalid_url"],
+    ["ssh://git@github.com:x/octo/repo.git", "invalid_url"],
+    ["ssh://git@github.com", "invalid_url"],
+    ["ssh://git:pw@github.com/octo/repo.git", "invalid_url"],
+    ["ssh://git@10.0.0.5/octo/repo.git", "forbidden_host"],
+    ["git@127.0.0.1:octo/repo.git", "forbidden_host"],
+    ["git@[::1]:octo/repo.git", "forbidden_host"],
+    ["git@localhost:octo/repo.git", "forbidden_host"],
     ["github.com/octo/repo.git", "invalid_url"],
     ["/srv/git/repo.git", "invalid_url"],
     ["../repo.git", "invalid_url"],
@@ -287,6 +302,12 @@ describe("validateGitUrl", () => {
     ["https://[2606:4700:4700::1111]/r.git", "https://[2606:4700:4700::1111]/r.git"],
     ["https://[::ffff:8.8.8.8]/r.git", "https://[::ffff:808:808]/r.git"],
     ["https://bücher.example/r.git", "https://xn--bcher-kva.example/r.git"],
+    ["ssh://git@github.com/octo/repo.git", "ssh://git@github.com/octo/repo.git"],
+    ["ssh://git@GitHub.com:22/octo/repo.git", "ssh://git@github.com/octo/repo.git"],
+    ["ssh://github.com:2222/octo/repo.git", "ssh://git@github.com:2222/octo/repo.git"],
+    ["git@github.com:octo/repo.git", "ssh://git@github.com/octo/repo.git"],
+    ["github.com:octo/repo.git", "ssh://git@github.com/octo/repo.git"],
+    ["deploy@git.example.org:/srv/git/app.git", "ssh://deploy@git.example.org/srv/git/app.git"],
   ])("accepts %j as %j", (url, href) => {
     expect(validateGitUrl(url, { allowPrivateHosts: false }).href).toBe(href);
   });
@@ -307,7 +328,8 @@ describe("validateGitUrl", () => {
     "ext::sh -c id",
     "-u",
     "https://u:p@10.0.0.5/r.git",
-    "git@10.0.0.5:r.git",
+    "git@-oProxyCommand=id:r.git",
+    "ssh://git@10.0.0.5/-r.git",
   ])("still refuses %j when private hosts are allowed", async (url) => {
     expect((await sourceError(() => validateGitUrl(url, { allowPrivateHosts: true }))).code).toBe("invalid_url");
   });

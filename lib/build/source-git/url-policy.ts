@@ -57,8 +57,9 @@ function checkUrlHost(url: URL, allowPrivateHosts: boolean): void {
 }
 
 /**
- * Syntactic validation of a tenant's git URL; no network access. Only `https://host/path` is accepted, without
- * credentials, query or fragment, and (unless `allowPrivateHosts`) never a local, private or reserved host.
+ * Syntactic validation of a tenant's git URL; no network access. `https://host/path` without credentials, query or
+ * fragment, or SSH (ssh://user@host:port/path or user@host:path, see validateSshUrl; cloning it needs the app's
+ * deploy key), and (unless `allowPrivateHosts`) never a local, private or reserved host.
  * Pass the returned URL's `href` to git, not the original string: it is the normalized form that was checked.
  */
 export function validateGitUrl(url: string, options: { allowPrivateHosts: boolean }): URL {
@@ -77,16 +78,14 @@ export function validateGitUrl(url: string, options: { allowPrivateHosts: boolea
   if (lower.startsWith("file:")) throw invalidUrl("Local file URLs are not allowed; use an https:// URL.");
   if (lower.startsWith("http:")) throw invalidUrl("Plain http is not encrypted; use the https:// URL.");
   if (lower.startsWith("git:")) throw invalidUrl("The git:// protocol is not encrypted; use the https:// URL.");
-  if (/^(?:ssh|git\+ssh|ssh\+git):/.test(lower)) {
-    throw invalidUrl("SSH URLs are not supported; use the repository's https:// URL.");
-  }
+  if (/^(?:git\+ssh|ssh\+git):/.test(lower)) throw invalidUrl("Write the SSH URL as ssh://user@host/path.");
+  if (lower.startsWith("ssh:")) return validateSshUrl(url, options.allowPrivateHosts);
   if (!lower.startsWith("https://")) {
     if (lower.startsWith("https:"))
       throw invalidUrl("The repository URL should look like https://host/owner/repo.git.");
-    if (/^[^/]*:/.test(url)) {
-      throw invalidUrl("SSH-style addresses (user@host:path) are not supported; use the repository's https:// URL.");
-    }
-    throw invalidUrl("Only https:// repository URLs are supported.");
+    // As git decides: "scheme://" is a URL, anything else with a colon before any slash is scp-like.
+    if (!url.includes("://") && SCP_LIKE.test(url)) return validateSshUrl(url, options.allowPrivateHosts);
+    throw invalidUrl("Only https://, ssh:// and user@host:path repository URLs are supported.");
   }
   // The URL parser treats "\" as "/" in https URLs; a URL that needs one is an attempt to confuse a reader.
   if (url.includes("\\")) throw invalidUrl("The repository URL must not contain backslashes.");
@@ -112,6 +111,86 @@ export function validateGitUrl(url: string, options: { allowPrivateHosts: boolea
   }
   checkUrlHost(parsed, options.allowPrivateHosts);
   return parsed;
+}
+
+// git's scp-like syntax: [user@]host:path, the host being a name or a bracketed IPv6 address, no slash before the
+// colon (git reads "a/b:c" as a local path). Whether it names a repository is decided by validateSshUrl.
+const SCP_LIKE = /^(?:[^@/:[\]]+@)?(?:\[[^\]/]*\]|[^@/:[\]]+):/;
+const SSH_USER = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
+// The repository path on the server: printable, no spaces or shell metacharacters (git quotes it for the remote
+// shell, but a path that needs quoting is an attempt to confuse a reader), no part starting with '-'.
+const SSH_PATH = /^\/[A-Za-z0-9._~@+/-]{1,1024}$/;
+export const DEFAULT_SSH_USER = "git";
+export const DEFAULT_SSH_PORT = 22;
+
+/** The parts of a validated ssh:// URL (validateGitUrl's answer for SSH), with the host as checked and normalized. */
+export type SshUrlParts = { user: string; host: string; port: number; path: string };
+
+/**
+ * ssh://[user@]host[:port]/path and scp-like [user@]host:path, normalized to ssh://user@host[:port]/path. The
+ * scp form's path is relative to the server's home directory for plain sshd; forges treat it as absolute, and so
+ * does the normalized form ("git@github.com:octo/repo.git" becomes "ssh://git@github.com/octo/repo.git").
+ * The host passes the same checks as an https host (public only unless allowed); user, port and path are checked
+ * against strict patterns so nothing reaches ssh or git as an option.
+ */
+function validateSshUrl(url: string, allowPrivateHosts: boolean): URL {
+  let user: string;
+  let host: string;
+  let port = DEFAULT_SSH_PORT;
+  let repoPath: string;
+  const standard = /^ssh:\/\/(?:([^@/]*)@)?(\[[^\]/]*\]|[^:/]*)(?::([^/]*))?(\/.*)?$/i.exec(url);
+  if (url.toLowerCase().startsWith("ssh:")) {
+    if (standard === null) throw invalidUrl("The SSH URL should look like ssh://git@host/owner/repo.git.");
+    user = standard[1] ?? DEFAULT_SSH_USER;
+    host = standard[2] ?? "";
+    if (standard[3] !== undefined) {
+      if (!/^[0-9]{1,5}$/.test(standard[3])) throw invalidUrl("The SSH URL's port must be a number.");
+      port = Number(standard[3]);
+    }
+    repoPath = standard[4] ?? "";
+  } else {
+    const at = url.indexOf("@");
+    const colonFrom = url.startsWith("[", at + 1) ? url.indexOf("]", at + 1) : at + 1;
+    const colon = url.indexOf(":", colonFrom);
+    user = at >= 0 ? url.slice(0, at) : DEFAULT_SSH_USER;
+    host = url.slice(at + 1, colon);
+    const rest = url.slice(colon + 1);
+    repoPath = rest.startsWith("/") ? rest : `/${rest}`;
+  }
+  if (!SSH_USER.test(user)) {
+    throw invalidUrl("The SSH user name may hold letters, digits, '.', '_' and '-' only, and not start with '-'.");
+  }
+  if (host.length === 0 || host.startsWith("-")) throw invalidUrl("The SSH URL has no valid host.");
+  if (port < 1 || port > 65535) throw invalidUrl("The SSH URL's port must be between 1 and 65535.");
+  if (repoPath === "/" || repoPath === "") throw invalidUrl("The SSH URL has no repository path.");
+  if (!SSH_PATH.test(repoPath) || repoPath.split("/").some((part) => part.startsWith("-"))) {
+    throw invalidUrl(
+      "The repository path may hold letters, digits and . _ ~ @ + / - only, and no part of it may start with '-'.",
+    );
+  }
+  // The same host rules as https, through the same parser: lower-cased, IPv4 spellings normalized, IDNs as punycode.
+  let hostUrl: URL;
+  try {
+    hostUrl = new URL(`https://${host}/`);
+  } catch {
+    throw invalidUrl("The SSH URL's host is not a valid DNS name or IP address.");
+  }
+  if (hostUrl.port !== "" || hostUrl.username !== "" || hostUrl.pathname !== "/") {
+    throw invalidUrl("The SSH URL's host is not a valid DNS name or IP address.");
+  }
+  checkUrlHost(hostUrl, allowPrivateHosts);
+  const portPart = port === DEFAULT_SSH_PORT ? "" : `:${port}`;
+  return new URL(`ssh://${user}@${hostUrl.hostname}${portPart}${repoPath}`);
+}
+
+/** The parts of a URL validateGitUrl answered for SSH (its protocol is "ssh:"). */
+export function sshUrlParts(url: URL): SshUrlParts {
+  return {
+    user: decodeURIComponent(url.username) || DEFAULT_SSH_USER,
+    host: url.hostname,
+    port: url.port === "" ? DEFAULT_SSH_PORT : Number(url.port),
+    path: decodeURIComponent(url.pathname),
+  };
 }
 
 function invalidRef(message: string): SourceError {
