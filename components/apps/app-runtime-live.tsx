@@ -23,6 +23,7 @@ const REPLICA_TONE: Record<ReplicaStatus, "amber" | "green" | "neutral" | "red">
   draining: "neutral",
   stopped: "neutral",
   failed: "red",
+  crashed: "red",
 };
 
 const OPERATION_LABEL: Record<string, string> = {

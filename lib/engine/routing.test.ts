@@ -61,7 +61,14 @@ async function appWith(
   const deployment = await db.deployment.create({
     data: { appId: app.id, teamId, number: 1, status: "running", sourceType: "upload" },
   });
-  const ports: Record<ReplicaStatus, number[]> = { starting: [], healthy: [], draining: [], stopped: [], failed: [] };
+  const ports: Record<ReplicaStatus, number[]> = {
+    starting: [],
+    healthy: [],
+    draining: [],
+    stopped: [],
+    failed: [],
+    crashed: [],
+  };
   for (const [index, replicaStatus] of replicas.entries()) {
     portSeq += 1;
     await db.replica.create({
