@@ -58,6 +58,12 @@ import {
   updateDatabaseEndpoint,
   updateRedisEndpoint,
 } from "@/lib/api/endpoints/services";
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  getWebhookEndpoint,
+  receiveDeliveryEndpoint,
+} from "@/lib/api/endpoints/webhooks";
 
 export const endpoints: readonly Endpoint[] = [
   getHealthEndpoint,
@@ -89,6 +95,10 @@ export const endpoints: readonly Endpoint[] = [
   rollbackAppEndpoint,
   scaleAppEndpoint,
   appLogsEndpoint,
+  getWebhookEndpoint,
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  receiveDeliveryEndpoint,
   listDomainsEndpoint,
   addDomainEndpoint,
   getDomainEndpoint,
