@@ -21,7 +21,7 @@ export type AppView = {
   url: string;
   replicas: number;
   currentDeploymentId: string | null;
-  source: { type: "git"; url: string; ref: string } | { type: "upload" } | null;
+  source: { type: "git"; url: string; ref: string; autoDeploy: boolean } | { type: "upload" } | null;
   settings: {
     subdirectory: string | null;
     pythonVersion: string | null;
@@ -50,7 +50,7 @@ export function appView(app: App, teamSlug: string): AppView {
     currentDeploymentId: app.currentDeploymentId,
     source:
       app.sourceType === "git" && app.gitUrl
-        ? { type: "git", url: app.gitUrl, ref: app.gitRef ?? "main" }
+        ? { type: "git", url: app.gitUrl, ref: app.gitRef ?? "main", autoDeploy: app.autoDeploy }
         : app.sourceType === "upload"
           ? { type: "upload" }
           : null,
@@ -69,11 +69,12 @@ export function appView(app: App, teamSlug: string): AppView {
   };
 }
 
-export type GitSourceInput = { url: string; ref?: string | undefined };
+/** autoDeploy: pushes to ref arriving through the app's webhook deploy (unchanged when omitted). */
+export type GitSourceInput = { url: string; ref?: string | undefined; autoDeploy?: boolean | undefined };
 
 function gitSource(source: GitSourceInput | null | undefined) {
   if (source === undefined) return {};
-  if (source === null) return { sourceType: null, gitUrl: null, gitRef: null };
+  if (source === null) return { sourceType: null, gitUrl: null, gitRef: null, autoDeploy: false };
   // The URL parser would percent-encode a lone surrogate or a control character into a "valid" URL: refuse them.
   if (!isPlainLine(source.url) || (source.ref !== undefined && !isPlainLine(source.ref))) {
     const message = "The git source must be one line of valid text, without control characters.";
@@ -82,7 +83,12 @@ function gitSource(source: GitSourceInput | null | undefined) {
   try {
     const url = validateGitUrl(source.url, { allowPrivateHosts: getEnv().infra.gitAllowPrivateHosts }).toString();
     const ref = validateGitRef(source.ref ?? "main");
-    return { sourceType: "git" as const, gitUrl: url, gitRef: ref };
+    return {
+      sourceType: "git" as const,
+      gitUrl: url,
+      gitRef: ref,
+      ...(source.autoDeploy === undefined ? {} : { autoDeploy: source.autoDeploy }),
+    };
   } catch (error) {
     const message = error instanceof Error ? error.message : "Invalid git source.";
     throw new AppError("invalid", message, { details: [{ path: "source", message }] });
@@ -164,7 +170,7 @@ export async function getApp(db: Db, ctx: Ctx, appId: string): Promise<AppView> 
 }
 
 /** The App columns a change can write: the name, the git source and the settings. */
-type AppFields = Pick<App, "name" | "sourceType" | "gitUrl" | "gitRef"> & Required<AppSettingsInput>;
+type AppFields = Pick<App, "name" | "sourceType" | "gitUrl" | "gitRef" | "autoDeploy"> & Required<AppSettingsInput>;
 
 export type AppChangesInput = { name?: string; source?: GitSourceInput | null; settings?: AppSettingsInput };
 
@@ -200,7 +206,7 @@ export async function changeApp(
       const changed = [
         ...Object.keys(settings).filter((key) => key in data),
         ...("name" in data ? ["name"] : []),
-        ...("sourceType" in data || "gitUrl" in data || "gitRef" in data ? ["source"] : []),
+        ...("sourceType" in data || "gitUrl" in data || "gitRef" in data || "autoDeploy" in data ? ["source"] : []),
       ];
       if (changed.length === 0) return { app: appView(before, before.team.slug), changed };
       const app = await tx.app.update({

@@ -18,6 +18,10 @@ const gitSource = z.strictObject({
   type: z.literal("git"),
   url: lineText().max(2048),
   ref: lineText().max(255).optional(),
+  autoDeploy: z
+    .boolean()
+    .optional()
+    .describe("Deploy each push to ref that the app's webhook receives (unchanged when omitted; default false)"),
 });
 
 export const appSchema = z.object({
@@ -29,7 +33,7 @@ export const appSchema = z.object({
   currentDeploymentId: z.uuid().nullable(),
   source: z
     .union([
-      z.object({ type: z.literal("git"), url: z.string(), ref: z.string() }),
+      z.object({ type: z.literal("git"), url: z.string(), ref: z.string(), autoDeploy: z.boolean() }),
       z.object({ type: z.literal("upload") }),
     ])
     .nullable(),
