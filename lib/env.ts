@@ -146,6 +146,11 @@ const envSchema = z.object({
   TUSSILAGO_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(2048).default(100),
   TUSSILAGO_SOURCE_MAX_MB: z.coerce.number().int().min(1).max(8192).default(500),
   TUSSILAGO_GIT_ALLOW_PRIVATE_HOSTS: z.enum(["0", "1", "true", "false"]).default("0"),
+  // A PEM bundle git trusts for HTTPS in addition to the system's CAs (internal forges with their own CA).
+  TUSSILAGO_GIT_CA_FILE: z
+    .string()
+    .regex(/^\/[^\0]*$/, "an absolute path")
+    .optional(),
   TUSSILAGO_FIREWALL_CHAIN: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,28}$/)
@@ -297,6 +302,8 @@ export type Env = {
     uploadMaxBytes: number;
     sourceMaxBytes: number;
     gitAllowPrivateHosts: boolean;
+    /** TUSSILAGO_GIT_CA_FILE, or null. */
+    gitCaFile: string | null;
     /** The iptables chain host setup installs ("none" when it ran with --no-firewall). */
     firewallChain: string;
   };
@@ -460,6 +467,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       firewallChain: raw.TUSSILAGO_FIREWALL_CHAIN,
       gitAllowPrivateHosts:
         raw.TUSSILAGO_GIT_ALLOW_PRIVATE_HOSTS === "1" || raw.TUSSILAGO_GIT_ALLOW_PRIVATE_HOSTS === "true",
+      gitCaFile: raw.TUSSILAGO_GIT_CA_FILE ?? null,
     },
     tenantServices: {
       pgAdminUrl: raw.TENANT_PG_ADMIN_URL,

@@ -31,6 +31,16 @@ import {
   updateDomainEndpoint,
   verifyDomainEndpoint,
 } from "@/lib/api/endpoints/domains";
+import {
+  confirmGitHostKeyEndpoint,
+  createDeployKeyEndpoint,
+  deleteDeployKeyEndpoint,
+  deleteGitHostKeyEndpoint,
+  deleteGitTokenEndpoint,
+  getDeployKeyEndpoint,
+  listGitHostKeysEndpoint,
+  setGitTokenEndpoint,
+} from "@/lib/api/endpoints/git-access";
 import { getHealthEndpoint } from "@/lib/api/endpoints/health";
 import {
   createInvitationEndpoint,
@@ -105,6 +115,14 @@ export const endpoints: readonly Endpoint[] = [
   updateDomainEndpoint,
   deleteDomainEndpoint,
   verifyDomainEndpoint,
+  getDeployKeyEndpoint,
+  createDeployKeyEndpoint,
+  deleteDeployKeyEndpoint,
+  listGitHostKeysEndpoint,
+  confirmGitHostKeyEndpoint,
+  deleteGitHostKeyEndpoint,
+  setGitTokenEndpoint,
+  deleteGitTokenEndpoint,
   listDatabasesEndpoint,
   createDatabaseEndpoint,
   getDatabaseEndpoint,

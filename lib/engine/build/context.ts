@@ -38,6 +38,7 @@ export type BuildConfig = Pick<
   | "sourceMaxBytes"
   | "uploadMaxBytes"
   | "gitAllowPrivateHosts"
+  | "gitCaFile"
 >;
 
 export type BuildDeps = {

@@ -18,6 +18,7 @@ import {
   MAX_TARBALL_ENTRIES,
   tailOfFile,
 } from "@/lib/engine/build/context";
+import { gitAccessFor } from "@/lib/engine/build/git-access";
 import { userFailure } from "@/lib/engine/failure";
 import type { App, Deployment } from "@/lib/generated/prisma/client";
 import { PodmanError } from "@/lib/infra/podman";
@@ -55,6 +56,9 @@ export async function fetchSource(run: BuildRun): Promise<string | null> {
       timeoutMs: GIT_FETCH_TIMEOUT_MS,
       maxBytes: deps.config.sourceMaxBytes,
       allowPrivateHosts: deps.config.gitAllowPrivateHosts,
+      // The app's deploy key, pinned host keys and read token: opened here, in the worker, only when the URL needs them.
+      access: gitAccessFor(deps, deployment.appId),
+      caFile: deps.config.gitCaFile,
     });
     sink.line(`    commit ${fetched.commitSha}`);
     // What git says about the checked-out commit replaces what a push payload claimed.
