@@ -26,6 +26,7 @@ export type DeliveryAnswer =
   | { status: 202; body: { ignored: string } | { deployment: { id: string; number: number } } };
 
 const ZERO_SHA = /^0+$/;
+const PLAIN_BRANCH = /^[A-Za-z0-9][A-Za-z0-9._+/-]*$/;
 const MAX_TEXT = 200;
 
 const person = z
@@ -152,6 +153,8 @@ async function decidePush(tx: Tx, webhook: Webhook, delivery: SignedDelivery, bo
   let branch: string;
   try {
     branch = validateGitRef(payload.ref.slice("refs/heads/".length));
+    // Stricter than git: nothing a shell or a log viewer could read as syntax ($, `, ;, quotes, spaces...).
+    if (!PLAIN_BRANCH.test(branch)) throw new Error("not plain");
   } catch {
     return refused("invalid", "The pushed branch name is not a plain branch name.");
   }
