@@ -17,6 +17,7 @@ import { measureReboot, measureRecovery } from "@/scripts/bench/recovery";
 import { measureRedeployToLive } from "@/scripts/bench/redeploy";
 import { errorMessage, type Metric } from "@/scripts/bench/stats";
 import { renderTable } from "@/scripts/bench/table";
+import { measureUploadExtract } from "@/scripts/bench/upload-extract";
 
 type MetricName =
   | "job_pickup_ms"
@@ -25,6 +26,7 @@ type MetricName =
   | "api_list_apps"
   | "caddy_load_ms"
   | "redeploy_to_live_ms"
+  | "upload_extract_ms"
   | "recovery_ms"
   | "reboot_ms";
 
@@ -36,6 +38,7 @@ const METRICS: readonly MetricName[] = [
   "api_list_apps",
   "caddy_load_ms",
   "redeploy_to_live_ms",
+  "upload_extract_ms",
   // Each starts and stops a platform of its own (scripts/bench/recovery.ts): last, so they disturb nothing else.
   "recovery_ms",
   "reboot_ms",
@@ -48,6 +51,7 @@ const UNITS: Record<MetricName, string> = {
   api_list_apps: "req/s",
   caddy_load_ms: "ms",
   redeploy_to_live_ms: "ms",
+  upload_extract_ms: "ms",
   recovery_ms: "ms",
   reboot_ms: "ms",
 };
@@ -147,6 +151,9 @@ async function main(): Promise<number> {
             break;
           case "redeploy_to_live_ms":
             results[name] = await measureRedeployToLive(context);
+            break;
+          case "upload_extract_ms":
+            results[name] = await measureUploadExtract(context);
             break;
           case "recovery_ms":
             results[name] = await measureRecovery(context);
