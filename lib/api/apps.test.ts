@@ -169,7 +169,7 @@ describe("apps API", () => {
         source: { type: "git", url: REPO, ref: "v1.2" },
         settings: { memoryMb: 1024, webCommand: "gunicorn app:app", healthCheckPath: "/healthz", replicas: 2 },
       });
-      expect(app.source).toEqual({ type: "git", url: REPO, ref: "v1.2" });
+      expect(app.source).toEqual({ type: "git", url: REPO, ref: "v1.2", autoDeploy: false });
       expect(app.settings).toMatchObject({
         memoryMb: 1024,
         webCommand: "gunicorn app:app",
@@ -380,7 +380,7 @@ describe("apps API", () => {
       const created = await createThroughApi(write, { name: uniqueName() });
       const set = await patch(created.id, { source: { type: "git", url: REPO, ref: "release/1" } });
       expect(set.status).toBe(200);
-      expect((await appOf(set)).source).toEqual({ type: "git", url: REPO, ref: "release/1" });
+      expect((await appOf(set)).source).toEqual({ type: "git", url: REPO, ref: "release/1", autoDeploy: false });
       const cleared = await patch(created.id, { source: null });
       expect(cleared.status).toBe(200);
       expect((await appOf(cleared)).source).toBeNull();
