@@ -186,7 +186,13 @@ function lastGitLine(stderr: string, redactions: readonly (readonly [string, str
   return line.length > MAX_MESSAGE_CHARS ? `${line.slice(0, MAX_MESSAGE_CHARS)}...` : line;
 }
 
-function cloneFailure(line: string, ref: string | undefined, step: "fetch" | "rev-parse" | "log"): string {
+// stderr is git's whole output: ssh's own reasons come before git's closing "Could not read from remote repository".
+function cloneFailure(
+  line: string,
+  ref: string | undefined,
+  step: "fetch" | "rev-parse" | "log",
+  stderr: string = line,
+): string {
   if (step === "rev-parse") return "The repository has no commits to deploy.";
   if (/could not read (?:username|password)|terminal prompts disabled|authentication failed/i.test(line)) {
     return (
@@ -194,13 +200,13 @@ function cloneFailure(line: string, ref: string | undefined, step: "fetch" | "re
       "(HTTPS) or a deploy key (SSH) that the repository accepts."
     );
   }
-  if (/host key verification failed|remote host identification has changed/i.test(line)) {
+  if (/host key verification failed|remote host identification has changed/i.test(stderr)) {
     return (
       "The SSH server's host key is not the confirmed key of this host, so the clone was refused: the server's key " +
       "changed or the connection was intercepted."
     );
   }
-  if (/permission denied \(publickey/i.test(line)) {
+  if (/permission denied \(publickey/i.test(stderr)) {
     return "The SSH server refused the app's deploy key: add its public key to the repository's deploy keys (read).";
   }
   if (ref !== undefined && /remote branch .* not found|couldn't find remote ref|not our ref|unadvertised/i.test(line)) {
@@ -289,7 +295,10 @@ export async function runClone(exec: Executor, options: RunCloneOptions): Promis
           throw new SourceError("clone_failed", "git is not available on the server.", { cause: error });
         default: {
           const line = lastGitLine(error.stderr, redactions);
-          throw new SourceError("clone_failed", cloneFailure(line, ref, step), { cause: error, detail: line });
+          throw new SourceError("clone_failed", cloneFailure(line, ref, step, error.stderr), {
+            cause: error,
+            detail: line,
+          });
         }
       }
     }
