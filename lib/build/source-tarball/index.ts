@@ -32,8 +32,9 @@ import { BLOCK, MAX_META_CHAIN, walkTar } from "./tar-format";
 //   app/`) wrap the project in one directory (`repo-abc123/`), but the build expects the project at the root.
 // - Any path appearing twice is refused, except a directory repeated: overwriting is never needed by an upload.
 //
-// The rooms: read.ts (gunzip and the byte budget), tar-format.ts (the tar headers; the module a maintained parser
-// replaces), policy.ts (paths, links and the tree plan), extract.ts (pass 2, writing), errors.ts (the refusals).
+// The rooms: read.ts (gunzip and the byte budget), tar-format.ts (the tar headers; its header says why no
+// maintained parser replaces it), policy.ts (paths, links and the tree plan), extract.ts (pass 2, writing),
+// errors.ts (the refusals).
 
 export type TarballInput = { file: string } | { buffer: Buffer };
 
