@@ -349,11 +349,12 @@ describe("deliveries that deploy nothing", () => {
     const { urlToken, secret } = await freshApp();
     const body = push("github-push.json");
     const unknown = randomBytes(32).toString("base64url");
+    const before = await getDb().webhookDelivery.count();
     const a = await deliver(unknown, body, FORGES.github(secret, body));
+    expect(await getDb().webhookDelivery.count()).toBe(before);
     const b = await deliver(urlToken, body, FORGES.github("nope", body));
     expect([a.status, b.status]).toEqual([401, 401]);
     expect((await errorOf(a)).message).toBe((await errorOf(b)).message);
-    expect(await getDb().webhookDelivery.count({ where: { reason: { contains: unknown } } })).toBe(0);
   });
 
   it("deploys a replayed delivery ID once: 200 duplicate delivery", async () => {
