@@ -25,7 +25,7 @@ export async function gitIn(cwd: string, ...args: string[]): Promise<string> {
       GIT_AUTHOR_EMAIL: "author@example.test",
       GIT_COMMITTER_NAME: "Test Author",
       GIT_COMMITTER_EMAIL: "author@example.test",
-    },
+    } as Record<string, string> as NodeJS.ProcessEnv,
   });
   return stdout.trim();
 }
@@ -162,7 +162,8 @@ export async function startGitHttpsServer(): Promise<GitHttpsServer> {
             ? { GIT_PROTOCOL: request.headers["git-protocol"] }
             : {}),
           REMOTE_ADDR: "127.0.0.1",
-        },
+          // Next's types declare NODE_ENV as always present in ProcessEnv; a child's environment need not have it.
+        } as Record<string, string> as NodeJS.ProcessEnv,
         stdio: ["pipe", "pipe", "ignore"],
       });
       request.pipe(child.stdin);
