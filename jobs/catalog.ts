@@ -102,6 +102,18 @@ export const catalog = defineCatalog({
     // The next scheduled run comes in a few minutes anyway.
     maxAttempts: 2,
   },
+  cron__schedule: {
+    payload: cronPayload,
+    // The next minute's pass picks up whatever this one did not (each job's ticks are claimed in their own
+    // transaction): retrying a failed pass would only race it.
+    maxAttempts: 1,
+  },
+  run__execute: {
+    payload: z.strictObject({ runId: z.uuid() }),
+    // A retry adopts the container the earlier attempt started (deterministic name), never a second one; e^1 + e^2
+    // seconds of backoff cover a worker restart or a podman hiccup. On give-up the run is failed with a reason.
+    maxAttempts: 3,
+  },
   team__delete: { payload: z.strictObject({ operationId: z.uuid(), teamId: z.uuid() }), maxAttempts: 10 },
   tenant_db__apply_limits: {
     payload: z.strictObject({ databaseId: z.uuid(), operationId: z.uuid() }),

@@ -15,6 +15,8 @@ const entries: CronEntry[] = [
   { task: "domain__schedule_checks", match: "*/15 * * * *" },
   // Certificates Caddy serves for verified domains (lib/engine/tls-status.ts); only does something with TLS on.
   { task: "domain__schedule_tls_checks", match: "*/5 * * * *" },
+  // Cron jobs' due ticks become runs (lib/domain/cron-ticks.ts): a missed minute is caught up by the next pass.
+  { task: "cron__schedule", match: "* * * * *" },
 ];
 
 export function cronItems(): ParsedCronItem[] {

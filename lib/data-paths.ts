@@ -23,3 +23,8 @@ export function appLogPath(dataDir: string, appId: string): string {
 export function appLogCursorPath(dataDir: string, appId: string): string {
   return path.join(dataDir, "logs", "apps", `${appId}.cursor.json`);
 }
+
+/** What a one-off or cron run printed (lib/engine/runs.ts), read by GET /api/v1/runs/{id}/logs. */
+export function runLogPath(dataDir: string, runId: string): string {
+  return path.join(dataDir, "logs", "runs", `${runId}.log`);
+}

@@ -190,6 +190,10 @@ const envSchema = z.object({
   TUSSILAGO_QUOTA_STATEMENT_TIMEOUT_S: z.coerce.number().int().min(1).max(86_400).default(3600),
   TUSSILAGO_QUOTA_TEAMS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
   TUSSILAGO_QUOTA_DOMAINS: z.coerce.number().int().min(0).max(10_000).default(20),
+  TUSSILAGO_QUOTA_CRON_JOBS: z.coerce.number().int().min(0).max(10_000).default(20),
+  TUSSILAGO_QUOTA_CONCURRENT_RUNS: z.coerce.number().int().min(0).max(1_000).default(2),
+  TUSSILAGO_RUN_TIMEOUT_S: z.coerce.number().int().min(1).max(86_400).default(600),
+  TUSSILAGO_RUN_TIMEOUT_MAX_S: z.coerce.number().int().min(1).max(86_400).default(3600),
   // Custom domains (lib/domain/domains.ts): who answers DNS for ownership checks, and this installation's addresses.
   TUSSILAGO_DNS_RESOLVERS: optionalString.refine(
     (value) => value === undefined || value.split(",").every((entry) => HOST_PORT.test(entry.trim())),
@@ -220,6 +224,10 @@ export type QuotaDefaults = {
   teamsPerUser: number;
   /** Custom domains a team holds (on all its apps). */
   domains: number;
+  /** Cron jobs a team holds (on all its apps). */
+  cronJobs: number;
+  /** One-off and cron runs of a team queued or running at once. */
+  concurrentRuns: number;
 };
 
 export type Env = {
@@ -245,6 +253,8 @@ export type Env = {
   /** Outgoing mail (sign-in links, password resets, invitations); features that need it are off without it. */
   smtp: { url: string; from: string } | null;
   quotaDefaults: QuotaDefaults;
+  /** One-off and cron runs (lib/engine/runs.ts): the time limit when none is given, and the most one may ask. */
+  runs: { defaultTimeoutS: number; maxTimeoutS: number };
   oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | null;
   /**
    * Reverse proxies in front of the web server whose X-Forwarded-For entries are trusted. Defaults to 1 when Caddy
@@ -490,6 +500,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       pgMaxConnections: raw.TENANT_PG_MAX_CONNECTIONS,
       pgReservedConnections: raw.TENANT_PG_RESERVED_CONNECTIONS,
     },
+    // The default never exceeds the maximum: a run without a timeout must be one a request could have asked for.
+    runs: {
+      defaultTimeoutS: Math.min(raw.TUSSILAGO_RUN_TIMEOUT_S, raw.TUSSILAGO_RUN_TIMEOUT_MAX_S),
+      maxTimeoutS: raw.TUSSILAGO_RUN_TIMEOUT_MAX_S,
+    },
     quotaDefaults: {
       apps: raw.TUSSILAGO_QUOTA_APPS,
       databases: raw.TUSSILAGO_QUOTA_DATABASES,
@@ -501,6 +516,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       statementTimeoutS: raw.TUSSILAGO_QUOTA_STATEMENT_TIMEOUT_S,
       teamsPerUser: raw.TUSSILAGO_QUOTA_TEAMS_PER_USER,
       domains: raw.TUSSILAGO_QUOTA_DOMAINS,
+      cronJobs: raw.TUSSILAGO_QUOTA_CRON_JOBS,
+      concurrentRuns: raw.TUSSILAGO_QUOTA_CONCURRENT_RUNS,
     },
     smtp: raw.SMTP_URL ? { url: raw.SMTP_URL, from: raw.SMTP_FROM } : null,
     oidc:

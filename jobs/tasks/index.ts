@@ -7,6 +7,7 @@ import { appCollectLogs } from "@/jobs/tasks/app__collect_logs";
 import { appDelete } from "@/jobs/tasks/app__delete";
 import { appLifecycle } from "@/jobs/tasks/app__lifecycle";
 import { caddySync } from "@/jobs/tasks/caddy__sync";
+import { cronSchedule } from "@/jobs/tasks/cron__schedule";
 import { deploymentBuild } from "@/jobs/tasks/deployment__build";
 import { deploymentRelease } from "@/jobs/tasks/deployment__release";
 import { domainCheck } from "@/jobs/tasks/domain__check";
@@ -18,6 +19,7 @@ import { platformCheck } from "@/jobs/tasks/platform__check";
 import { platformPing } from "@/jobs/tasks/platform__ping";
 import { platformPrune } from "@/jobs/tasks/platform__prune";
 import { platformReconcile } from "@/jobs/tasks/platform__reconcile";
+import { runExecute } from "@/jobs/tasks/run__execute";
 import { teamDelete } from "@/jobs/tasks/team__delete";
 import { tenantDbApplyLimits } from "@/jobs/tasks/tenant_db__apply_limits";
 import { tenantDbDeprovision } from "@/jobs/tasks/tenant_db__deprovision";
@@ -33,6 +35,7 @@ export const tasks = {
   [appDelete.name]: appDelete,
   [appLifecycle.name]: appLifecycle,
   [caddySync.name]: caddySync,
+  [cronSchedule.name]: cronSchedule,
   [deploymentBuild.name]: deploymentBuild,
   [deploymentRelease.name]: deploymentRelease,
   [domainCheck.name]: domainCheck,
@@ -44,6 +47,7 @@ export const tasks = {
   [platformPing.name]: platformPing,
   [platformPrune.name]: platformPrune,
   [platformReconcile.name]: platformReconcile,
+  [runExecute.name]: runExecute,
   [teamDelete.name]: teamDelete,
   [tenantDbApplyLimits.name]: tenantDbApplyLimits,
   [tenantDbDeprovision.name]: tenantDbDeprovision,

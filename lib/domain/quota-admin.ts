@@ -37,6 +37,8 @@ export const teamQuotaInput = z.strictObject({
   redisMemoryMb: z.number().int().min(1).max(1_000_000).nullable().optional(),
   statementTimeoutS: z.number().int().min(1).max(86_400).nullable().optional(),
   domains: limit(10_000),
+  cronJobs: limit(10_000),
+  concurrentRuns: limit(1_000),
 });
 export const instanceQuotaInput = teamQuotaInput.extend({
   teamsPerUser: z.number().int().min(1).max(10_000).nullable().optional(),
@@ -79,6 +81,8 @@ const FIELDS = [
   "redisMemoryMb",
   "statementTimeoutS",
   "domains",
+  "cronJobs",
+  "concurrentRuns",
 ] as const;
 
 function overridesOf(row: Partial<Record<(typeof FIELDS)[number] | "teamsPerUser", number | null>> | null): Overrides {

@@ -18,6 +18,8 @@ export type Quotas = {
   statementTimeoutS: number;
   teamsPerUser: number;
   domains: number;
+  cronJobs: number;
+  concurrentRuns: number;
 };
 
 export type QuotaName = keyof Quotas;
@@ -35,6 +37,8 @@ type OverrideRow = Partial<Pick<InstanceQuota, "teamsPerUser">> &
     | "redisMemoryMb"
     | "statementTimeoutS"
     | "domains"
+    | "cronJobs"
+    | "concurrentRuns"
   >;
 
 const MIB = 1024 * 1024;
@@ -55,6 +59,8 @@ function applyOverrides(base: Quotas, row: OverrideRow | null | undefined): Quot
     statementTimeoutS: row.statementTimeoutS ?? base.statementTimeoutS,
     teamsPerUser: row.teamsPerUser ?? base.teamsPerUser,
     domains: row.domains ?? base.domains,
+    cronJobs: row.cronJobs ?? base.cronJobs,
+    concurrentRuns: row.concurrentRuns ?? base.concurrentRuns,
   };
 }
 
@@ -92,6 +98,8 @@ const NOUN: Record<QuotaName, [string, string]> = {
   statementTimeoutS: ["second of statement time", "seconds of statement time"],
   teamsPerUser: ["team", "teams"],
   domains: ["custom domain", "custom domains"],
+  cronJobs: ["cron job", "cron jobs"],
+  concurrentRuns: ["concurrent run", "concurrent runs"],
 };
 
 /** The 409 every quota refusal answers: names the quota and its limit; details `{ quota, limit }`. */
@@ -128,6 +136,27 @@ export async function enforceDomainQuota(tx: Tx, teamId: string): Promise<void> 
   const quotas = await effectiveQuotas(tx, teamId);
   const count = await tx.domain.count({ where: { teamId } });
   if (count >= quotas.domains) throw quotaExceeded("domains", quotas.domains);
+}
+
+/** An app's cron jobs are replaced by `count` new ones: the team's jobs on its other apps plus these must fit. */
+export async function enforceCronJobQuota(tx: Tx, teamId: string, appId: string, count: number): Promise<void> {
+  await lockTeamForQuota(tx, teamId);
+  const quotas = await effectiveQuotas(tx, teamId);
+  const others = await tx.cronJob.count({ where: { app: { teamId }, appId: { not: appId } } });
+  if (others + count > quotas.cronJobs) throw quotaExceeded("cronJobs", quotas.cronJobs, " (on all the team's apps)");
+}
+
+/** Runs queued or running count against the team's concurrent runs; finished, skipped and missed ones do not. */
+export async function concurrentRunRoom(tx: Tx, teamId: string): Promise<{ active: number; limit: number }> {
+  await lockTeamForQuota(tx, teamId);
+  const quotas = await effectiveQuotas(tx, teamId);
+  const active = await tx.run.count({ where: { teamId, status: { in: ["queued", "running"] } } });
+  return { active, limit: quotas.concurrentRuns };
+}
+
+export async function enforceConcurrentRunQuota(tx: Tx, teamId: string): Promise<void> {
+  const { active, limit } = await concurrentRunRoom(tx, teamId);
+  if (active >= limit) throw quotaExceeded("concurrentRuns", limit, ": wait for a run to finish or cancel one");
 }
 
 export async function enforceRedisQuota(tx: Tx, teamId: string): Promise<void> {

@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import { type Catalog, catalog, type TaskName } from "@/jobs/catalog";
 import type { Db, Tx } from "@/lib/db";
 import { GIT_FETCH_TIMEOUT_MS } from "@/lib/engine/build/context";
+import { expireRuns } from "@/lib/engine/runs";
 import {
   EXPIRABLE_DEPLOYMENT,
   type ExpiredDeployment,
@@ -130,6 +131,8 @@ export async function expireStuck(deps: ExpiryDeps): Promise<ExpiryReport> {
   const { db, log, limits } = deps;
   const now = new Date((deps.now ?? Date.now)());
   const before = (ms: number) => new Date(now.getTime() - ms);
+  // Runs carry their own time limit (timeoutSeconds); their operations end with them (lib/engine/runs.ts).
+  for (const id of await expireRuns(db, now, limits.marginMs)) log.warn({ runId: id }, "run past its time limit ended");
   const statuses = EXPIRABLE_DEPLOYMENT;
   const stale = await db.deployment.findMany({
     where: {

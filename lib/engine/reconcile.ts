@@ -22,6 +22,7 @@ import { requestSystemRestart } from "@/lib/domain/lifecycle";
 import { type ExpiryLimits, type ExpiryReport, expireStuck } from "@/lib/engine/expire";
 import { releaseContainerName } from "@/lib/engine/release";
 import { type RoutingConfig, renderDesiredConfig } from "@/lib/engine/routing";
+import { runContainerName } from "@/lib/engine/runs";
 import { type CaddyClient, configHash } from "@/lib/infra/caddy";
 import type { ContainerHost } from "@/lib/infra/container-host";
 import { LABEL_APP, LABEL_PROCESS, LABEL_TEAM, type Podman, PodmanError } from "@/lib/infra/podman";
@@ -106,6 +107,9 @@ async function reconcileContainers(
     select: { appId: true, number: true },
   });
   for (const deployment of releasing) wanted.add(releaseContainerName(deployment.appId, deployment.number));
+  // One-off and cron runs still queued or running (lib/engine/runs.ts); the containers of ended runs are orphans.
+  const runs = await db.run.findMany({ where: { status: { in: ["queued", "running"] } }, select: { id: true } });
+  for (const run of runs) wanted.add(runContainerName(run.id));
 
   // Only this platform's teams: another installation sharing the host's podman (a benchmark, a second instance) labels
   // its containers the same way, and they are not ours to remove.

@@ -11,6 +11,7 @@
 //   FAKE_PODMAN_HANG_<KEY>=1             never answer (to test timeouts)
 //   FAKE_PODMAN_RUN_EXIT_CODE=<n>        containers started by `run` have already exited with n (one-off commands)
 //   FAKE_PODMAN_RUN_EXIT_MATCH=<regex>   ... only those whose name matches (e.g. "-release$"); the others keep running
+//   FAKE_PODMAN_RUN_OUTPUT=<text>        ... and print these lines (on stdout) after the fake's own start line
 //   $FAKE_PODMAN_STATE/serve-http (a file)  containers started by `run` answer HTTP 200 on their published host ports (a
 //                                        small detached server per container, gone within a second of the container
 //                                        stopping or being removed), so a release passes its health check end to end
@@ -464,6 +465,15 @@ function run(state, args, globals) {
       { time: started, stream: "stderr", line: `fake-podman: listening on ${ports.length} published port(s)` },
     ],
   };
+  // What a one-off command printed (FAKE_PODMAN_RUN_OUTPUT), on stdout, for the containers the exit switches match.
+  if (
+    process.env.FAKE_PODMAN_RUN_OUTPUT !== undefined &&
+    (exitMatch === undefined || new RegExp(exitMatch).test(name))
+  ) {
+    for (const line of process.env.FAKE_PODMAN_RUN_OUTPUT.split("\n")) {
+      container.logs.push({ time: now(), stream: "stdout", line });
+    }
+  }
   state.containers.push(container);
   if (container.state === "running" && existsSync(join(stateDir, "serve-http"))) {
     for (const port of ports) serveHttp(container, port.host_port);

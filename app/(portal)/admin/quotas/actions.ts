@@ -22,6 +22,8 @@ const quotaFields = {
   redisMemoryMb: formNumber,
   statementTimeoutS: formNumber,
   domains: formNumber,
+  cronJobs: formNumber,
+  concurrentRuns: formNumber,
 };
 
 /** The instance defaults (over the environment's TUSSILAGO_QUOTA_*). Instance administrators only. */

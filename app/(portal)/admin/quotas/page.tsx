@@ -26,6 +26,8 @@ const LABELS = {
   statementTimeoutS: "Statement timeout (s)",
   teamsPerUser: "Teams a user owns",
   domains: "Custom domains",
+  cronJobs: "Cron jobs",
+  concurrentRuns: "Concurrent runs",
 } as const;
 
 type FieldName = keyof typeof LABELS;
@@ -57,6 +59,8 @@ const TEAM_FIELDS: FieldName[] = [
   "redisMemoryMb",
   "statementTimeoutS",
   "domains",
+  "cronJobs",
+  "concurrentRuns",
 ];
 
 function usageLine(team: QuotaTeamRow): string {
