@@ -56,8 +56,10 @@ export function DeploymentStatusBadge({ status, testId }: { status: DeploymentSt
 }
 
 /** The app's address: a link once the app is running, plain text before (nothing answers there yet). */
-export function AppAddress({ url, status }: { url: string; status: AppStatus }) {
+export function AppAddress({ url, status }: { url: string | null; status: AppStatus }) {
   const className = "block truncate font-mono text-xs";
+  // A worker-only app (no web process) is not routed: it has no address to show.
+  if (url === null) return <span className={`${className} text-zinc-600 dark:text-zinc-400`}>no web process</span>;
   if (status !== "running") return <span className={`${className} text-zinc-600 dark:text-zinc-400`}>{url}</span>;
   return (
     <a href={url} target="_blank" rel="noopener noreferrer" className={`${className} underline underline-offset-2`}>

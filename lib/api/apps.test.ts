@@ -22,8 +22,9 @@ type AppJson = {
   id: string;
   name: string;
   status: string;
-  url: string;
+  url: string | null;
   replicas: number;
+  processes?: Record<string, unknown>;
   currentDeploymentId: string | null;
   source: { type: string; url?: string; ref?: string } | null;
   settings: Record<string, unknown>;
@@ -67,6 +68,30 @@ async function seedApps(teamId: string, count: number, createdAt?: Date): Promis
       name: uniqueName("seed"),
       ...(createdAt ? { createdAt } : {}),
     })),
+  });
+}
+
+/** Replicas of several process types: web and worker serving, a crashed worker with its last exit. */
+async function seedProcessReplicas(appId: string): Promise<void> {
+  const deploymentId = randomUUID();
+  const hex = appId.replaceAll("-", "");
+  await getDb().replica.createMany({
+    data: [
+      { appId, deploymentId, process: "web", index: 0, containerName: `tsl-${hex}-1-0`, status: "healthy" },
+      { appId, deploymentId, process: "worker", index: 0, containerName: `tsl-${hex}-1-w-0`, status: "healthy" },
+      {
+        appId,
+        deploymentId,
+        process: "worker",
+        index: 1,
+        containerName: `tsl-${hex}-1-w-1`,
+        status: "crashed",
+        restartCount: 5,
+        lastExitCode: 137,
+        lastExitAt: new Date("2026-01-02T03:04:05Z"),
+        lastExitLog: "Traceback\nKilled",
+      },
+    ],
   });
 }
 
@@ -153,6 +178,7 @@ describe("apps API", () => {
           memoryMb: 512,
           cpuMillis: 1000,
           healthCheckPath: "/",
+          processes: null,
         },
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
@@ -193,7 +219,7 @@ describe("apps API", () => {
       const name = `a${"b".repeat(30)}${randomBytes(4).toString("hex")}`;
       expect(name).toHaveLength(39);
       const app = await createThroughApi(write, { name });
-      expect(new URL(app.url).hostname.split(".")[0]?.length).toBeLessThanOrEqual(63);
+      expect(new URL(app.url ?? "").hostname.split(".")[0]?.length).toBeLessThanOrEqual(63);
     });
 
     it("refuses a duplicate name in the same team with 409, and allows the same name in another team", async () => {
@@ -300,9 +326,17 @@ describe("apps API", () => {
         return { count, items: body.items.length, statements };
       };
       await seedApps(fresh.team.id, 2);
+      const seeded = async () => {
+        const rows = await getDb().app.findMany({ where: { teamId: fresh.team.id }, select: { id: true } });
+        for (const row of rows) {
+          if ((await getDb().replica.count({ where: { appId: row.id } })) === 0) await seedProcessReplicas(row.id);
+        }
+      };
+      await seeded();
       const small = await measure();
       expect(small.items).toBe(2);
       await seedApps(fresh.team.id, 23);
+      await seeded();
       const large = await measure();
       expect(large.items).toBe(25);
       expect(large.count, large.statements.join("\n")).toBe(small.count);
@@ -328,7 +362,49 @@ describe("apps API", () => {
         params: { appId: created.id },
       });
       expect(response.status).toBe(200);
-      expect(await appOf(response)).toEqual(created);
+      // Before its first release an app is a web app: one web container wanted, none running.
+      expect(await appOf(response)).toEqual({
+        ...created,
+        processes: { web: { desired: 1, running: 0, crashed: 0, lastCrash: null } },
+      });
+    });
+
+    it("answers per process type desired, running and crashed counts and the last crash (#15)", async () => {
+      const created = await createThroughApi(write, { name: uniqueName() });
+      const db = getDb();
+      await db.app.update({
+        where: { id: created.id },
+        data: { status: "running", processTypes: ["web", "worker", "bot"], replicas: 2, processes: { worker: 3 } },
+      });
+      await seedProcessReplicas(created.id);
+      const response = await call(getAppRoute, `/api/v1/apps/${created.id}`, {
+        token: read,
+        params: { appId: created.id },
+      });
+      const app = await appOf(response);
+      expect(app.url).toBe(created.url);
+      expect(app.processes).toEqual({
+        web: { desired: 2, running: 1, crashed: 0, lastCrash: null },
+        worker: {
+          desired: 3,
+          running: 1,
+          crashed: 1,
+          lastCrash: { exitCode: 137, at: "2026-01-02T03:04:05.000Z", logTail: "Traceback\nKilled" },
+        },
+        bot: { desired: 1, running: 0, crashed: 0, lastCrash: null },
+      });
+    });
+
+    it("answers url null for a worker-only app (#15)", async () => {
+      const created = await createThroughApi(write, { name: uniqueName() });
+      await getDb().app.update({ where: { id: created.id }, data: { status: "running", processTypes: ["worker"] } });
+      const response = await call(getAppRoute, `/api/v1/apps/${created.id}`, {
+        token: read,
+        params: { appId: created.id },
+      });
+      const app = await appOf(response);
+      expect(app.url).toBeNull();
+      expect(Object.keys(app.processes ?? {})).toEqual(["worker"]);
     });
 
     it.each([randomUUID(), "not-a-uuid", "../../etc/passwd"])("answers an unknown id (%s) with 404", async (appId) => {
@@ -344,6 +420,37 @@ describe("apps API", () => {
   describe("PATCH /api/v1/apps/{appId}", () => {
     const patch = (appId: string, body: unknown, token = write) =>
       call(patchAppRoute, `/api/v1/apps/${appId}`, { method: "PATCH", token, body, params: { appId } });
+
+    it("sets process types in settings, refuses bad names and too many, and clears them with null (#15)", async () => {
+      const created = await createThroughApi(write, { name: uniqueName() });
+      const processes = { worker: "celery -A proj worker", "slack-bot": "python bot.py" };
+      const response = await patch(created.id, { settings: { processes } });
+      expect(response.status).toBe(200);
+      expect((await appOf(response)).settings.processes).toEqual(processes);
+      const audit = await getDb().auditEvent.findFirst({
+        where: { targetId: created.id, action: "app.updated" },
+        orderBy: { createdAt: "desc" },
+      });
+      expect(audit?.metadata).toEqual({ changed: ["processes"] });
+      const tooMany = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`p${i}`, "python x.py"]));
+      for (const bad of [
+        { web: "gunicorn x" },
+        { release: "migrate" },
+        { Worker: "x" },
+        { "-rf": "x" },
+        { "a--b": "x" },
+        { w_1: "x" },
+        { ["x".repeat(31)]: "x" },
+        { worker: "" },
+        { worker: "a\nb" },
+        tooMany,
+      ]) {
+        const refused = await patch(created.id, { settings: { processes: bad } });
+        expect(refused.status, JSON.stringify(bad)).toBe(422);
+      }
+      const cleared = await patch(created.id, { settings: { processes: null } });
+      expect((await appOf(cleared)).settings.processes).toBeNull();
+    });
 
     it("renames the app, which moves its URL, and audits what changed", async () => {
       const created = await createThroughApi(write, { name: uniqueName("before") });

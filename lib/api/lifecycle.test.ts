@@ -158,6 +158,40 @@ describe("POST /api/v1/apps/{appId}/actions/*", () => {
     expect(await jobsFor(app.id)).toHaveLength(1);
   });
 
+  it("scales per process type of the current release; another type is 422 (#15)", async () => {
+    const { app, current } = await releasedApp(team.team.id);
+    await getDb().deployment.update({
+      where: { id: current.id },
+      data: { plan: { builder: "python", processes: { web: "gunicorn x", worker: "celery w", bot: "python b" } } },
+    });
+    const response = await post(scaleRoute, app.id, "scale", team.write, { processes: { web: 2, worker: 3 } });
+    expect(response.status).toBe(202);
+    const row = await getDb().app.findUniqueOrThrow({ where: { id: app.id } });
+    expect(row.replicas).toBe(2);
+    expect(row.processes).toEqual({ worker: 3 });
+    // {replicas} keeps meaning web and leaves the other types as they are.
+    expect((await post(scaleRoute, app.id, "scale", team.write, { replicas: 1 })).status).toBe(202);
+    expect(await getDb().app.findUniqueOrThrow({ where: { id: app.id } })).toMatchObject({
+      replicas: 1,
+      processes: { worker: 3 },
+    });
+    for (const body of [
+      { processes: { clock: 1 } },
+      { processes: { worker: 21 } },
+      { processes: { web: 2 }, replicas: 3 },
+    ]) {
+      const refused = await post(scaleRoute, app.id, "scale", team.write, body);
+      expect(refused.status, JSON.stringify(body)).toBe(422);
+    }
+    const refused = await post(scaleRoute, app.id, "scale", team.write, { processes: { clock: 1, worker: 1 } });
+    expect((await errorOf(refused)).details).toEqual([{ path: "processes.clock", message: expect.any(String) }]);
+    expect(await getDb().app.findUniqueOrThrow({ where: { id: app.id } })).toMatchObject({
+      replicas: 1,
+      processes: { worker: 3 },
+    });
+    expect(await jobsFor(app.id)).toHaveLength(2);
+  });
+
   it("refuses what the app's state does not allow with 409 and queues nothing", async () => {
     const fresh = await getDb().app.create({ data: { teamId: team.team.id, name: `new-${randomUUID().slice(0, 8)}` } });
     expect(await errorCode(await post(startRoute, fresh.id, "start", team.write))).toBe("conflict");

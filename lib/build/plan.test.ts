@@ -650,6 +650,43 @@ describe.each([
   });
 });
 
+describe("detectPlan: process types (#15)", () => {
+  it("accepts a worker-only Procfile: no web process, no address", async () => {
+    const result = await plan({ Procfile: "worker: python w.py\nbot: python bot.py\n" });
+    expect(result.processes).toEqual({ worker: "python w.py", bot: "python bot.py" });
+    expect(result.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/no web process: the app has no/)]));
+  });
+
+  it("adds and overrides process types from app settings, web first", async () => {
+    const result = await plan(
+      { Procfile: "web: gunicorn a:b --bind :$PORT\nworker: celery -A a worker\n" },
+      { processes: { worker: "celery -A a worker -c 2", clock: "python clock.py" } },
+    );
+    expect(result.processes).toEqual({
+      web: "gunicorn a:b --bind :$PORT",
+      worker: "celery -A a worker -c 2",
+      clock: "python clock.py",
+    });
+    expect(Object.keys(result.processes)[0]).toBe("web");
+    expect(result.reasons).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^process types overridden in app settings: worker, clock$/)]),
+    );
+  });
+
+  it("makes a settings-only worker app valid and refuses control characters in a process override", async () => {
+    expect((await plan({ "w.py": "" }, { processes: { worker: "python w.py" } })).processes).toEqual({
+      worker: "python w.py",
+    });
+    expect((await planError({ "w.py": "" }, { processes: { worker: "a\u0007b" } })).code).toBe("invalid_override");
+  });
+
+  it("ignores Procfile process types that cannot name a container, with a note", async () => {
+    const result = await plan({ Procfile: "web: x $PORT\n1worker: python w.py\n" });
+    expect(result.processes).toEqual({ web: "x $PORT" });
+    expect(result.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/"1worker" ignored/)]));
+  });
+});
+
 describe("detectPlan failures", () => {
   it("explains everything it looked for when no web process is found", async () => {
     const error = await planError({ "requirements.txt": "requests\n", "util.py": "def helper():\n    return 1\n" });
@@ -670,9 +707,8 @@ describe("detectPlan failures", () => {
     }
   });
 
-  it("fails on an empty tree and on a worker-only Procfile", async () => {
+  it("fails on an empty tree", async () => {
     expect((await planError({})).code).toBe("no_plan");
-    expect((await planError({ Procfile: "worker: python w.py\n" })).code).toBe("no_plan");
   });
 
   it.each([["pypy3.10"], ["system"], ["2.7.18"], ["3"], ["3.12-dev"], ["cpython@3.12"], ["3.12.1rc1"], ["4.0"]])(

@@ -21,7 +21,17 @@ export { fsSourceTree, memorySourceTree, SourcePathError, type SourceTree, scope
 
 export type Installer = "uv" | "poetry" | "pipenv" | "pip" | "none";
 
-export type PlanOverrides = { pythonVersion?: string; install?: string; web?: string; release?: string | null };
+export type PlanOverrides = {
+  pythonVersion?: string;
+  install?: string;
+  web?: string;
+  release?: string | null;
+  /** Process types added or overridden in app settings (names checked there); never web or release. */
+  processes?: Record<string, string>;
+};
+
+/** Process types other than web become podman labels and container names: a letter first (lib/infra/podman/args.ts). */
+const PROCESS_TYPE = /^[a-z][a-z0-9_-]{0,29}$/;
 
 export type BuildPlan = {
   builder: "containerfile" | "python";
@@ -317,6 +327,10 @@ export async function detectPlan(tree: SourceTree, options: DetectPlanOptions): 
   checkOverrideCommand("install", overrides.install);
   checkOverrideCommand("web", overrides.web);
   checkOverrideCommand("release", overrides.release);
+  for (const [name, command] of Object.entries(overrides.processes ?? {})) {
+    checkOverrideCommand(`"${name}" process`, command);
+    if (command.trim() === "") throw new PlanError(`the "${name}" process command is empty`, "invalid_override");
+  }
   if (overrides.web !== undefined && overrides.web.trim() === "") {
     throw new PlanError("the web command override is empty", "invalid_override");
   }
@@ -376,6 +390,11 @@ export async function detectPlan(tree: SourceTree, options: DetectPlanOptions): 
     const names = Object.keys(procfile.processes);
     if (names.length > 0) reasons.push(`Procfile found: processes ${names.join(", ")}`);
     processes = webFirst(procfile.processes);
+    for (const name of Object.keys(processes)) {
+      if (name === "web" || PROCESS_TYPE.test(name)) continue;
+      reasons.push(`Procfile process "${name}" ignored: a process type must start with a letter`);
+      delete processes[name];
+    }
     if (procfile.release !== null) {
       release = procfile.release;
       reasons.push("release command from the Procfile release: line");
@@ -428,6 +447,14 @@ export async function detectPlan(tree: SourceTree, options: DetectPlanOptions): 
     processes = webFirst({ ...processes, web: overrides.web.trim() });
     reasons.push("web command overridden in app settings");
   }
+  const extra = Object.entries(overrides.processes ?? {}).filter(([name]) => name !== "web" && name !== "release");
+  if (extra.length > 0) {
+    processes = webFirst({
+      ...processes,
+      ...Object.fromEntries(extra.map(([name, command]) => [name, command.trim()])),
+    });
+    reasons.push(`process types overridden in app settings: ${extra.map(([name]) => name).join(", ")}`);
+  }
   if (overrides.release !== undefined) {
     const value = overrides.release === null ? null : overrides.release.trim() || null;
     release = value;
@@ -441,7 +468,10 @@ export async function detectPlan(tree: SourceTree, options: DetectPlanOptions): 
     reasons.push("warning: the web command does not mention $PORT; the app must listen on the port given in $PORT");
   }
 
-  if (web === undefined && builder === "python") {
+  if (web === undefined && builder === "python" && Object.keys(processes).length > 0) {
+    // Workers, bots, consumers: valid on their own (#15); nothing to route.
+    reasons.push("no web process: the app has no address; its processes run without being routed");
+  } else if (web === undefined && builder === "python") {
     throw new PlanError(
       `could not find how to start this app. Looked for: ${LOOKED_FOR.join("; ")}. ` +
         "Add a Procfile with a line such as `web: gunicorn myapp.wsgi --bind 0.0.0.0:$PORT`, " +

@@ -104,6 +104,30 @@ export const healthCheckPath = lineText()
 
 export const pythonVersion = lineText().regex(/^3\.\d{1,2}$/, "Like 3.12.");
 
+export const MAX_PROCESS_TYPES = 10;
+
+/**
+ * A process type: a DNS label of at most 30 characters (it becomes a podman label and part of container names).
+ * web and release have their own settings (webCommand, releaseCommand).
+ */
+export const processType = lineText()
+  .max(30, "At most 30 characters.")
+  .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, "Use lower-case letters, digits and hyphens, starting with a letter.")
+  .regex(NO_DOUBLE_HYPHEN, "No consecutive hyphens.")
+  .regex(excludingWords(["web", "release"]), "Set web and release with webCommand and releaseCommand.");
+
+/** Process types added or overridden in settings ({"worker": "celery -A proj worker"}); null removes them all. */
+export const processCommands = z
+  .record(processType, command)
+  .refine((value) => Object.keys(value).length <= MAX_PROCESS_TYPES, `At most ${MAX_PROCESS_TYPES} process types.`)
+  .refine((value) => Object.values(value).every((text) => text !== ""), "A process command cannot be empty.");
+
+/** The stored App.processCommands, read defensively (old or hand-edited rows): only well-formed entries. */
+export function storedProcessCommands(value: unknown): Record<string, string> {
+  const parsed = processCommands.safeParse(value);
+  return parsed.success ? parsed.data : {};
+}
+
 /** The app settings a user can change (all optional in an update). */
 export const appSettings = z.strictObject({
   subdirectory: relativePath.nullable().optional(),
@@ -115,5 +139,6 @@ export const appSettings = z.strictObject({
   cpuMillis: z.number().int().min(100).max(8_000).optional(),
   healthCheckPath: healthCheckPath.optional(),
   replicas: z.number().int().min(0).max(20).optional(),
+  processes: processCommands.nullable().optional(),
 });
 export type AppSettingsInput = z.infer<typeof appSettings>;

@@ -3,11 +3,12 @@ import { enqueue, requestRoutingSync } from "@/jobs/enqueue";
 import { appQueue } from "@/jobs/queues";
 import { validateGitRef, validateGitUrl } from "@/lib/build/source-git/url-policy";
 import type { Db } from "@/lib/db";
-import { type AppSettingsInput, appName, appSettings } from "@/lib/domain/app-rules";
+import { type AppSettingsInput, appName, appSettings, storedProcessCommands } from "@/lib/domain/app-rules";
 import { recordAudit } from "@/lib/domain/audit";
 import { authorize, type Ctx } from "@/lib/domain/context";
 import { createOperation } from "@/lib/domain/operations";
 import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
+import { hasWeb, type ProcessView, processesView, replicaSummaries } from "@/lib/domain/processes";
 import { enforceAppQuota } from "@/lib/domain/quotas";
 import { isPlainLine } from "@/lib/domain/text";
 import { getEnv } from "@/lib/env";
@@ -18,8 +19,11 @@ export type AppView = {
   id: string;
   name: string;
   status: App["status"];
-  url: string;
+  /** null for an app whose release has no web process (workers only): nothing is routed to it. */
+  url: string | null;
   replicas: number;
+  /** Per process type of the current release (GET of one app and the list only; see withProcesses). */
+  processes?: Record<string, ProcessView>;
   currentDeploymentId: string | null;
   source: { type: "git"; url: string; ref: string; autoDeploy: boolean } | { type: "upload" } | null;
   settings: {
@@ -31,6 +35,7 @@ export type AppView = {
     memoryMb: number;
     cpuMillis: number;
     healthCheckPath: string;
+    processes: Record<string, string> | null;
   };
   createdAt: Date;
   updatedAt: Date;
@@ -45,7 +50,7 @@ export function appView(app: App, teamSlug: string): AppView {
     id: app.id,
     name: app.name,
     status: app.status,
-    url: `http://${appHostname(app.name, teamSlug)}`,
+    url: hasWeb(app) ? `http://${appHostname(app.name, teamSlug)}` : null,
     replicas: app.replicas,
     currentDeploymentId: app.currentDeploymentId,
     source:
@@ -63,6 +68,7 @@ export function appView(app: App, teamSlug: string): AppView {
       memoryMb: app.memoryMb,
       cpuMillis: app.cpuMillis,
       healthCheckPath: app.healthCheckPath,
+      processes: app.processCommands === null ? null : storedProcessCommands(app.processCommands),
     },
     createdAt: app.createdAt,
     updatedAt: app.updatedAt,
@@ -125,12 +131,18 @@ export async function createApp(
 ): Promise<AppView> {
   authorize(ctx, "apps:write");
   const name = parseOrInvalid(appName, input.name, "name");
-  const settings = parseOrInvalid(appSettings, input.settings ?? {}, "settings");
+  const { processes, ...settings } = parseOrInvalid(appSettings, input.settings ?? {}, "settings");
   try {
     return await db.$transaction(async (tx) => {
       await enforceAppQuota(tx, ctx.teamId);
       const app = await tx.app.create({
-        data: { teamId: ctx.teamId, name, ...gitSource(input.source), ...settings },
+        data: {
+          teamId: ctx.teamId,
+          name,
+          ...gitSource(input.source),
+          ...settings,
+          ...(processes ? { processCommands: processes } : {}),
+        },
         include: { team: { select: { slug: true } } },
       });
       await recordAudit(tx, ctx, { action: "app.created", target: { type: "app", id: app.id }, metadata: { name } });
@@ -150,7 +162,16 @@ export async function listApps(db: Db, ctx: Ctx, page: PageInput): Promise<Page<
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: page.limit + 1,
   });
-  return toPage(rows, page.limit, (row) => appView(row, row.team.slug));
+  const summaries = await replicaSummaries(
+    db,
+    rows.slice(0, page.limit).map((row) => row.id),
+  );
+  return toPage(rows, page.limit, (row) => withProcesses(appView(row, row.team.slug), row, summaries));
+}
+
+/** The view with its per-type process counts and last crash (summaries from one replicaSummaries query). */
+function withProcesses(view: AppView, app: App, summaries: Awaited<ReturnType<typeof replicaSummaries>>): AppView {
+  return { ...view, processes: processesView(app, summaries.get(app.id) ?? []) };
 }
 
 /** The app row of the caller's team, or not_found (also for another team's app). */
@@ -166,11 +187,12 @@ export async function getAppOrThrow(db: Db, ctx: Ctx, appId: string) {
 export async function getApp(db: Db, ctx: Ctx, appId: string): Promise<AppView> {
   authorize(ctx, "apps:read");
   const app = await getAppOrThrow(db, ctx, appId);
-  return appView(app, app.team.slug);
+  return withProcesses(appView(app, app.team.slug), app, await replicaSummaries(db, [app.id]));
 }
 
 /** The App columns a change can write: the name, the git source and the settings. */
-type AppFields = Pick<App, "name" | "sourceType" | "gitUrl" | "gitRef" | "autoDeploy"> & Required<AppSettingsInput>;
+type AppFields = Pick<App, "name" | "sourceType" | "gitUrl" | "gitRef" | "autoDeploy"> &
+  Required<Omit<AppSettingsInput, "processes">>;
 
 export type AppChangesInput = { name?: string; source?: GitSourceInput | null; settings?: AppSettingsInput };
 
@@ -192,7 +214,7 @@ export async function changeApp(
 ): Promise<{ app: AppView; changed: string[] }> {
   authorize(ctx, "apps:write");
   const name = input.name === undefined ? undefined : parseOrInvalid(appName, input.name, "name");
-  const settings = parseOrInvalid(appSettings, input.settings ?? {}, "settings");
+  const { processes, ...settings } = parseOrInvalid(appSettings, input.settings ?? {}, "settings");
   try {
     return await db.$transaction(async (tx) => {
       const before = await tx.app.findFirst({
@@ -202,9 +224,18 @@ export async function changeApp(
       if (!before) throw new AppError("not_found", "App not found.");
       if (before.status === "deleting") throw new AppError("conflict", "This app is being deleted.");
       const source = input.source === null && before.sourceType !== "git" ? {} : gitSource(input.source);
-      const data = differing(before, { ...(name !== undefined ? { name } : {}), ...source, ...settings });
+      const data: Prisma.AppUpdateInput = differing(before, {
+        ...(name !== undefined ? { name } : {}),
+        ...source,
+        ...settings,
+      });
+      // Compared as JSON (key order included: the user's order is the order shown).
+      const processesChanged =
+        processes !== undefined && JSON.stringify(processes) !== JSON.stringify(before.processCommands);
+      if (processesChanged) data.processCommands = processes === null ? Prisma.DbNull : processes;
       const changed = [
         ...Object.keys(settings).filter((key) => key in data),
+        ...(processesChanged ? ["processes"] : []),
         ...("name" in data ? ["name"] : []),
         ...("sourceType" in data || "gitUrl" in data || "gitRef" in data || "autoDeploy" in data ? ["source"] : []),
       ];

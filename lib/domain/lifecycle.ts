@@ -9,6 +9,7 @@ import { type AppView, appView } from "@/lib/domain/apps";
 import { recordAudit } from "@/lib/domain/audit";
 import { authorize, type Ctx } from "@/lib/domain/context";
 import { createOperation } from "@/lib/domain/operations";
+import { desiredCounts, planProcessTypes, storedProcessCounts } from "@/lib/domain/processes";
 import { AppError } from "@/lib/errors";
 import type { App, Operation } from "@/lib/generated/prisma/client";
 import type { DeploymentStatus, ReplicaStatus } from "@/lib/generated/prisma/enums";
@@ -16,10 +17,21 @@ import type { DeploymentStatus, ReplicaStatus } from "@/lib/generated/prisma/enu
 export type LifecycleResult = { app: AppView; operation: Operation };
 
 export const MAX_REPLICAS = 20;
-export const scaleInput = z.strictObject({ replicas: z.number().int().min(0).max(MAX_REPLICAS) });
+const count = z.number().int().min(0).max(MAX_REPLICAS);
+/** `replicas` is web's count; `processes` sets any types of the current release ({"web": 2, "worker": 1}). */
+export const scaleInput = z
+  .strictObject({ replicas: count.optional(), processes: z.record(z.string().max(30), count).optional() })
+  .refine((value) => value.replicas !== undefined || value.processes !== undefined, "Give replicas or processes.");
 export const rollbackInput = z.strictObject({ deploymentId: z.uuid() });
 
 type LockedApp = App & { team: { slug: string } };
+
+/** The process types of the app's current release; web alone before the first one (it can be scaled ahead). */
+async function releasedTypes(tx: Tx, app: App): Promise<string[]> {
+  if (!app.currentDeploymentId) return ["web"];
+  const current = await tx.deployment.findUnique({ where: { id: app.currentDeploymentId }, select: { plan: true } });
+  return current ? planProcessTypes(current.plan) : ["web"];
+}
 
 /** The app of the caller's team, row-locked so concurrent lifecycle requests queue; not_found for another team's. */
 async function lockApp(tx: Tx, ctx: Ctx, appId: string): Promise<LockedApp> {
@@ -201,22 +213,48 @@ export async function scaleApp(
   authorize(ctx, "apps:write");
   const parsed = scaleInput.safeParse(input);
   if (!parsed.success) {
-    throw new AppError("invalid", `Replicas must be a whole number from 0 to ${MAX_REPLICAS}.`, {
-      details: [{ path: "replicas", message: parsed.error.issues[0]?.message ?? "Invalid." }],
+    const issue = parsed.error.issues[0];
+    throw new AppError("invalid", `Counts must be whole numbers from 0 to ${MAX_REPLICAS}.`, {
+      details: [{ path: issue?.path.map(String).join(".") || "replicas", message: issue?.message ?? "Invalid." }],
     });
+  }
+  const { replicas, processes = {} } = parsed.data;
+  if (replicas !== undefined && processes.web !== undefined && processes.web !== replicas) {
+    const message = "replicas and processes.web both set the web count: give one.";
+    throw new AppError("invalid", message, { details: [{ path: "processes.web", message }] });
   }
   return await db.$transaction(async (tx) => {
     const before = await lockApp(tx, ctx, appId);
+    const types = await releasedTypes(tx, before);
+    const unknown = Object.keys(processes).filter((type) => !types.includes(type));
+    if (unknown.length > 0) {
+      throw new AppError(
+        "invalid",
+        `The current release has no process type ${unknown.map((type) => `"${type}"`).join(", ")} (it runs ${types.join(", ") || "none"}).`,
+        {
+          details: unknown.map((type) => ({
+            path: `processes.${type}`,
+            message: "Not a process type of the current release.",
+          })),
+        },
+      );
+    }
+    const { web, ...others } = processes;
+    const counts = { ...storedProcessCounts(before.processes), ...others };
+    const nextReplicas = web ?? replicas ?? before.replicas;
     const app = await tx.app.update({
       where: { id: before.id },
-      data: { replicas: parsed.data.replicas },
+      data: { replicas: nextReplicas, processes: counts },
       include: { team: { select: { slug: true } } },
     });
     const operation = await enqueueLifecycle(tx, ctx, app, "scale");
     await recordAudit(tx, ctx, {
       action: "app.scale_requested",
       target: { type: "app", id: app.id },
-      metadata: { from: before.replicas, to: app.replicas },
+      metadata: {
+        from: desiredCounts(before, types),
+        to: desiredCounts(app, types),
+      },
     });
     return { app: appView(app, app.team.slug), operation };
   });

@@ -234,7 +234,7 @@ export async function measureRedeployToLive(context: BenchContext): Promise<Metr
     const deployOnce = async (index: number): Promise<Run & { imageRef: string; appId: string }> => {
       const app = await createApp(db, team.ctx, { name: `live-${index}-${randomUUID().slice(0, 6)}` });
       appIds.push(app.id);
-      const host = new URL(app.url).hostname;
+      const host = new URL(app.url ?? "http://invalid").hostname;
       const enqueuedAt = performance.now();
       const { deployment, operation } = await createDeployment(db, team.ctx, app.id, { type: "upload", uploadId });
       const stopProbing = new AbortController();

@@ -24,12 +24,29 @@ const gitSource = z.strictObject({
     .describe("Deploy each push to ref that the app's webhook receives (unchanged when omitted; default false)"),
 });
 
+const processSchema = z.object({
+  desired: z.number().int(),
+  running: z.number().int(),
+  crashed: z.number().int().describe("Containers that kept exiting and are no longer restarted"),
+  lastCrash: z
+    .object({
+      exitCode: z.number().int().nullable(),
+      at: isoDate,
+      logTail: z.string().describe("The last lines the container printed"),
+    })
+    .nullable(),
+});
+
 export const appSchema = z.object({
   id: z.uuid(),
   name: z.string(),
   status: z.enum(["created", "deploying", "running", "stopped", "failed", "deleting"]),
-  url: z.string().describe("Where the app is served"),
-  replicas: z.number().int(),
+  url: z.string().nullable().describe("Where the app is served; null when its release has no web process"),
+  replicas: z.number().int().describe("Containers of the web process (the same as processes.web.desired)"),
+  processes: z
+    .record(z.string(), processSchema)
+    .optional()
+    .describe("Per process type of the current release (web before the first release); in GET answers only"),
   currentDeploymentId: z.uuid().nullable(),
   source: z
     .union([
@@ -46,13 +63,32 @@ export const appSchema = z.object({
     memoryMb: z.number().int(),
     cpuMillis: z.number().int(),
     healthCheckPath: z.string(),
+    processes: z
+      .record(z.string(), z.string())
+      .nullable()
+      .describe("Process types added or overridden on top of the Procfile ({name: command})"),
   }),
   createdAt: isoDate,
   updatedAt: isoDate,
 });
 
 export function appJson(app: AppView): z.input<typeof appSchema> {
-  return { ...app, createdAt: iso(app.createdAt), updatedAt: iso(app.updatedAt) };
+  const { processes, ...rest } = app;
+  return {
+    ...rest,
+    ...(processes
+      ? {
+          processes: Object.fromEntries(
+            Object.entries(processes).map(([type, view]) => [
+              type,
+              { ...view, lastCrash: view.lastCrash && { ...view.lastCrash, at: iso(view.lastCrash.at) } },
+            ]),
+          ),
+        }
+      : {}),
+    createdAt: iso(app.createdAt),
+    updatedAt: iso(app.updatedAt),
+  };
 }
 
 export const listAppsEndpoint = defineEndpoint({
@@ -450,13 +486,21 @@ export const scaleAppEndpoint = defineEndpoint({
   id: "scaleApp",
   method: "POST",
   path: "/api/v1/apps/{appId}/actions/scale",
-  summary: "Set the number of replicas (0 to 20); a running app converges to it",
+  summary:
+    "Set the number of containers per process type (0 to 20 each): {replicas} for web, or {processes: {web, worker, ...}} " +
+    "for types of the current release (another type: 422); a running app converges to it",
   tags: ["apps"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict"],
   idempotent: true,
   params: appParams,
-  body: z.strictObject({ replicas: z.number().int().min(0).max(MAX_REPLICAS) }),
+  body: z.strictObject({
+    replicas: z.number().int().min(0).max(MAX_REPLICAS).optional().describe("The web process's count"),
+    processes: z
+      .record(z.string().max(30), z.number().int().min(0).max(MAX_REPLICAS))
+      .optional()
+      .describe("Counts per process type of the current release; web here is the same as replicas"),
+  }),
   responses: lifecycleAnswer,
 });
 

@@ -11,6 +11,7 @@ import { fetchGitSource } from "@/lib/build/source-git";
 import { extractTarball } from "@/lib/build/source-tarball";
 import { probeBaseImage } from "@/lib/checks/readiness";
 import { uploadPath } from "@/lib/data-paths";
+import { storedProcessCommands } from "@/lib/domain/app-rules";
 import {
   type BuildDeps,
   GIT_FETCH_TIMEOUT_MS,
@@ -100,6 +101,7 @@ export async function planSource(
       ...(app.installCommand ? { install: app.installCommand } : {}),
       ...(app.webCommand ? { web: app.webCommand } : {}),
       ...(app.releaseCommand ? { release: app.releaseCommand } : {}),
+      processes: storedProcessCommands(app.processCommands),
     },
   });
   await deps.db.deployment.update({ where: { id: deployment.id }, data: { plan: planToJson(plan), commitSha } });
