@@ -8,7 +8,7 @@ import { recordAudit } from "@/lib/domain/audit";
 import { actorUserId, authorize, type Ctx } from "@/lib/domain/context";
 import { commandSchema, parseOrInvalid } from "@/lib/domain/cron";
 import { type LogChunk, readLogChunk } from "@/lib/domain/log-chunk";
-import { createOperation } from "@/lib/domain/operations";
+import { createOperation, failOperation } from "@/lib/domain/operations";
 import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
 import { enforceConcurrentRunQuota } from "@/lib/domain/quotas";
 import { getEnv } from "@/lib/env";
@@ -151,14 +151,20 @@ export async function listRuns(db: Db, ctx: Ctx, appId: string, page: PageInput)
 export async function cancelRun(db: Db, ctx: Ctx, runId: string): Promise<RunView> {
   authorize(ctx, "apps:write");
   return await db.$transaction(async (tx) => {
-    const row = await tx.run.findFirst({ where: { id: runId, teamId: ctx.teamId }, select: { status: true } });
+    const row = await tx.run.findFirst({
+      where: { id: runId, teamId: ctx.teamId },
+      select: { status: true, operationId: true },
+    });
     if (!row) throw new AppError("not_found", "Run not found.");
     if (isFinished(row.status)) throw new AppError("conflict", `The run has already ended (${row.status}).`);
     const now = new Date();
-    await tx.run.updateMany({
+    const reason = "Cancelled before it started.";
+    const dropped = await tx.run.updateMany({
       where: { id: runId, status: "queued" },
-      data: { status: "cancelled", cancelRequestedAt: now, finishedAt: now, reason: "Cancelled before it started." },
+      data: { status: "cancelled", cancelRequestedAt: now, finishedAt: now, reason },
     });
+    // Its job finds the run ended and stops; the operation ends here, since nothing else will end it.
+    if (dropped.count === 1 && row.operationId) await failOperation(tx, row.operationId, reason);
     await tx.run.updateMany({
       where: { id: runId, status: "running", cancelRequestedAt: null },
       data: { cancelRequestedAt: now },
