@@ -1,5 +1,6 @@
 // HTTPS extras: a read token for private repositories, and an operator's CA bundle for internal forges.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 
 /**
@@ -29,10 +30,12 @@ const bundles = new Map<string, Promise<string>>();
 
 /**
  * git's http.sslCAInfo replaces the system's trust store rather than adding to it, so TUSSILAGO_GIT_CA_FILE is
- * combined with the system bundle into one file, built once per process (per input) under `dir`. Answers its path.
+ * combined with the system bundle into one file, built once per process (per input). It is written into a fresh
+ * private directory (mkdtemp, 0700) unless `dir` is given: a fixed name in a shared temp directory could be
+ * prepared by another local user to slip in a CA. Answers its path.
  */
-export function combinedCaBundle(caFile: string, dir: string, systemBundle = SYSTEM_CA_BUNDLE): Promise<string> {
-  const cacheKey = `${caFile}\u0000${dir}\u0000${systemBundle}`;
+export function combinedCaBundle(caFile: string, dir?: string, systemBundle = SYSTEM_CA_BUNDLE): Promise<string> {
+  const cacheKey = `${caFile}\u0000${dir ?? ""}\u0000${systemBundle}`;
   let bundle = bundles.get(cacheKey);
   if (!bundle) {
     bundle = (async () => {
@@ -41,9 +44,9 @@ export function combinedCaBundle(caFile: string, dir: string, systemBundle = SYS
         throw new Error(`TUSSILAGO_GIT_CA_FILE (${caFile}) holds no PEM certificate`);
       }
       const system = await readFile(systemBundle, "utf8").catch(() => "");
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const file = path.join(dir, `git-ca-bundle-${process.pid}-${bundles.size}.pem`);
-      await writeFile(file, `${system.trimEnd()}\n${extra.trimEnd()}\n`, { mode: 0o644 });
+      const target = dir ?? (await mkdtemp(path.join(tmpdir(), "tussilago-git-ca-")));
+      const file = path.join(target, `git-ca-bundle-${process.pid}-${bundles.size}.pem`);
+      await writeFile(file, `${system.trimEnd()}\n${extra.trimEnd()}\n`, { mode: 0o644, flag: "wx" });
       return file;
     })();
     bundle.catch(() => bundles.delete(cacheKey));

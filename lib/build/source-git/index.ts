@@ -75,7 +75,7 @@ export type FetchGitSourceOptions = {
   access?: GitAccess;
   /** TUSSILAGO_GIT_CA_FILE: trusted for HTTPS in addition to the system's CAs. */
   caFile?: string | null;
-  /** Where the combined CA bundle is written (defaults to the workspace, dest's parent). */
+  /** Where the combined CA bundle is written (default: a private temp directory, once per process). */
   caBundleDir?: string;
   /** The ssh binary the GIT_SSH wrapper runs (default: "ssh" in pathEnv). */
   sshPath?: string;
@@ -107,7 +107,7 @@ export async function fetchGitSource(exec: Executor, options: FetchGitSourceOpti
   const token = options.access ? await options.access.httpsToken() : null;
   const auth = token ? tokenAuthEnv(token) : null;
   const extraConfig = options.caFile
-    ? [`http.sslCAInfo=${await combinedCaBundle(options.caFile, options.caBundleDir ?? path.dirname(options.dest))}`]
+    ? [`http.sslCAInfo=${await combinedCaBundle(options.caFile, options.caBundleDir)}`]
     : [];
   const remaining = options.timeoutMs - (Date.now() - started);
   if (remaining <= 0) throw timeoutError(options.timeoutMs);

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SourceError } from "@/lib/build/source-errors";
-import { fetchGitSource } from "@/lib/build/source-git";
+import { fetchGitSource, parseHostKey, shippedHostKeys, sshFingerprint } from "@/lib/build/source-git";
+import { SHIPPED_HOST_KEYS } from "@/lib/build/source-git/known-hosts";
 import { getDb } from "@/lib/db";
 import { createApp } from "@/lib/domain/apps";
 import { createOrRotateDeployKey } from "@/lib/domain/deploy-keys";
@@ -271,5 +272,61 @@ describe.skipIf(sshd === null)(`SSH with a deploy key and pinned host keys${sshd
     );
     expect(error.userMessage).toMatch(/needs the app's deploy key/);
     expect(calls).toEqual([]);
+  });
+});
+
+describe("shipped host keys of github.com, gitlab.com and codeberg.org", () => {
+  it("ships well-formed keys whose fingerprints are the published ones", () => {
+    for (const [host, keys] of Object.entries(SHIPPED_HOST_KEYS)) {
+      expect(keys.length, host).toBeGreaterThan(0);
+      for (const key of keys) {
+        expect(key.fingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+        if (key.publicKey === null) continue;
+        expect(sshFingerprint(key.publicKey), host).toBe(key.fingerprint);
+        expect(parseHostKey(key.keyType, key.publicKey), host).not.toBeNull();
+      }
+    }
+    expect(shippedHostKeys("github.com", 2222)).toBeNull();
+    expect(shippedHostKeys("constructor", 22)).toBeNull();
+  });
+
+  it("pins github.com's shipped keys as confirmed without asking the network", async () => {
+    const { ctx, app } = await freshApp();
+    await createOrRotateDeployKey(getDb(), ctx, app.id);
+    const { exec, calls } = recordingExecutor();
+    const access = gitAccessFor({ db: getDb(), exec }, app.id);
+    const { hostKeys } = await access.ssh({ host: "github.com", port: 22, address: "140.82.121.3" });
+    expect(hostKeys.map((key) => key.publicKey)).toEqual(
+      (shippedHostKeys("github.com", 22) ?? []).map((key) => key.publicKey),
+    );
+    expect(calls).toEqual([]);
+    const keys = await listGitHostKeys(getDb(), ctx, app.id);
+    expect(keys.map((key) => [key.source, key.confirmed])).toEqual([
+      ["shipped", true],
+      ["shipped", true],
+      ["shipped", true],
+    ]);
+  });
+
+  it("refuses codeberg.org when the scanned keys are not its published fingerprints, recording nothing", async () => {
+    const { ctx, app } = await freshApp();
+    const { deployKey } = await createOrRotateDeployKey(getDb(), ctx, app.id);
+    const [keyType = "", blob = ""] = deployKey.publicKey.split(" ");
+    const calls: string[] = [];
+    const exec: Executor = async (file) => {
+      calls.push(file);
+      return {
+        stdout: `# codeberg.org:22 SSH-2.0-x\ncodeberg.org ${keyType} ${blob}\n`,
+        stderr: "",
+        exitCode: 0,
+        durationMs: 1,
+      };
+    };
+    const error = await sourceError(() =>
+      gitAccessFor({ db: getDb(), exec }, app.id).ssh({ host: "codeberg.org", port: 22, address: "217.197.84.140" }),
+    );
+    expect(error.userMessage).toMatch(/not codeberg\.org's published keys/);
+    expect(calls).toEqual(["ssh-keyscan"]);
+    expect(await getDb().gitHostKey.count({ where: { appId: app.id } })).toBe(0);
   });
 });
