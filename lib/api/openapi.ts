@@ -143,6 +143,7 @@ const TAGS: Record<string, string> = {
   operations: "Asynchronous work to poll",
   apps: "Apps, their settings, env vars, lifecycle and runtime logs",
   deployments: "Uploads, builds and releases",
+  runs: "Cron jobs and one-off commands in containers of an app's release",
   databases: "Tenant PostgreSQL databases",
   redis: "Tenant Redis instances",
 };

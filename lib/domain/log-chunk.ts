@@ -39,7 +39,8 @@ export async function readLogChunk(
       const start = Math.max(0, size - CHUNK_MAX_BYTES);
       const end = Buffer.alloc(size - start);
       await handle.read(end, 0, end.length, start);
-      let cut = end.length;
+      // While the run goes on, a last line without its newline is not a line yet.
+      let cut = options.finished ? end.length : end.lastIndexOf(0x0a) + 1;
       for (let lines = 0; cut > 0; ) {
         const newline = end.lastIndexOf(0x0a, cut - 2);
         if (newline === -1) {

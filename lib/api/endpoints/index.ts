@@ -53,6 +53,15 @@ import {
 } from "@/lib/api/endpoints/identity";
 import { getOpenApiEndpoint } from "@/lib/api/endpoints/openapi";
 import {
+  cancelRunEndpoint,
+  createRunEndpoint,
+  getCronEndpoint,
+  getRunEndpoint,
+  listRunsEndpoint,
+  putCronEndpoint,
+  runLogsEndpoint,
+} from "@/lib/api/endpoints/runs";
+import {
   createDatabaseEndpoint,
   createRedisEndpoint,
   databaseCredentialsEndpoint,
@@ -105,6 +114,13 @@ export const endpoints: readonly Endpoint[] = [
   rollbackAppEndpoint,
   scaleAppEndpoint,
   appLogsEndpoint,
+  getCronEndpoint,
+  putCronEndpoint,
+  listRunsEndpoint,
+  createRunEndpoint,
+  getRunEndpoint,
+  cancelRunEndpoint,
+  runLogsEndpoint,
   getWebhookEndpoint,
   createWebhookEndpoint,
   deleteWebhookEndpoint,
