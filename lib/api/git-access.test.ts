@@ -14,6 +14,7 @@ import {
   GET as getDeployKeyRoute,
   POST as postDeployKeyRoute,
 } from "@/app/api/v1/apps/[appId]/deploy-key/route";
+import { POST as createDeploymentRoute } from "@/app/api/v1/apps/[appId]/deployments/route";
 import { GET as listHostKeysRoute } from "@/app/api/v1/apps/[appId]/git-host-keys/route";
 import { DELETE as deleteGitTokenRoute, POST as postGitTokenRoute } from "@/app/api/v1/apps/[appId]/git-token/route";
 import { POST as confirmHostKeyRoute } from "@/app/api/v1/git-host-keys/[id]/confirm/route";
@@ -123,6 +124,29 @@ describe("deploy keys API", () => {
     const response = await postKey(app.id, other.write);
     expect(response.status).toBe(404);
     expect(await getDb().deployKey.count({ where: { appId: app.id } })).toBe(0);
+  });
+});
+
+describe("SSH repository URLs on deployments", () => {
+  it("refuses an SSH URL (422, nothing queued) until the app has a deploy key, then queues it normalized", async () => {
+    const { app, write } = await freshApp();
+    const deploy = () =>
+      call(createDeploymentRoute, `/api/v1/apps/${app.id}/deployments`, {
+        method: "POST",
+        token: write,
+        body: { source: { type: "git", url: "git@github.com:acme/shop.git", ref: "main" } },
+        params: { appId: app.id },
+      });
+    const refused = await deploy();
+    expect(refused.status).toBe(422);
+    expect((await errorOf(refused)).message).toMatch(/needs the app's deploy key/);
+    expect(await getDb().deployment.count({ where: { appId: app.id } })).toBe(0);
+
+    expect((await postKey(app.id, write)).status).toBe(201);
+    const accepted = await deploy();
+    expect(accepted.status).toBe(202);
+    const row = await getDb().deployment.findFirstOrThrow({ where: { appId: app.id } });
+    expect(row.gitUrl).toBe("ssh://git@github.com/acme/shop.git");
   });
 });
 

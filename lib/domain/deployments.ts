@@ -197,6 +197,21 @@ export async function queueDeployment(
   return { deployment: { ...deployment, operationId: operation.id }, operation, superseded };
 }
 
+/**
+ * An SSH repository URL is accepted only once the app has a deploy key (the clone authenticates with it); checked
+ * here, where the deployment is asked for, so the refusal is a 422 rather than a failed build.
+ */
+async function requireDeployKeyForSsh(tx: Tx, appId: string, gitUrl: string): Promise<void> {
+  if (!gitUrl.startsWith("ssh:")) return;
+  const key = await tx.deployKey.findUnique({ where: { appId }, select: { id: true } });
+  if (!key) {
+    throw invalidSource(
+      "An SSH repository URL needs the app's deploy key: create one (POST /api/v1/apps/{appId}/deploy-key) and add " +
+        "its public key to the repository, or use the repository's https:// URL.",
+    );
+  }
+}
+
 /** Locks the caller's team's app row (deployment numbers are allocated one at a time per app). */
 async function lockApp(tx: Tx, ctx: Ctx, appId: string): Promise<App> {
   const [locked] = await tx.$queryRaw<{ id: string }[]>`
@@ -237,6 +252,7 @@ export async function createDeployment(
       } catch (error) {
         throw invalidSource(error instanceof Error ? error.message : "Invalid git source.");
       }
+      await requireDeployKeyForSsh(tx, appId, sourceFields.gitUrl ?? "");
     } else {
       const upload = await tx.upload.findFirst({ where: { id: wanted.uploadId, teamId: ctx.teamId } });
       if (!upload) throw new AppError("not_found", "Upload not found.");
