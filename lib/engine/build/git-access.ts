@@ -35,7 +35,7 @@ function unconfirmed(target: SshTarget, rows: readonly Pick<GitHostKey, "keyType
   return new SourceError(
     "clone_failed",
     `Confirm the host key ${first?.fingerprint ?? ""} of host ${hostLabel(target.host, target.port)} in the portal ` +
-      "(the app's Git settings) or the API (GET /api/v1/apps/{appId}/git-host-keys, then POST " +
+      "or the API (GET /api/v1/apps/{appId}/git-host-keys, then POST " +
       "/api/v1/git-host-keys/{id}/confirm) after comparing it with the server's own, then deploy again.",
   );
 }
