@@ -72,11 +72,7 @@ module.exports = {
       from: { path: "^lib/domain/", pathNot: TESTS },
       to: {
         path: ["^lib/(infra|engine)/", "^lib/build/source-(git|tarball)", "^(node:)?child_process$"],
-        pathNot: [
-          ADAPTER_PURE_FACE,
-          "^lib/build/source-git/url-policy\\.ts$",
-          "^lib/build/source-tarball/check\\.ts$",
-        ],
+        pathNot: [ADAPTER_PURE_FACE, "^lib/build/source-git/url-policy\\.ts$", "^lib/build/source-tarball/check\\.ts$"],
       },
     },
     {
