@@ -1,21 +1,43 @@
 import { createHash } from "node:crypto";
-import { connect as netConnect, type Socket } from "node:net";
+import {
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  createClient,
+  DisconnectsClientError,
+  ErrorReply,
+  SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
+  TimeoutError,
+  TimeoutReadError,
+} from "@redis/client";
 import { InfraError } from "./errors";
 
-// A minimal RESP2 client for the platform's own administration of Redis (tenant ACL users, readiness checks). It is
-// deliberately small: one socket, commands always sent as arrays of bulk strings (never inline commands, so no
-// argument can be split or reinterpreted by the server's inline parser), replies matched to commands in order, a
-// timeout on everything, and typed errors. Bulk strings are decoded as UTF-8: this client is not meant for binary
-// values.
+// The platform's Redis connection for its own administration of Redis (tenant ACL users, quotas, readiness checks):
+// a thin adapter over node-redis (@redis/client, the official client; issue #23 replaced a hand-written RESP2 client
+// with it), which does the protocol: encoding, the reply parser, pub/sub bookkeeping. What this adapter adds is the
+// platform's rules:
+// - commands only as argument arrays (node-redis sends them as arrays of bulk strings, never inline, so no argument
+//   can be split or reinterpreted by the server's inline parser);
+// - a timeout on connecting (TCP and AUTH together) and on every command; a command whose reply is late drops the
+//   connection, failing everything in flight (node-redis would keep it open and discard the late reply; here a
+//   connection that stopped answering is not trusted with the next command);
+// - no reconnection and no offline queue: a connection that went away stays gone and commands fail at once, so a job
+//   never hangs on a retry loop it did not ask for; callers open a new connection (withRedis) when they want one;
+// - typed errors: RedisReplyError (the server's error reply, with its code) and RedisConnectionError (connect,
+//   timeout, closed, protocol), both InfraError; messages name the endpoint at most, never credentials.
+// Limits of node-redis, accepted: replies are not capped in size (the old client capped the bytes buffered per reply;
+// the platform only sends administrative commands whose replies are small, and the Redis it talks to is its own), and
+// RESP2 integers beyond 2^53 lose precision (counts and byte sizes stay far below it). Bulk strings are decoded as
+// UTF-8: this connection is not meant for binary values.
 
 // ---------------------------------------------------------------------------------------------------------------
 // Types and errors
 
 export type RedisArg = string | number | Buffer;
 
-// Integers outside Number's safe range come back as bigint rather than silently losing precision. Error replies
-// nested inside arrays (EXEC) are values; a top-level error reply rejects the command instead.
-export type RedisValue = string | number | bigint | null | RedisReplyError | RedisValue[];
+// Error replies nested inside arrays (EXEC) are values; a top-level error reply rejects the command instead.
+export type RedisValue = string | number | null | RedisReplyError | RedisValue[];
 
 export type RedisConnectOptions = {
   host?: string;
@@ -24,11 +46,10 @@ export type RedisConnectOptions = {
   path?: string;
   user?: string;
   password?: string;
+  // Connecting and authenticating together.
   connectTimeoutMs?: number;
   // Default timeout of each command; a command can override it.
   commandTimeoutMs?: number;
-  // Cap on the bytes buffered for one reply, so a runaway reply cannot exhaust the platform's memory.
-  maxReplyBytes?: number;
 };
 
 export type RedisPubSubMessage = { channel: string; pattern: string | null; message: string; sharded: boolean };
@@ -58,106 +79,6 @@ export class RedisConnectionError extends InfraError<RedisConnectionErrorKind> {
   }
 }
 
-class IncompleteReply extends Error {}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Encoding and parsing (pure, exported for tests)
-
-// Redis's own limit for a bulk string (proto-max-bulk-len).
-const MAX_BULK_BYTES = 512 * 1024 * 1024;
-// Deep enough for every real reply (XINFO FULL nests about five levels), shallow enough that a hostile stream cannot
-// exhaust the stack.
-const MAX_DEPTH = 64;
-const CRLF = Buffer.from("\r\n");
-
-export function encodeCommand(args: readonly RedisArg[]): Buffer {
-  if (args.length === 0) throw new RangeError("a Redis command needs at least one argument");
-  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
-  for (const arg of args) {
-    let data: Buffer;
-    if (Buffer.isBuffer(arg)) {
-      data = arg;
-    } else if (typeof arg === "number") {
-      if (!Number.isFinite(arg)) throw new RangeError("a Redis argument must be a finite number");
-      data = Buffer.from(String(arg));
-    } else {
-      data = Buffer.from(arg, "utf8");
-    }
-    parts.push(Buffer.from(`$${data.length}\r\n`), data, CRLF);
-  }
-  return Buffer.concat(parts);
-}
-
-function protocolError(what: string): RedisConnectionError {
-  return new RedisConnectionError("protocol", `invalid RESP2 reply: ${what}`);
-}
-
-function readLine(buffer: Buffer, start: number): { line: string; next: number } {
-  const end = buffer.indexOf(CRLF, start);
-  if (end === -1) throw new IncompleteReply();
-  return { line: buffer.toString("utf8", start, end), next: end + 2 };
-}
-
-function readLength(line: string, what: string): number {
-  if (!/^-?[0-9]{1,12}$/.test(line)) throw protocolError(`bad ${what} length`);
-  const length = Number(line);
-  if (length < -1) throw protocolError(`negative ${what} length`);
-  return length;
-}
-
-function parseAt(buffer: Buffer, start: number, depth: number): { value: RedisValue; next: number } {
-  if (depth > MAX_DEPTH) throw protocolError("nested too deeply");
-  if (start >= buffer.length) throw new IncompleteReply();
-  const type = String.fromCharCode(buffer[start] ?? 0);
-  const { line, next } = readLine(buffer, start + 1);
-  switch (type) {
-    case "+":
-      return { value: line, next };
-    case "-":
-      return { value: new RedisReplyError(line), next };
-    case ":": {
-      if (!/^-?[0-9]{1,20}$/.test(line)) throw protocolError("bad integer");
-      const big = BigInt(line);
-      const small = Number(line);
-      return { value: Number.isSafeInteger(small) ? small : big, next };
-    }
-    case "$": {
-      const length = readLength(line, "bulk string");
-      if (length === -1) return { value: null, next };
-      if (length > MAX_BULK_BYTES) throw protocolError("bulk string too long");
-      const end = next + length;
-      if (buffer.length < end + 2) throw new IncompleteReply();
-      if (buffer[end] !== 0x0d || buffer[end + 1] !== 0x0a) throw protocolError("bulk string not terminated by CRLF");
-      return { value: buffer.toString("utf8", next, end), next: end + 2 };
-    }
-    case "*": {
-      const count = readLength(line, "array");
-      if (count === -1) return { value: null, next };
-      const items: RedisValue[] = [];
-      let position = next;
-      for (let i = 0; i < count; i++) {
-        const item = parseAt(buffer, position, depth + 1);
-        items.push(item.value);
-        position = item.next;
-      }
-      return { value: items, next: position };
-    }
-    default:
-      throw protocolError("unknown reply type");
-  }
-}
-
-// Parses one complete reply starting at `start`. Returns undefined when the buffer holds only part of it (more data
-// is needed) and throws a RedisConnectionError of kind "protocol" when the bytes are not RESP2.
-export function parseReply(buffer: Buffer, start = 0): { value: RedisValue; next: number } | undefined {
-  try {
-    return parseAt(buffer, start, 0);
-  } catch (err) {
-    if (err instanceof IncompleteReply) return undefined;
-    throw err;
-  }
-}
-
 // The `#<hex>` form of an ACL password: Redis stores and compares the SHA-256 of the password, so handing it the
 // hash means the cleartext is never sent over the wire, logged by the server or written to the ACL file.
 export function redisAclPasswordHash(password: string): string {
@@ -165,17 +86,37 @@ export function redisAclPasswordHash(password: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Arguments and replies
+
+/** node-redis takes strings and buffers; numbers are sent as their decimal text, as Redis expects. */
+export function commandArguments(args: readonly RedisArg[]): (string | Buffer)[] {
+  if (args.length === 0) throw new RangeError("a Redis command needs at least one argument");
+  return args.map((arg) => {
+    if (typeof arg !== "number") return arg;
+    if (!Number.isFinite(arg)) throw new RangeError("a Redis argument must be a finite number");
+    return String(arg);
+  });
+}
+
+/** node-redis's RESP2 replies in this module's terms: error replies become RedisReplyError, anything else is refused. */
+export function toRedisValue(reply: unknown): RedisValue {
+  if (reply === null || typeof reply === "string" || typeof reply === "number") return reply;
+  if (reply instanceof ErrorReply) return new RedisReplyError(reply.message);
+  if (Buffer.isBuffer(reply)) return reply.toString("utf8");
+  if (Array.isArray(reply)) return reply.map(toRedisValue);
+  throw new RedisConnectionError("protocol", "unexpected Redis reply type");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Connection
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
-const DEFAULT_MAX_REPLY_BYTES = 64 * 1024 * 1024;
-const EMPTY = Buffer.alloc(0);
 // setTimeout fires at once for delays above 2^31-1 ms.
 const MAX_TIMER_MS = 2_147_483_647;
 
-// In RESP2 the replies to (un)subscribe commands arrive one per channel. The client matches one reply per command,
-// so these commands must name exactly one channel or pattern.
+// node-redis subscribes through its own methods (it tracks the subscriptions and routes the messages); these commands
+// go there. One channel or pattern per call, so the reply stays the one Redis sends for it.
 const SUBSCRIPTION_COMMANDS = new Set([
   "subscribe",
   "psubscribe",
@@ -184,13 +125,25 @@ const SUBSCRIPTION_COMMANDS = new Set([
   "punsubscribe",
   "sunsubscribe",
 ]);
-const PUSH_KINDS = new Set(["message", "pmessage", "smessage"]);
 
-type Pending = {
-  resolve: (value: RedisValue) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout | undefined;
-};
+function newClient(options: RedisConnectOptions, connectTimeoutMs: number) {
+  const common = { connectTimeout: connectTimeoutMs, reconnectStrategy: false as const, keepAlive: true };
+  return createClient({
+    socket:
+      options.path !== undefined
+        ? { ...common, path: options.path }
+        : { ...common, host: options.host ?? "127.0.0.1", port: options.port ?? 6379 },
+    ...(options.user !== undefined ? { username: options.user } : {}),
+    ...(options.password !== undefined ? { password: options.password } : {}),
+    RESP: 2,
+    // Commands fail at once while the connection is down instead of waiting in a queue for a reconnect.
+    disableOfflineQueue: true,
+    // No CLIENT SETINFO on connect: tenant users may not run CLIENT, and the handshake should be AUTH only.
+    disableClientInfo: true,
+  });
+}
+
+type Client = ReturnType<typeof newClient>;
 
 function timeoutValue(value: number | undefined, fallback: number, name: string): number {
   const ms = value ?? fallback;
@@ -202,61 +155,75 @@ function endpoint(options: RedisConnectOptions): string {
   return options.path ?? `${options.host ?? "127.0.0.1"}:${options.port ?? 6379}`;
 }
 
+function errnoCode(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined;
+}
+
+/**
+ * Why a connection failed, from what node-redis reports: the socket's own errors and node-redis's connection errors
+ * mean it went away (worth a retry); anything else comes from its reply decoder or command queue (bytes that are not
+ * RESP2, a reply nobody asked for), which a retry will not fix.
+ */
+function connectionFailure(cause: unknown): RedisConnectionError {
+  if (
+    errnoCode(cause) !== undefined ||
+    cause instanceof SocketClosedUnexpectedlyError ||
+    cause instanceof SocketTimeoutError ||
+    cause instanceof ClientClosedError ||
+    cause instanceof ClientOfflineError ||
+    cause instanceof DisconnectsClientError
+  ) {
+    return new RedisConnectionError("closed", "Redis connection failed", { cause });
+  }
+  return new RedisConnectionError("protocol", "invalid RESP2 reply", { cause });
+}
+
 export class RedisConnection {
-  // Resolves when the socket is gone, whoever closed it; the error says why unless close() was called.
+  // Resolves when the connection is gone, whoever closed it; the error says why unless close() was called.
   readonly closed: Promise<RedisConnectionError | null>;
-  private buffer: Buffer = EMPTY;
-  private readonly pending: Pending[] = [];
   private readonly listeners = new Set<(message: RedisPubSubMessage) => void>();
+  private readonly subscriptions = {
+    channels: new Set<string>(),
+    patterns: new Set<string>(),
+    shards: new Set<string>(),
+  };
   private failure: RedisConnectionError | null = null;
-  private subscribed = false;
   private resolveClosed: (reason: RedisConnectionError | null) => void = () => {};
 
   constructor(
-    private readonly socket: Socket,
+    private readonly client: Client,
     private readonly commandTimeoutMs: number,
-    private readonly maxReplyBytes: number,
   ) {
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    socket.on("error", (cause) => this.fail(new RedisConnectionError("closed", "Redis connection failed", { cause })));
-    socket.on("close", () => {
-      this.fail(new RedisConnectionError("closed", "Redis connection closed"));
-      this.resolveClosed(this.failure);
-    });
+    // node-redis reports a broken connection and a reply it could not use here, and stays open after the latter:
+    // either way the connection is not trusted any more.
+    client.on("error", (cause: unknown) => this.fail(connectionFailure(cause)));
+    client.on("end", () => this.fail(new RedisConnectionError("closed", "Redis connection closed")));
   }
 
   get isClosed(): boolean {
     return this.failure !== null;
   }
 
-  command(args: readonly RedisArg[], options: { timeoutMs?: number } = {}): Promise<RedisValue> {
-    if (this.failure !== null) return Promise.reject(this.failure);
-    let payload: Buffer;
-    let timeoutMs: number;
-    try {
-      const name = typeof args[0] === "string" ? args[0].toLowerCase() : "";
-      if (SUBSCRIPTION_COMMANDS.has(name) && args.length !== 2) {
-        throw new RangeError(`${name} must name exactly one channel or pattern per call`);
-      }
-      payload = encodeCommand(args);
-      timeoutMs = timeoutValue(options.timeoutMs, this.commandTimeoutMs, "timeoutMs");
-    } catch (err) {
-      return Promise.reject(err);
+  async command(args: readonly RedisArg[], options: { timeoutMs?: number } = {}): Promise<RedisValue> {
+    if (this.failure !== null) throw this.failure;
+    const name = typeof args[0] === "string" ? args[0].toLowerCase() : "";
+    const argv = commandArguments(args);
+    const timeoutMs = timeoutValue(options.timeoutMs, this.commandTimeoutMs, "timeoutMs");
+    if (SUBSCRIPTION_COMMANDS.has(name)) {
+      if (args.length !== 2) throw new RangeError(`${name} must name exactly one channel or pattern per call`);
+      return this.subscription(name, String(argv[1]), timeoutMs);
     }
-    return new Promise<RedisValue>((resolve, reject) => {
-      const entry: Pending = { resolve, reject, timer: undefined };
-      // A reply that is late poisons the connection: the next reply could belong to this command, so the only safe
-      // answer is to drop the connection and fail everything in flight.
-      entry.timer = setTimeout(
-        () => this.fail(new RedisConnectionError("timeout", `Redis command timed out after ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      this.pending.push(entry);
-      this.socket.write(payload);
-    });
+    try {
+      // rejectInFlight: the timeout also covers a command already sent, which is the case that matters.
+      return toRedisValue(await this.client.sendCommand(argv, { timeout: timeoutMs, rejectInFlight: true }));
+    } catch (error) {
+      throw this.translate(error, timeoutMs);
+    }
   }
 
   // Messages of channels this connection subscribed to. Returns a function that removes the listener.
@@ -270,77 +237,78 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.failure === null) {
       this.failure = new RedisConnectionError("closed", "Redis connection closed by the client");
-      this.rejectPending(this.failure);
-      this.socket.destroy();
+      this.client.destroy();
       // Closed on purpose: `closed` reports no error.
       this.resolveClosed(null);
     }
     await this.closed;
   }
 
-  private onData(chunk: Buffer): void {
-    if (this.failure !== null) return;
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    let offset = 0;
-    while (offset < this.buffer.length) {
-      let parsed: { value: RedisValue; next: number } | undefined;
-      try {
-        parsed = parseReply(this.buffer, offset);
-      } catch (err) {
-        this.fail(err instanceof RedisConnectionError ? err : protocolError("unparsable reply"));
-        return;
-      }
-      if (parsed === undefined) break;
-      offset = parsed.next;
-      this.dispatch(parsed.value);
-      if (this.failure !== null) return;
+  /** SUBSCRIBE and friends through node-redis, answered like Redis answers them: [kind, name, subscriptions]. */
+  private async subscription(name: string, target: string, timeoutMs: number): Promise<RedisValue> {
+    const { channels, patterns, shards } = this.subscriptions;
+    let run: () => Promise<void>;
+    let after: () => void;
+    switch (name) {
+      case "subscribe":
+        run = () => this.client.SUBSCRIBE(target, (message, channel) => this.emit(channel, null, message, false));
+        after = () => channels.add(target);
+        break;
+      case "psubscribe":
+        run = () => this.client.PSUBSCRIBE(target, (message, channel) => this.emit(channel, target, message, false));
+        after = () => patterns.add(target);
+        break;
+      case "ssubscribe":
+        run = () => this.client.SSUBSCRIBE(target, (message, channel) => this.emit(channel, null, message, true));
+        after = () => shards.add(target);
+        break;
+      case "unsubscribe":
+        run = () => this.client.UNSUBSCRIBE(target);
+        after = () => channels.delete(target);
+        break;
+      case "punsubscribe":
+        run = () => this.client.PUNSUBSCRIBE(target);
+        after = () => patterns.delete(target);
+        break;
+      default:
+        run = () => this.client.SUNSUBSCRIBE(target);
+        after = () => shards.delete(target);
+        break;
     }
-    this.buffer = offset >= this.buffer.length ? EMPTY : this.buffer.subarray(offset);
-    if (this.buffer.length > this.maxReplyBytes) {
-      this.fail(new RedisConnectionError("protocol", `Redis reply larger than ${this.maxReplyBytes} bytes`));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TimeoutError()), timeoutMs);
+    });
+    try {
+      await Promise.race([run(), late]);
+    } catch (error) {
+      throw this.translate(error, timeoutMs);
+    } finally {
+      clearTimeout(timer);
     }
+    after();
+    // Sharded subscriptions are counted apart from the others, as Redis counts them.
+    const count = name === "ssubscribe" || name === "sunsubscribe" ? shards.size : channels.size + patterns.size;
+    return [name, target, count];
   }
 
-  private dispatch(value: RedisValue): void {
-    if (this.subscribed && Array.isArray(value) && typeof value[0] === "string" && PUSH_KINDS.has(value[0])) {
-      this.emit(value);
-      return;
+  /** One error type per cause; a late reply also drops the connection, failing everything in flight. */
+  private translate(error: unknown, timeoutMs: number): Error {
+    if (error instanceof ErrorReply) return new RedisReplyError(error.message);
+    if (error instanceof RedisConnectionError || error instanceof RangeError) return error;
+    if (error instanceof TimeoutError || error instanceof TimeoutReadError) {
+      const failure = new RedisConnectionError("timeout", `Redis command timed out after ${timeoutMs} ms`);
+      this.fail(failure);
+      return failure;
     }
-    const entry = this.pending.shift();
-    if (entry === undefined) {
-      this.fail(protocolError("reply without a command"));
-      return;
-    }
-    clearTimeout(entry.timer);
-    this.trackSubscription(value);
-    if (value instanceof RedisReplyError) entry.reject(value);
-    else entry.resolve(value);
+    if (this.failure !== null) return this.failure;
+    const failure = connectionFailure(error);
+    this.fail(failure);
+    return failure;
   }
 
-  // Replies to (un)subscribe carry the number of subscriptions left; while it is above zero, arrays that start with
-  // "message" are pushes, not replies.
-  private trackSubscription(value: RedisValue): void {
-    if (value === "RESET") {
-      this.subscribed = false;
-      return;
-    }
-    if (!Array.isArray(value) || value.length !== 3) return;
-    const [kind, , count] = value;
-    if (typeof kind !== "string" || typeof count !== "number") return;
-    if (SUBSCRIPTION_COMMANDS.has(kind)) this.subscribed = count > 0;
-  }
-
-  private emit(value: RedisValue[]): void {
-    const [kind] = value;
-    const pattern = kind === "pmessage" ? value[1] : null;
-    const [channel, message] = kind === "pmessage" ? value.slice(2) : value.slice(1);
-    if (typeof channel !== "string" || typeof message !== "string") return;
-    const event: RedisPubSubMessage = {
-      channel,
-      pattern: typeof pattern === "string" ? pattern : null,
-      message,
-      sharded: kind === "smessage",
-    };
+  private emit(channel: string, pattern: string | null, message: string, sharded: boolean): void {
+    const event: RedisPubSubMessage = { channel, pattern, message, sharded };
     for (const listener of this.listeners) {
       try {
         listener(event);
@@ -350,19 +318,12 @@ export class RedisConnection {
     }
   }
 
-  private fail(err: RedisConnectionError): void {
+  private fail(error: RedisConnectionError): void {
     if (this.failure !== null) return;
-    this.failure = err;
-    this.buffer = EMPTY;
-    this.rejectPending(err);
-    this.socket.destroy();
-  }
-
-  private rejectPending(err: Error): void {
-    for (const entry of this.pending.splice(0)) {
-      clearTimeout(entry.timer);
-      entry.reject(err);
-    }
+    this.failure = error;
+    // destroy() rejects every command in flight (node-redis's DisconnectsClientError, mapped by translate).
+    if (this.client.isOpen) this.client.destroy();
+    this.resolveClosed(error);
   }
 }
 
@@ -371,53 +332,43 @@ export class RedisConnection {
 export async function connectRedis(options: RedisConnectOptions): Promise<RedisConnection> {
   const connectTimeoutMs = timeoutValue(options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, "connectTimeoutMs");
   const commandTimeoutMs = timeoutValue(options.commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS, "commandTimeoutMs");
-  const maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
-  if (!Number.isSafeInteger(maxReplyBytes) || maxReplyBytes <= 0) {
-    throw new RangeError("maxReplyBytes must be a positive integer");
-  }
   if (options.user !== undefined && options.password === undefined) {
     throw new RangeError("a Redis user needs a password");
   }
   const where = endpoint(options);
+  const client = newClient(options, connectTimeoutMs);
+  // Until the connection exists, errors are the connect promise's; this keeps the event from being unhandled.
+  client.on("error", () => undefined);
 
-  const connection = await new Promise<RedisConnection>((resolve, reject) => {
-    const socket =
-      options.path !== undefined
-        ? netConnect({ path: options.path })
-        : netConnect({ host: options.host ?? "127.0.0.1", port: options.port ?? 6379 });
-    const onError = (cause: NodeJS.ErrnoException): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      const message = `could not connect to Redis at ${where} (${cause.code ?? "error"})`;
-      reject(new RedisConnectionError("connect", message, { cause }));
-    };
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(
-        new RedisConnectionError("timeout", `connecting to Redis at ${where} timed out after ${connectTimeoutMs} ms`),
-      );
-    }, connectTimeoutMs);
-    socket.once("error", onError);
-    socket.once("connect", () => {
-      clearTimeout(timer);
-      socket.off("error", onError);
-      socket.setNoDelay(true);
-      socket.setKeepAlive(true, 30_000);
-      // Attached in the same tick as the connect handler, so no socket error can go unhandled in between.
-      resolve(new RedisConnection(socket, commandTimeoutMs, maxReplyBytes));
-    });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new RedisConnectionError("timeout", `connecting to Redis at ${where} timed out after ${connectTimeoutMs} ms`),
+        ),
+      connectTimeoutMs,
+    );
   });
-
-  if (options.password !== undefined) {
-    const auth = options.user === undefined ? ["AUTH", options.password] : ["AUTH", options.user, options.password];
-    try {
-      await connection.command(auth, { timeoutMs: connectTimeoutMs });
-    } catch (err) {
-      await connection.close();
-      throw err;
+  try {
+    await Promise.race([client.connect(), late]);
+  } catch (error) {
+    if (client.isOpen) client.destroy();
+    if (error instanceof RedisConnectionError) throw error;
+    if (error instanceof ErrorReply) throw new RedisReplyError(error.message);
+    if (error instanceof ConnectionTimeoutError) {
+      throw new RedisConnectionError(
+        "timeout",
+        `connecting to Redis at ${where} timed out after ${connectTimeoutMs} ms`,
+        { cause: error },
+      );
     }
+    const message = `could not connect to Redis at ${where} (${errnoCode(error) ?? "error"})`;
+    throw new RedisConnectionError("connect", message, { cause: error });
+  } finally {
+    clearTimeout(timer);
   }
-  return connection;
+  return new RedisConnection(client, commandTimeoutMs);
 }
 
 // Runs `fn` on a fresh connection and always closes it afterwards.
