@@ -26,10 +26,11 @@ import { InfraError } from "./errors";
 //   never hangs on a retry loop it did not ask for; callers open a new connection (withRedis) when they want one;
 // - typed errors: RedisReplyError (the server's error reply, with its code) and RedisConnectionError (connect,
 //   timeout, closed, protocol), both InfraError; messages name the endpoint at most, never credentials.
-// Limits of node-redis, accepted: replies are not capped in size (the old client capped the bytes buffered per reply;
-// the platform only sends administrative commands whose replies are small, and the Redis it talks to is its own), and
-// RESP2 integers beyond 2^53 lose precision (counts and byte sizes stay far below it). Bulk strings are decoded as
-// UTF-8: this connection is not meant for binary values.
+// Limits of node-redis, accepted: replies are not capped in size (the old client refused one over 64 MiB). The
+// largest replies the platform asks for are SCAN batches of one tenant's key names (deprovision), bounded by the
+// batch size, proto-max-bulk-len and that tenant's memory quota on the platform's own Redis: a tenant can make a
+// worker hold at most about what it may store. RESP2 integers beyond 2^53 lose precision (counts and byte sizes stay
+// far below it). Bulk strings are decoded as UTF-8: this connection is not meant for binary values.
 
 // ---------------------------------------------------------------------------------------------------------------
 // Types and errors
@@ -98,7 +99,7 @@ export function commandArguments(args: readonly RedisArg[]): (string | Buffer)[]
   });
 }
 
-/** node-redis's RESP2 replies in this module's terms: error replies become RedisReplyError, anything else is refused. */
+/** node-redis's RESP2 replies in this module's terms: error replies become RedisReplyError; other types are refused. */
 export function toRedisValue(reply: unknown): RedisValue {
   if (reply === null || typeof reply === "string" || typeof reply === "number") return reply;
   if (reply instanceof ErrorReply) return new RedisReplyError(reply.message);
