@@ -96,6 +96,13 @@ export const catalog = defineCatalog({
   },
   platform__ping: { payload: z.strictObject({ operationId: z.uuid() }), maxAttempts: 3 },
   platform__prune: { payload: cronPayload, maxAttempts: 3 },
+  platform__crash_watch: {
+    queue: "platform-crash-watch",
+    // From the crontab each minute; that run queues the half-minute one (followUp), which queues nothing.
+    payload: cronPayload.extend({ followUp: z.boolean().optional() }),
+    // The next pass is at most half a minute away: a retry would only race it.
+    maxAttempts: 1,
+  },
   platform__reconcile: {
     queue: "platform-reconcile",
     payload: cronPayload,

@@ -9,6 +9,9 @@ const entries: CronEntry[] = [
   { task: "platform__prune", match: "17 * * * *" },
   // Containers and routing against the database (lib/engine/reconcile.ts); also queued at worker start.
   { task: "platform__reconcile", match: "*/5 * * * *" },
+  // Exited containers restarted with backoff or marked crashed (lib/engine/crash-watch.ts); each run also queues
+  // one half a minute later, since the crontab's granularity is a minute.
+  { task: "platform__crash_watch", match: "* * * * *" },
   // Tenant roles, databases and Redis users whose row is gone (jobs/tasks/tenant_services__sweep.ts).
   { task: "tenant_services__sweep", match: "43 * * * *" },
   // Custom domains due for a DNS ownership re-check (lib/engine/domain-verify.ts).

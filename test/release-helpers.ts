@@ -184,7 +184,7 @@ export async function buildImage(appId: string, number: number): Promise<string>
 /** A deployment as deployment__build leaves it: "built", an image, the app deploying, its operation running. */
 export async function seedBuiltDeployment(
   app: App,
-  options: { plan?: { release: string | null } } = {},
+  options: { plan?: { release: string | null; processes?: Record<string, string> } } = {},
 ): Promise<{ deployment: Deployment; operation: Operation }> {
   const db = getDb();
   const last = await db.deployment.findFirst({ where: { appId: app.id }, orderBy: { number: "desc" } });
@@ -199,7 +199,11 @@ export async function seedBuiltDeployment(
       status: "built",
       sourceType: "upload",
       imageRef,
-      plan: { builder: "python", release: options.plan?.release ?? null },
+      plan: {
+        builder: "python",
+        release: options.plan?.release ?? null,
+        ...(options.plan?.processes ? { processes: options.plan.processes } : {}),
+      },
       phases: [
         { name: "queued", status: "succeeded", startedAt: now, finishedAt: now },
         { name: "building", status: "succeeded", startedAt: now, finishedAt: now },

@@ -16,6 +16,7 @@ import { domainScheduleChecks } from "@/jobs/tasks/domain__schedule_checks";
 import { domainScheduleTlsChecks } from "@/jobs/tasks/domain__schedule_tls_checks";
 import { emailSend } from "@/jobs/tasks/email__send";
 import { platformCheck } from "@/jobs/tasks/platform__check";
+import { platformCrashWatch } from "@/jobs/tasks/platform__crash_watch";
 import { platformPing } from "@/jobs/tasks/platform__ping";
 import { platformPrune } from "@/jobs/tasks/platform__prune";
 import { platformReconcile } from "@/jobs/tasks/platform__reconcile";
@@ -44,6 +45,7 @@ export const tasks = {
   [domainScheduleTlsChecks.name]: domainScheduleTlsChecks,
   [emailSend.name]: emailSend,
   [platformCheck.name]: platformCheck,
+  [platformCrashWatch.name]: platformCrashWatch,
   [platformPing.name]: platformPing,
   [platformPrune.name]: platformPrune,
   [platformReconcile.name]: platformReconcile,

@@ -166,6 +166,25 @@ describe("platform__reconcile", { timeout: 300_000 }, () => {
     ).toHaveLength(1);
   });
 
+  it("leaves an exited replica the crash watch is restarting to it, and restarts per process type (#15)", async () => {
+    const app = await runningApp(1);
+    const [web] = await namesOf(app.id);
+    await getInfra()
+      .podman()
+      .stop(web as string, { timeoutSeconds: 0 });
+    // Exited and under the crash watch's backoff: not a reason to replace the whole app.
+    await getDb().replica.updateMany({
+      where: { appId: app.id },
+      data: { restartAt: new Date(Date.now() + 10_000), lastExitCode: 1, lastExitAt: new Date() },
+    });
+    expect((await reconcile(reconcileDeps())).restarted).not.toContain(app.id);
+    // Gone altogether is reconcile's again, whatever the crash watch was doing.
+    await getInfra()
+      .podman()
+      .remove(web as string);
+    expect((await reconcile(reconcileDeps())).restarted).toEqual([app.id]);
+  });
+
   it("re-syncs Caddy when it lost its config, and not when it runs the rendered one", async () => {
     await runningApp(1);
     await syncRouting(getDb(), testDeps(caddy).caddy, { config: routingFor(caddy), log: silentLog });

@@ -100,7 +100,9 @@ async function reconcileContainers(
   // Containers first, rows second (see the header).
   const containers = await podman.listContainers();
   const byName = new Map(containers.map((container) => [container.name, container]));
-  const rows = await db.replica.findMany({ select: { appId: true, containerName: true, status: true } });
+  const rows = await db.replica.findMany({
+    select: { appId: true, containerName: true, status: true, restartAt: true, restartCount: true },
+  });
   const wanted = new Set(rows.map((row) => row.containerName));
   const releasing = await db.deployment.findMany({
     where: { status: { in: [...IN_PROGRESS] } },
@@ -151,6 +153,9 @@ async function reconcileContainers(
     if (row.status !== "healthy" || busy.has(row.appId)) continue;
     const container = byName.get(row.containerName);
     if (container && container.state === "running") continue;
+    // Exited while the crash watch (lib/engine/crash-watch.ts) is restarting it with backoff or counting its
+    // restarts: replacing the whole app would reset a crash loop's count. Only a container gone altogether is ours.
+    if (container && (row.restartAt !== null || row.restartCount > 0)) continue;
     missingByApp.set(row.appId, [...(missingByApp.get(row.appId) ?? []), row.containerName]);
   }
   const restarted: string[] = [];

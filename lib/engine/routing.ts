@@ -126,8 +126,10 @@ export async function desiredRouting(db: Db | Tx, config: RoutingConfig, log?: L
         select: { hostname: true, redirectHttps: true, hsts: true, tlsStatus: true },
         orderBy: { hostname: "asc" },
       },
+      processTypes: true,
+      // Only web replicas serve HTTP; the other process types are never routed (#15).
       replicaContainers: {
-        where: { status: "healthy", hostPort: { not: null } },
+        where: { status: "healthy", process: "web", hostPort: { not: null } },
         select: { hostPort: true },
         orderBy: { index: "asc" },
       },
@@ -140,6 +142,8 @@ export async function desiredRouting(db: Db | Tx, config: RoutingConfig, log?: L
   if (config.tls?.portal) claimed.add(config.tls.portal.hostname.toLowerCase());
   const desired: DesiredApp[] = [];
   for (const app of apps) {
+    // A release without a web process (workers only) has no address: no route at all, not even a 503 one.
+    if (app.processTypes.length > 0 && !app.processTypes.includes("web")) continue;
     const ports = app.status === "running" ? app.replicaContainers.map((replica) => replica.hostPort) : [];
     const candidate: DesiredApp = {
       appId: app.id,

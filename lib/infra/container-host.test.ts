@@ -71,6 +71,7 @@ describe("ContainerHost on podman", () => {
         "removeImage",
         "removeNetwork",
         "run",
+        "start",
         "stats",
         "stop",
         "wait",

@@ -47,6 +47,8 @@ export type ContainerHost = {
   // reconcile).
   run(spec: ReplicaSpec): Promise<{ id: string }>;
   stop(name: string, options?: StopOptions): Promise<void>;
+  // The same container again after it exited (crash handling): same name, config and published ports.
+  start(name: string, options?: CallOptions): Promise<void>;
   remove(name: string, options?: CallOptions): Promise<void>;
   // Every platform container (label tussilago.managed) matching the filter, whatever its state. `ports` are the
   // addresses the router dials: 127.0.0.1 and a host port here.
@@ -81,6 +83,7 @@ export function podmanHost(podman: Podman): ContainerHost {
     removeNetwork: podman.removeNetwork,
     run: podman.run,
     stop: podman.stop,
+    start: podman.start,
     remove: podman.remove,
     listContainers: podman.listContainers,
     inspectContainer: podman.inspectContainer,

@@ -29,6 +29,9 @@
 //   FAKE_PODMAN_KILL_DURING=<KEY>:<n>    the same, but the n-th <KEY> command is cut off before it changes anything
 //                                        (the worker dies while, say, `build` runs; the interrupted build leaves
 //                                        nothing behind, as buildah removes its working container)
+//   FAKE_PODMAN_EXIT_ON=<regex>:<code>  running containers whose name matches exit with <code> (a crash) as the next
+//                                        command of any kind runs, with a last log line; `start` brings one back,
+//                                        and it crashes again at the command after, so a crash loop needs no timing
 //   FAKE_PODMAN_HANG_ON=<KEY>:<n>        only the n-th <KEY> command never answers (counted across invocations); the
 //                                        others answer, so a test sees the executor's timeout and the retry converge
 
@@ -687,6 +690,43 @@ function stop(state, args) {
   return { stdout };
 }
 
+function start(state, args) {
+  const { positional } = parseFlags("start", args, {});
+  let stdout = "";
+  for (const ref of positional) {
+    const container = findContainer(state, ref);
+    if (container === undefined) throw noSuchContainer(ref, 125);
+    if (container.state !== "running") {
+      // The same container again: its ports, env and command are kept, as podman keeps them.
+      container.state = "running";
+      container.startedAt = now();
+      container.finishedAt = "0001-01-01T00:00:00Z";
+      container.logs.push({ time: now(), stream: "stdout", line: "fake-podman: started again" });
+    }
+    stdout += `${ref}\n`;
+  }
+  return { stdout };
+}
+
+// FAKE_PODMAN_EXIT_ON: the crash of matching running containers; true when one exited.
+function exitOn(state) {
+  const spec = process.env.FAKE_PODMAN_EXIT_ON;
+  if (!spec) return false;
+  const colon = spec.lastIndexOf(":");
+  const pattern = new RegExp(spec.slice(0, colon));
+  const code = Number(spec.slice(colon + 1));
+  let changed = false;
+  for (const container of state.containers) {
+    if (container.state !== "running" || !pattern.test(container.name)) continue;
+    container.state = "exited";
+    container.exitCode = code;
+    container.finishedAt = now();
+    container.logs.push({ time: now(), stream: "stderr", line: `fake-podman: crashed with exit code ${code}` });
+    changed = true;
+  }
+  return changed;
+}
+
 function rm(state, args) {
   const { flags, positional } = parseFlags("rm", args, {
     force: bool("f"),
@@ -961,6 +1001,8 @@ function dispatch(argv) {
       return { key: "STOP", run: (s) => stop(s, args) };
     case "rm":
       return { key: "RM", run: (s) => rm(s, args) };
+    case "start":
+      return { key: "START", run: (s) => start(s, args) };
     case "logs":
       return { key: "LOGS", run: (s) => logs(s, args) };
     case "stats":
@@ -980,7 +1022,7 @@ function dispatch(argv) {
   }
 }
 
-const MUTATING = new Set(["BUILD", "PULL", "RUN", "STOP", "RM", "IMAGE_RM", "NETWORK_CREATE", "NETWORK_RM"]);
+const MUTATING = new Set(["BUILD", "PULL", "RUN", "START", "STOP", "RM", "IMAGE_RM", "NETWORK_CREATE", "NETWORK_RM"]);
 
 function hang() {
   // Keeps the process alive until it is killed, like a podman stuck on a lock.
@@ -1005,8 +1047,9 @@ function main(argv) {
   }
   return withLock(() => {
     const state = loadState();
+    const crashed = exitOn(state);
     const result = execute(state);
-    if (MUTATING.has(key)) saveState(state);
+    if (MUTATING.has(key) || crashed) saveState(state);
     killOn(key);
     return result;
   });

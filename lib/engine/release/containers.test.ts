@@ -17,7 +17,7 @@ function depsWhoseRunFails(error: Error): ReleaseDeps {
 function spec(): Spec {
   const app = { id: randomUUID(), teamId: randomUUID(), memoryMb: 256, cpuMillis: 500 } as unknown as AppRow;
   const deployment = { id: randomUUID(), number: 3 } as unknown as Deployment;
-  return { app, deployment, image: "localhost/tsl-x:r3", network: "tsl-net", env: {} };
+  return { app, deployment, image: "localhost/tsl-x:r3", network: "tsl-net", env: {}, types: ["web"] };
 }
 
 function refusal(kind: "not_found" | "already_exists", resource: PodmanResource, message: string): PodmanError {

@@ -2,6 +2,7 @@
 // rows planned before any container exists (adopted by a retry), and the health check that gates the switch.
 import { APP_PORT } from "@/lib/build/containerfile";
 import { resolveEnvForRelease } from "@/lib/domain/env-vars";
+import { planProcessCommand, planProcessTypes } from "@/lib/domain/processes";
 import { resolveServiceEnvForApp } from "@/lib/domain/service-env";
 import { userFailure } from "@/lib/engine/failure";
 import {
@@ -11,6 +12,7 @@ import {
   OUTPUT_TAIL_LINES,
   outputOf,
   PROBE_TIMEOUT_MS,
+  PROCESS_SETTLE_MS,
   type ReleaseDeps,
   replicaContainerName,
   type Spec,
@@ -41,7 +43,7 @@ export async function specFor(deps: ReleaseDeps, app: AppRow, deployment: Deploy
   }
   // PORT last: the platform's contract wins over anything stored (reserved keys are refused when set, too).
   const env = { ...(await resolveEnvForRelease(deps.db, app.id)), ...services, PORT: String(APP_PORT) };
-  return { app, deployment, image: deployment.imageRef, network, env };
+  return { app, deployment, image: deployment.imageRef, network, env, types: planProcessTypes(deployment.plan) };
 }
 
 /** Starts a container; false when the name was already taken (the caller decides whether that is success). */
@@ -49,7 +51,7 @@ export async function runContainer(
   deps: ReleaseDeps,
   spec: Spec,
   name: string,
-  process: "web" | "release",
+  process: string,
   extra: { port?: number; command?: string[] },
 ): Promise<boolean> {
   try {
@@ -79,15 +81,15 @@ export async function runContainer(
 export type Plan = { rows: Replica[]; resumed: Set<string> };
 
 /**
- * Rows for the replicas this release brings up. Rows still "starting" from an earlier attempt at the same
- * deployment are adopted; new ones take indexes after every existing row of the deployment, so a restart of the
- * running deployment gets new names next to the old containers.
+ * Rows for the replicas this release brings up, `counts` per process type. Rows still "starting" from an earlier
+ * attempt at the same deployment are adopted (per type); new ones take indexes after every existing row of the
+ * deployment and type, so a restart of the running deployment gets new names next to the old containers.
  */
 export async function planReplicas(
   deps: ReleaseDeps,
   app: AppRow,
   deployment: Deployment,
-  count: number,
+  counts: Record<string, number>,
 ): Promise<Plan> {
   return await deps.db.$transaction(async (tx) => {
     // "starting" rows of another deployment belong to a release that never finished: not part of anything.
@@ -95,30 +97,40 @@ export async function planReplicas(
       where: { appId: app.id, status: "starting", deploymentId: { not: deployment.id } },
       data: { status: "stopped" },
     });
-    const existing = await tx.replica.findMany({ where: { deploymentId: deployment.id }, orderBy: { index: "asc" } });
-    const starting = existing.filter((row) => row.status === "starting");
-    const kept = starting.slice(0, count);
-    const surplus = starting.slice(count);
+    const all = await tx.replica.findMany({ where: { deploymentId: deployment.id }, orderBy: { index: "asc" } });
+    // A "starting" row of a type this plan no longer wants belongs to nothing either.
+    const unwanted = all.filter((row) => row.status === "starting" && counts[row.process] === undefined);
+    const rows: Replica[] = [];
+    const resumed = new Set<string>();
+    const surplus = [...unwanted];
+    for (const [process, count] of Object.entries(counts)) {
+      const existing = all.filter((row) => row.process === process);
+      const starting = existing.filter((row) => row.status === "starting");
+      const kept = starting.slice(0, count);
+      surplus.push(...starting.slice(count));
+      for (const row of kept) resumed.add(row.id);
+      rows.push(...kept);
+      let next = existing.reduce((max, row) => Math.max(max, row.index), -1) + 1;
+      for (let planned = kept.length; planned < count; planned += 1) {
+        rows.push(
+          await tx.replica.create({
+            data: {
+              appId: app.id,
+              deploymentId: deployment.id,
+              process,
+              index: next,
+              containerName: replicaContainerName(app.id, deployment.number, next, process),
+              status: "starting",
+            },
+          }),
+        );
+        next += 1;
+      }
+    }
     if (surplus.length > 0) {
       await tx.replica.updateMany({ where: { id: { in: surplus.map((row) => row.id) } }, data: { status: "stopped" } });
     }
-    let next = existing.reduce((max, row) => Math.max(max, row.index), -1) + 1;
-    const created: Replica[] = [];
-    while (kept.length + created.length < count) {
-      created.push(
-        await tx.replica.create({
-          data: {
-            appId: app.id,
-            deploymentId: deployment.id,
-            index: next,
-            containerName: replicaContainerName(app.id, deployment.number, next),
-            status: "starting",
-          },
-        }),
-      );
-      next += 1;
-    }
-    return { rows: [...kept, ...created], resumed: new Set(kept.map((row) => row.id)) };
+    return { rows, resumed };
   });
 }
 
@@ -132,6 +144,7 @@ export async function startReplica(deps: ReleaseDeps, spec: Spec, row: Replica, 
     await podman.remove(row.containerName);
     container = null;
   }
+  if (row.process !== "web") return await startProcess(deps, spec, row, container);
   if (!container) {
     if (!(await runContainer(deps, spec, row.containerName, "web", { port: APP_PORT }))) {
       await podman.remove(row.containerName);
@@ -147,6 +160,47 @@ export async function startReplica(deps: ReleaseDeps, spec: Spec, row: Replica, 
   if (!container || hostPort === undefined) throw new Error(`replica ${row.index} has no published port`);
   await deps.db.replica.updateMany({ where: { id: row.id }, data: { hostPort } });
   return { ...row, hostPort };
+}
+
+/** A non-web process: its plan command through the image's shell (a Procfile line), no published port. */
+async function startProcess(
+  deps: ReleaseDeps,
+  spec: Spec,
+  row: Replica,
+  adopted: { running: boolean } | null,
+): Promise<Replica> {
+  if (adopted) return row;
+  const command = planProcessCommand(spec.deployment.plan, row.process);
+  if (command === null) throw userFailure(`Deployment #${spec.deployment.number} has no "${row.process}" process.`);
+  const extra = { command: ["/bin/sh", "-c", command] };
+  if (!(await runContainer(deps, spec, row.containerName, row.process, extra))) {
+    await deps.podman.remove(row.containerName);
+    await runContainer(deps, spec, row.containerName, row.process, extra);
+  }
+  deps.log.info({ container: row.containerName, process: row.process, replica: row.index }, "container started");
+  return row;
+}
+
+/**
+ * The check of processes that serve no HTTP: still running after the settle time. One that exited fails the release
+ * with its exit code and output, as a web replica failing its health check does.
+ */
+export async function waitRunning(deps: ReleaseDeps, rows: Replica[], fallback: string): Promise<void> {
+  if (rows.length === 0) return;
+  await deps.sleep(deps.processSettleMs ?? PROCESS_SETTLE_MS);
+  for (const row of rows) {
+    const container = await deps.podman.inspectContainer(row.containerName);
+    if (container?.running) continue;
+    const output = await outputOf(deps.podman, row.containerName, OUTPUT_TAIL_LINES);
+    const code = container ? ` with exit code ${container.exitCode}` : "";
+    const seconds = Math.round((deps.processSettleMs ?? PROCESS_SETTLE_MS) / 1000);
+    throw userFailure(
+      withOutput(
+        `The "${row.process}" process stopped${code} within ${seconds} seconds of its start. ${fallback}`,
+        output,
+      ),
+    );
+  }
 }
 
 export function appHostnameOf(deps: ReleaseDeps, app: AppRow): string {

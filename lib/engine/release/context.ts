@@ -1,5 +1,6 @@
 // What every step of the release engine shares: its dependencies (injected, so tests drive it with fakes), the
 // deterministic container names, the timing constants, and small helpers (the deployment log, container output).
+import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
@@ -33,6 +34,11 @@ export type ReleaseDeps = {
   probe: Probe;
   sleep: (ms: number) => Promise<void>;
   now: () => number;
+  /**
+   * How long a non-web process must keep running after its start to count as up (it has no HTTP health check).
+   * Default PROCESS_SETTLE_MS.
+   */
+  processSettleMs?: number;
   /** Called after each step; tests throw here to simulate a worker that died between two steps. */
   checkpoint?: (step: string) => Promise<void> | void;
 };
@@ -41,6 +47,7 @@ export const PROBE_TIMEOUT_MS = 5_000;
 export const HEALTH_BACKOFF_BASE_MS = 250;
 export const HEALTH_BACKOFF_MAX_MS = 5_000;
 export const OUTPUT_TAIL_LINES = 20;
+export const PROCESS_SETTLE_MS = 5_000;
 export const RELEASE_OUTPUT_LINES = 2_000;
 /** A bit more patient than the default: a deploy should survive Caddy restarting under it. */
 export const CADDY_RELEASE_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 500, maxDelayMs: 8_000 };
@@ -53,8 +60,19 @@ export function teamNetworkName(teamId: string): string {
   return toResourceName(teamId);
 }
 
-export function replicaContainerName(appId: string, deploymentNumber: number, index: number): string {
-  return toResourceName(appId, deploymentNumber, index);
+/**
+ * web keeps the names it always had (tsl-<app>-<number>-<index>), so rows from before process types stay right;
+ * another type adds a tag: up to 8 of its letters and digits (readable in `podman ps`) and 4 hex digits of its
+ * hash (so "my-worker" and "myworker" differ), within the 12 characters a name suffix may have.
+ */
+export function replicaContainerName(appId: string, deploymentNumber: number, index: number, process = "web"): string {
+  if (process === "web") return toResourceName(appId, deploymentNumber, index);
+  return toResourceName(appId, deploymentNumber, processTag(process), index);
+}
+
+export function processTag(process: string): string {
+  const letters = process.replace(/[^a-z0-9]/g, "").slice(0, 8);
+  return `${letters}${createHash("sha256").update(process).digest("hex").slice(0, 4)}`;
 }
 
 export function releaseContainerName(appId: string, deploymentNumber: number): string {
@@ -102,6 +120,8 @@ export type Spec = {
   image: string;
   network: string;
   env: Record<string, string>;
+  /** The deployment plan's process types, web first when it has one. */
+  types: string[];
 };
 
 export type Say = (text: string) => Promise<void>;

@@ -1,6 +1,7 @@
 // A deployment's first release, after its build (deployment__release), and the clean-up when a release job gives up.
 import type { Db } from "@/lib/db";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
+import { desiredCounts } from "@/lib/domain/processes";
 import { cancelled, isCancelled, isFinalFailure, userFailure } from "@/lib/engine/failure";
 import { specFor } from "@/lib/engine/release/containers";
 import {
@@ -84,7 +85,7 @@ export async function releaseDeployment(deps: ReleaseDeps, input: ReleaseInput):
     await rollout(
       scoped,
       spec,
-      app.replicas,
+      desiredCounts(app, spec.types),
       {
         replace: true,
         onSwitch: async (tx) => {

@@ -20,8 +20,18 @@ export async function drainAndFinish(
     where: { appId, status: { in: ["draining", "stopped"] } },
     orderBy: [{ createdAt: "asc" }, { index: "asc" }],
   });
-  if (doomed.some((row) => row.status === "draining") && deps.drainMs > 0) await deps.sleep(deps.drainMs);
+  // Only web replicas have requests in flight to wait for; the other types get the drain time as their SIGTERM grace.
+  const drainingWeb = doomed.some((row) => row.status === "draining" && row.process === "web");
+  if (drainingWeb && deps.drainMs > 0) await deps.sleep(deps.drainMs);
   await step(deps, "drain:waited");
+  const workers = doomed.filter((row) => row.status === "draining" && row.process !== "web");
+  if (workers.length > 0) {
+    // SIGTERM (forwarded by --init), then up to the drain time to finish the task at hand, then SIGKILL; together,
+    // so a release with many workers waits one drain time, not one per worker.
+    const timeoutSeconds = Math.ceil(deps.drainMs / 1000);
+    await Promise.all(workers.map((row) => deps.podman.stop(row.containerName, { timeoutSeconds })));
+    await step(deps, "drain:stopped");
+  }
   const draining = doomed.filter((row) => row.status === "draining").map((row) => row.containerName);
   if (draining.length > 0) {
     // What the old containers printed last would go with them (only collected for apps whose logs are read).

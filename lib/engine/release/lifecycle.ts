@@ -2,6 +2,7 @@
 import type { LifecycleAction } from "@/jobs/catalog";
 import type { Tx } from "@/lib/db";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
+import { desiredCounts, planProcessTypes } from "@/lib/domain/processes";
 import { isFinalFailure, userFailure } from "@/lib/engine/failure";
 import { specFor } from "@/lib/engine/release/containers";
 import { type AppRow, loadApp, type ReleaseDeps, silent, step } from "@/lib/engine/release/context";
@@ -65,7 +66,7 @@ export async function stopApp(deps: ReleaseDeps, app: AppRow, finish: (tx: Tx) =
       change: async (tx) => {
         await markAppStopped(tx, app.id);
         await tx.replica.updateMany({
-          where: { appId: app.id, status: { in: ["starting", "healthy"] } },
+          where: { appId: app.id, status: { in: ["starting", "healthy", "crashed"] } },
           data: { status: "draining" },
         });
       },
@@ -109,7 +110,11 @@ export async function rerelease(
   }
   // start and rollback converge: nothing to do when the app already runs that deployment at its scale.
   const healthy = replicas.filter((row) => row.status === "healthy" && row.deploymentId === deployment.id);
-  if (input.action !== "restart" && switched && healthy.length === app.replicas) {
+  const wanted = desiredCounts(app, planProcessTypes(deployment.plan));
+  const converged = Object.entries(wanted).every(
+    ([type, count]) => healthy.filter((row) => row.process === type).length === count,
+  );
+  if (input.action !== "restart" && switched && converged) {
     await drainAndFinish(deps, app.id, finish);
     return;
   }
@@ -123,7 +128,7 @@ export async function rerelease(
   await rollout(
     deps,
     spec,
-    app.replicas,
+    desiredCounts(app, spec.types),
     {
       replace: true,
       onSwitch: async (tx) => {
@@ -135,7 +140,7 @@ export async function rerelease(
   await drainAndFinish(deps, app.id, finish);
 }
 
-/** Converges the number of replicas of the current deployment to app.replicas. */
+/** Converges the replicas of the current deployment to the desired count of each of its process types. */
 export async function scaleApp(deps: ReleaseDeps, app: AppRow, finish: (tx: Tx) => Promise<void>): Promise<void> {
   const { db } = deps;
   const current = app.currentDeploymentId
@@ -147,15 +152,30 @@ export async function scaleApp(deps: ReleaseDeps, app: AppRow, finish: (tx: Tx) 
     return;
   }
   const replicas = await db.replica.findMany({ where: { appId: app.id }, orderBy: { index: "asc" } });
-  const healthy = replicas.filter((row) => row.status === "healthy" && row.deploymentId === current.id);
-  const starting = replicas.some((row) => row.status === "starting" && row.deploymentId === current.id);
-  if (starting || healthy.length < app.replicas) {
+  const wanted = desiredCounts(app, planProcessTypes(current.plan));
+  const healthyOf = (type: string) =>
+    replicas.filter((row) => row.status === "healthy" && row.deploymentId === current.id && row.process === type);
+  const startingOf = (type: string) =>
+    replicas.some((row) => row.status === "starting" && row.deploymentId === current.id && row.process === type);
+  // Per type: what is missing is started (a retry adopts its "starting" rows), the newest surplus replicas go.
+  const missing = Object.fromEntries(
+    Object.entries(wanted).flatMap(([type, count]) => {
+      const gap = count - healthyOf(type).length;
+      return gap > 0 || (gap === 0 && startingOf(type)) ? [[type, Math.max(gap, 0)]] : [];
+    }),
+  );
+  const surplus = Object.entries(wanted).flatMap(([type, count]) =>
+    healthyOf(type)
+      .slice(count)
+      .map((row) => row.id),
+  );
+  if (Object.keys(missing).length > 0) {
     const spec = await specFor(deps, app, current);
     await step(deps, "network");
-    await rollout(deps, spec, app.replicas - healthy.length, { replace: false }, silent);
-  } else if (healthy.length > app.replicas) {
-    // The newest replicas go first; the route loses them before they stop.
-    const surplus = healthy.slice(app.replicas).map((row) => row.id);
+    await rollout(deps, spec, missing, { replace: false }, silent);
+  }
+  if (surplus.length > 0) {
+    // The route loses them before they stop.
     try {
       await syncRouting(db, deps.caddy, {
         config: deps.routing,

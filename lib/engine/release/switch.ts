@@ -2,7 +2,7 @@
 // deployments and loads Caddy (lib/engine/routing.ts), so the database and the router move together or not at all.
 import type { Db, Tx } from "@/lib/db";
 import { userFailure } from "@/lib/engine/failure";
-import { planReplicas, startReplica, waitHealthy } from "@/lib/engine/release/containers";
+import { planReplicas, startReplica, waitHealthy, waitRunning } from "@/lib/engine/release/containers";
 import { plural, type ReleaseDeps, type Say, type Spec, step } from "@/lib/engine/release/context";
 import { syncRouting } from "@/lib/engine/routing";
 import { supersedeOthers, switchAppTo } from "@/lib/engine/state";
@@ -44,11 +44,14 @@ export async function switchTraffic(
         }
         await tx.replica.updateMany({ where: { id: { in: ids } }, data: { status: "healthy" } });
         if (options.replace) {
+          // Every process type cuts over together: the old workers leave with the old web replicas.
           await tx.replica.updateMany({
-            where: { appId: spec.app.id, id: { notIn: ids }, status: { in: ["starting", "healthy"] } },
+            where: { appId: spec.app.id, id: { notIn: ids }, status: { in: ["starting", "healthy", "crashed"] } },
             data: { status: "draining" },
           });
           await supersedeOthers(tx, spec.app.id, spec.deployment.id);
+          // The release's types: what views, scale and routing read (an app without web has no route).
+          await tx.app.update({ where: { id: spec.app.id }, data: { processTypes: spec.types } });
         }
         await options.onSwitch?.(tx);
       },
@@ -73,18 +76,20 @@ export async function switchTraffic(
 }
 
 /**
- * Brings up `count` replicas of the spec's deployment, waits until they answer, and switches traffic to them. On
- * return the switch is committed; the replicas it replaced are "draining".
+ * Brings up `counts` replicas per process type of the spec's deployment, waits until web answers and the other
+ * types keep running, and switches to all of them at once. On return the switch is committed; the replicas it
+ * replaced (every type) are "draining". Web and the other types start side by side, before the switch, so a worker
+ * that cannot start fails the release while the previous one still runs (for a while both releases' workers run).
  */
 export async function rollout(
   deps: ReleaseDeps,
   spec: Spec,
-  count: number,
+  counts: Record<string, number>,
   options: SwitchOptions,
   say: Say,
 ): Promise<void> {
   const fallback = await fallbackText(deps.db, spec.app.id);
-  const { rows, resumed } = await planReplicas(deps, spec.app, spec.deployment, count);
+  const { rows, resumed } = await planReplicas(deps, spec.app, spec.deployment, counts);
   await step(deps, "plan");
   if (rows.length > 0) await say(`==> Starting ${plural(rows.length, "container")}`);
   const started: Replica[] = [];
@@ -92,8 +97,12 @@ export async function rollout(
     started.push(await startReplica(deps, spec, row, resumed.has(row.id)));
     await step(deps, `start:${position}`);
   }
-  await waitHealthy(deps, spec.app, started, fallback);
-  if (rows.length > 0) await say(`==> Health check passed (GET ${spec.app.healthCheckPath})`);
+  const web = started.filter((row) => row.process === "web");
+  const others = started.filter((row) => row.process !== "web");
+  await waitHealthy(deps, spec.app, web, fallback);
+  if (web.length > 0) await say(`==> Health check passed (GET ${spec.app.healthCheckPath})`);
+  await waitRunning(deps, others, fallback);
+  if (others.length > 0) await say(`==> ${plural(others.length, "process container")} kept running`);
   await step(deps, "health");
   try {
     await switchTraffic(deps, spec, started, options, fallback);

@@ -196,6 +196,14 @@ describe("stop and remove", () => {
     expect(err.retryable).toBe(false);
   });
 
+  it("starts an exited container again by name, and refuses hostile names (#15 crash handling)", async () => {
+    const { calls, podman } = fake({});
+    await podman.start(NAME);
+    expect(calls.map((c) => c.args)).toEqual([["start", "--", NAME]]);
+    for (const name of HOSTILE_NAMES) expect((await podmanError(podman.start(name))).kind).toBe("invalid_argument");
+    expect(calls).toHaveLength(1);
+  });
+
   it("removes by force and idempotently", async () => {
     const { calls, podman } = fake(
       {},

@@ -18,7 +18,7 @@ import type { Podman } from "./types";
 // The life of a container after `run`: inspect, list by labels, stop, remove, logs, stats, wait.
 export function containerCommands(
   ctx: PodmanContext,
-): Pick<Podman, "inspectContainer" | "listContainers" | "stop" | "remove" | "logs" | "stats" | "wait"> {
+): Pick<Podman, "inspectContainer" | "listContainers" | "stop" | "start" | "remove" | "logs" | "stats" | "wait"> {
   const { config, podman, json } = ctx;
   return {
     async inspectContainer(name, options) {
@@ -87,6 +87,16 @@ export function containerCommands(
         });
       } catch (err) {
         if (stderrMatches(err, NO_SUCH_CONTAINER)) return;
+        throw commandFailed(operation, err);
+      }
+    },
+
+    async start(name, options) {
+      const operation = "start";
+      checkName(operation, name, "container name");
+      try {
+        await podman(["start", "--", name], callOptions(options));
+      } catch (err) {
         throw commandFailed(operation, err);
       }
     },

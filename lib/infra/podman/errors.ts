@@ -21,6 +21,7 @@ export type PodmanOperation =
   | "inspect_image"
   | "list_containers"
   | "stop"
+  | "start"
   | "remove"
   | "logs"
   | "stats"

@@ -152,6 +152,8 @@ export type Podman = {
   inspectImage(ref: string, options?: CallOptions): Promise<ImageDetails | null>;
   listContainers(filter?: ContainerFilter, options?: CallOptions): Promise<ContainerSummary[]>;
   stop(name: string, options?: StopOptions): Promise<void>;
+  // Starts an existing, exited container again with the configuration it was created with (ports included).
+  start(name: string, options?: CallOptions): Promise<void>;
   remove(name: string, options?: CallOptions): Promise<void>;
   logs(name: string, options?: LogsOptions): Promise<{ stdout: string; stderr: string } | null>;
   stats(name: string, options?: CallOptions): Promise<ContainerStats | null>;
