@@ -28,7 +28,7 @@ import { decryptBound } from "@/lib/crypto";
 import { countQueries } from "@/lib/database/query-counter";
 import { getDb } from "@/lib/db";
 import { createApp } from "@/lib/domain/apps";
-import { DELIVERIES_PER_APP } from "@/lib/domain/deliveries";
+import { DEDUPE_DAYS, DELIVERIES_PER_APP } from "@/lib/domain/deliveries";
 import { createDeployment } from "@/lib/domain/deployments";
 import { DELIVERIES_KEPT, webhookSecretBinding } from "@/lib/domain/webhooks";
 import { call, errorOf } from "@/test/api";
@@ -446,7 +446,8 @@ describe("deliveries that deploy nothing", () => {
 
   it(`keeps the newest ${DELIVERIES_KEPT} deliveries per app`, async () => {
     const { app, team, urlToken, secret } = await freshApp({ autoDeploy: false });
-    const old = new Date(Date.now() - 3_600_000);
+    // Older than DEDUPE_DAYS: delivery IDs younger than that outlive the count (lib/domain/deliveries-dedupe.test.ts).
+    const old = new Date(Date.now() - (DEDUPE_DAYS + 1) * 86_400_000);
     await getDb().webhookDelivery.createMany({
       data: Array.from({ length: DELIVERIES_KEPT + 5 }, (_, i) => ({
         appId: app.id,

@@ -1,7 +1,7 @@
 // Receiving a webhook delivery (POST /api/v1/hooks/{urlToken}): verify it the forge's way BEFORE reading a byte of
 // its JSON, then decide. A push to the app's branch with auto-deploy on deploys exactly the pushed commit; anything
 // else is answered with why it was ignored. Every delivery to a known URL is recorded, the newest DELIVERIES_KEPT
-// per app kept, all in one transaction with the deployment it starts.
+// per app kept (and delivery IDs for DEDUPE_DAYS), all in one transaction with the deployment it starts.
 //
 // Everything in a delivery is hostile until verified, and its content stays hostile after: the ref must be a plain
 // branch name (validateGitRef), the commit a full hex SHA, the repository page an https URL, the message and author
@@ -20,6 +20,11 @@ import { Prisma, type Webhook } from "@/lib/generated/prisma/client";
 
 /** Per app: generous for real pushes (a forge sends one per push), bounding what a leaked URL can cost. */
 export const DELIVERIES_PER_APP: RateLimitRule = { limit: 60, windowMs: 60_000 };
+/**
+ * How long a verified delivery's ID is kept to refuse a replay, whatever the DELIVERIES_KEPT display limit: the
+ * forges' signatures carry no timestamp, so a captured delivery stays valid and only its recorded ID stops it.
+ */
+export const DEDUPE_DAYS = 30;
 
 export type DeliveryAnswer =
   | { status: 200; body: { pong: true } | { ignored: string } }
@@ -112,11 +117,19 @@ function refused(code: Refusal["code"], reason: string): Refusal {
   return { outcome: "rejected", reason, code };
 }
 
+/**
+ * Past the newest DELIVERIES_KEPT, a row goes unless it holds a delivery ID younger than DEDUPE_DAYS (kept so a
+ * replay is still a duplicate). Those are bounded by the per-app rate limit, and only a holder of the secret makes
+ * them: a delivery that does not verify is recorded without an ID.
+ */
 async function prune(tx: Tx, appId: string): Promise<void> {
+  const dedupeSince = new Date(Date.now() - DEDUPE_DAYS * 86_400_000);
   await tx.$executeRaw`
-    DELETE FROM "WebhookDelivery" WHERE "appId" = ${appId}::uuid AND id NOT IN (
-      SELECT id FROM "WebhookDelivery" WHERE "appId" = ${appId}::uuid
-      ORDER BY "receivedAt" DESC, id DESC LIMIT ${DELIVERIES_KEPT})`;
+    DELETE FROM "WebhookDelivery" WHERE "appId" = ${appId}::uuid
+      AND ("deliveryId" IS NULL OR "receivedAt" < ${dedupeSince})
+      AND id NOT IN (
+        SELECT id FROM "WebhookDelivery" WHERE "appId" = ${appId}::uuid
+        ORDER BY "receivedAt" DESC, id DESC LIMIT ${DELIVERIES_KEPT})`;
 }
 
 async function recordRejected(db: Db, webhook: Webhook, forge: Forge | null, reason: string): Promise<void> {
