@@ -7,8 +7,11 @@ import type { Server } from "node:http";
 import { createServer } from "node:http";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { enqueue } from "@/jobs/enqueue";
+import { appQueue } from "@/jobs/queues";
 import { deploymentLogPath } from "@/lib/data-paths";
 import { getDb } from "@/lib/db";
+import { releaseDeployment } from "@/lib/engine/release";
 import { getEnv } from "@/lib/env";
 import {
   assertConverged,
@@ -23,7 +26,7 @@ import {
   stopped,
   waitFor,
 } from "@/test/fault-harness";
-import { fakeContainers } from "@/test/release-helpers";
+import { fakeContainers, seedApp, seedBuiltDeployment, testDeps, upstreamsOf } from "@/test/release-helpers";
 
 installFaultHarness();
 
@@ -123,6 +126,63 @@ describe("a worker killed between the health check and the committed switch", { 
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
       }
+    }
+  });
+});
+
+describe("a worker killed during a release of an app with a worker process type (#15)", { timeout: 300_000 }, () => {
+  const plan = { release: null, processes: { web: "gunicorn a:b --bind :$PORT", worker: "celery -A a worker" } };
+
+  // RUN:2 is the new worker's container (web starts first); STOP:1 the old worker's SIGTERM in the drain.
+  it.each([
+    ["after the new worker started, before the checks and the switch", "RUN:2"],
+    ["while the old worker is being stopped", "STOP:1"],
+  ])("converges when killed %s: exactly one web and one worker of the new release", async (_label, killOn) => {
+    const { app } = await seedApp({ replicas: 1 });
+    const first = await seedBuiltDeployment(app, { plan });
+    await releaseDeployment(testDeps(harness().caddy, { drainMs: 0 }), {
+      deploymentId: first.deployment.id,
+      operationId: first.operation.id,
+    });
+    const second = await seedBuiltDeployment(app, { plan });
+    await getDb().$transaction((tx) =>
+      enqueue(
+        tx,
+        "deployment__release",
+        { deploymentId: second.deployment.id, operationId: second.operation.id },
+        { queue: appQueue(app.id), jobKey: `release:${second.deployment.id}` },
+      ),
+    );
+    await resetKillSwitch();
+    const child = await startWorkerProcess(killOn);
+    await child.exited;
+    await crashed(child);
+    expect(await fs.readFile(path.join(harness().podman.stateDir, "killed"), "utf8")).toContain(killOn);
+
+    const restarted = await startWorkerProcess();
+    try {
+      await waitFor("the release to end", async () => {
+        const row = await getDb().operation.findUniqueOrThrow({ where: { id: second.operation.id } });
+        return row.status === "succeeded" || row.status === "failed" ? row : undefined;
+      });
+      const deployment = await getDb().deployment.findUniqueOrThrow({ where: { id: second.deployment.id } });
+      expect({ status: deployment.status, error: deployment.error }).toEqual({ status: "running", error: null });
+      const containers = await waitFor("exactly the desired containers", async () => {
+        const list = (await fakeContainers(harness().podman)).filter((c) => c.labels["tussilago.app"] === app.id);
+        return list.length === 2 ? list : undefined;
+      });
+      expect(
+        containers.map((c) => [c.labels["tussilago.process"], c.labels["tussilago.deployment"], c.state]).sort(),
+      ).toEqual([
+        ["web", second.deployment.id, "running"],
+        ["worker", second.deployment.id, "running"],
+      ]);
+      const web = containers.find((c) => c.labels["tussilago.process"] === "web");
+      expect(upstreamsOf(harness().caddy.config, app.id)).toEqual([`127.0.0.1:${web?.ports[0]?.host_port}`]);
+      const rows = await getDb().replica.findMany({ where: { appId: app.id } });
+      expect(rows.map((row) => `${row.process}:${row.status}`).sort()).toEqual(["web:healthy", "worker:healthy"]);
+    } finally {
+      await stopped(restarted);
     }
   });
 });

@@ -192,6 +192,7 @@ const envSchema = z.object({
   TUSSILAGO_QUOTA_DOMAINS: z.coerce.number().int().min(0).max(10_000).default(20),
   TUSSILAGO_QUOTA_CRON_JOBS: z.coerce.number().int().min(0).max(10_000).default(20),
   TUSSILAGO_QUOTA_CONCURRENT_RUNS: z.coerce.number().int().min(0).max(1_000).default(2),
+  TUSSILAGO_QUOTA_PROCESSES: z.coerce.number().int().min(0).max(100_000).default(20),
   TUSSILAGO_RUN_TIMEOUT_S: z.coerce.number().int().min(1).max(86_400).default(600),
   TUSSILAGO_RUN_TIMEOUT_MAX_S: z.coerce.number().int().min(1).max(86_400).default(3600),
   // Custom domains (lib/domain/domains.ts): who answers DNS for ownership checks, and this installation's addresses.
@@ -228,6 +229,8 @@ export type QuotaDefaults = {
   cronJobs: number;
   /** One-off and cron runs of a team queued or running at once. */
   concurrentRuns: number;
+  /** Desired containers of every process type (web, workers...) over all a team's apps. */
+  processes: number;
 };
 
 export type Env = {
@@ -518,6 +521,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       domains: raw.TUSSILAGO_QUOTA_DOMAINS,
       cronJobs: raw.TUSSILAGO_QUOTA_CRON_JOBS,
       concurrentRuns: raw.TUSSILAGO_QUOTA_CONCURRENT_RUNS,
+      processes: raw.TUSSILAGO_QUOTA_PROCESSES,
     },
     smtp: raw.SMTP_URL ? { url: raw.SMTP_URL, from: raw.SMTP_FROM } : null,
     oidc:

@@ -8,8 +8,15 @@ import { recordAudit } from "@/lib/domain/audit";
 import { authorize, type Ctx } from "@/lib/domain/context";
 import { createOperation } from "@/lib/domain/operations";
 import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
-import { hasWeb, type ProcessView, processesView, replicaSummaries } from "@/lib/domain/processes";
-import { enforceAppQuota } from "@/lib/domain/quotas";
+import {
+  desiredCounts,
+  hasWeb,
+  type ProcessView,
+  processesView,
+  processTypesOf,
+  replicaSummaries,
+} from "@/lib/domain/processes";
+import { enforceAppQuota, enforceProcessQuota } from "@/lib/domain/quotas";
 import { isPlainLine } from "@/lib/domain/text";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
@@ -135,6 +142,8 @@ export async function createApp(
   try {
     return await db.$transaction(async (tx) => {
       await enforceAppQuota(tx, ctx.teamId);
+      // A new app runs its web replicas once deployed (web is all it has before a release).
+      await enforceProcessQuota(tx, ctx.teamId, null, settings.replicas ?? 1);
       const app = await tx.app.create({
         data: {
           teamId: ctx.teamId,
@@ -240,6 +249,11 @@ export async function changeApp(
         ...("sourceType" in data || "gitUrl" in data || "gitRef" in data || "autoDeploy" in data ? ["source"] : []),
       ];
       if (changed.length === 0) return { app: appView(before, before.team.slug), changed };
+      if (settings.replicas !== undefined && "replicas" in data) {
+        const counts = desiredCounts({ ...before, replicas: settings.replicas }, processTypesOf(before));
+        const total = Object.values(counts).reduce((sum, value) => sum + value, 0);
+        await enforceProcessQuota(tx, ctx.teamId, before.id, total);
+      }
       const app = await tx.app.update({
         where: { id: before.id },
         data,

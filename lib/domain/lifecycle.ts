@@ -10,6 +10,7 @@ import { recordAudit } from "@/lib/domain/audit";
 import { authorize, type Ctx } from "@/lib/domain/context";
 import { createOperation } from "@/lib/domain/operations";
 import { desiredCounts, planProcessTypes, storedProcessCounts } from "@/lib/domain/processes";
+import { enforceProcessQuota } from "@/lib/domain/quotas";
 import { AppError } from "@/lib/errors";
 import type { App, Operation } from "@/lib/generated/prisma/client";
 import type { DeploymentStatus, ReplicaStatus } from "@/lib/generated/prisma/enums";
@@ -242,6 +243,13 @@ export async function scaleApp(
     const { web, ...others } = processes;
     const counts = { ...storedProcessCounts(before.processes), ...others };
     const nextReplicas = web ?? replicas ?? before.replicas;
+    const wanted = desiredCounts({ replicas: nextReplicas, processes: counts }, types);
+    await enforceProcessQuota(
+      tx,
+      ctx.teamId,
+      before.id,
+      Object.values(wanted).reduce((sum, value) => sum + value, 0),
+    );
     const app = await tx.app.update({
       where: { id: before.id },
       data: { replicas: nextReplicas, processes: counts },

@@ -39,6 +39,7 @@ export const teamQuotaInput = z.strictObject({
   domains: limit(10_000),
   cronJobs: limit(10_000),
   concurrentRuns: limit(1_000),
+  processes: limit(100_000),
 });
 export const instanceQuotaInput = teamQuotaInput.extend({
   teamsPerUser: z.number().int().min(1).max(10_000).nullable().optional(),
@@ -83,6 +84,7 @@ const FIELDS = [
   "domains",
   "cronJobs",
   "concurrentRuns",
+  "processes",
 ] as const;
 
 function overridesOf(row: Partial<Record<(typeof FIELDS)[number] | "teamsPerUser", number | null>> | null): Overrides {

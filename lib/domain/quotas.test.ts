@@ -5,9 +5,10 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countQueries } from "@/lib/database/query-counter";
 import { getDb } from "@/lib/db";
-import { createApp } from "@/lib/domain/apps";
+import { createApp, updateApp } from "@/lib/domain/apps";
 import type { Ctx } from "@/lib/domain/context";
 import { changeDatabaseLimits, createDatabase } from "@/lib/domain/databases";
+import { scaleApp } from "@/lib/domain/lifecycle";
 import { setTeamQuotas } from "@/lib/domain/quota-admin";
 import { effectiveQuotas, effectiveQuotasForTeams, INSTANCE_QUOTA_ID, redisMemoryCommitted } from "@/lib/domain/quotas";
 import { createRedis } from "@/lib/domain/redis";
@@ -132,6 +133,52 @@ describe("apps", () => {
     expect(results.filter((result) => result === "ok")).toHaveLength(1);
     expect(results.filter((result) => result !== "ok")).toMatchObject([{ code: "quota_exceeded" }]);
     expect(await getDb().app.count({ where: { teamId } })).toBe(2);
+  });
+});
+
+describe("processes (#15)", () => {
+  it("caps the team's containers over all its apps and process types, on scale and on replicas settings", async () => {
+    const { ctx, teamId } = await ownerOfNewTeam();
+    await override(teamId, { processes: 5 });
+    const db = getDb();
+    const first = await createApp(db, ctx, { name: name("p"), settings: { replicas: 2 } });
+    // A released app with a worker: 2 web + 1 worker (the default) on this one.
+    const deployment = await db.deployment.create({
+      data: {
+        appId: first.id,
+        teamId,
+        number: 1,
+        status: "running",
+        sourceType: "upload",
+        plan: { builder: "python", processes: { web: "w $PORT", worker: "celery" } },
+      },
+    });
+    await db.app.update({
+      where: { id: first.id },
+      data: { currentDeploymentId: deployment.id, processTypes: ["web", "worker"] },
+    });
+    const second = await createApp(db, ctx, { name: name("p") });
+    // 3 + 1 = 4 of 5: one more container fits, two do not.
+    expect(await outcome(scaleApp(db, ctx, first.id, { processes: { worker: 3 } }))).toEqual({
+      code: "quota_exceeded",
+      status: 409,
+      message:
+        "Your team's quota of 5 process containers is reached (on all the team's apps) (instance admins can raise it).",
+      details: { quota: "processes", limit: 5 },
+    });
+    expect(await outcome(updateApp(db, ctx, second.id, { settings: { replicas: 3 } }))).toMatchObject({
+      code: "quota_exceeded",
+    });
+    expect(await outcome(createApp(db, ctx, { name: name("p"), settings: { replicas: 2 } }))).toMatchObject({
+      code: "quota_exceeded",
+    });
+    expect(await outcome(scaleApp(db, ctx, first.id, { processes: { worker: 2 } }))).toBe("ok");
+    // Scaling down always passes, even over a lowered quota.
+    await override(teamId, { processes: 1 });
+    expect(await outcome(scaleApp(db, ctx, first.id, { processes: { worker: 0 } }))).toBe("ok");
+    expect((await effectiveQuotas(db, teamId)).processes).toBe(1);
+    await override(teamId, { processes: null });
+    expect((await effectiveQuotas(db, teamId)).processes).toBe(getEnv().quotaDefaults.processes);
   });
 });
 

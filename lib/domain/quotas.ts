@@ -3,6 +3,7 @@
 // else the environment's default (TUSSILAGO_QUOTA_*). The checks run inside the creating transaction after the
 // team's row is locked, so two creations at the limit cannot both pass (a count alone would let both through).
 import type { Db, Tx } from "@/lib/db";
+import { desiredCounts, processTypesOf } from "@/lib/domain/processes";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import type { InstanceQuota, TeamQuota } from "@/lib/generated/prisma/client";
@@ -20,6 +21,7 @@ export type Quotas = {
   domains: number;
   cronJobs: number;
   concurrentRuns: number;
+  processes: number;
 };
 
 export type QuotaName = keyof Quotas;
@@ -39,6 +41,7 @@ type OverrideRow = Partial<Pick<InstanceQuota, "teamsPerUser">> &
     | "domains"
     | "cronJobs"
     | "concurrentRuns"
+    | "processes"
   >;
 
 const MIB = 1024 * 1024;
@@ -61,6 +64,7 @@ function applyOverrides(base: Quotas, row: OverrideRow | null | undefined): Quot
     domains: row.domains ?? base.domains,
     cronJobs: row.cronJobs ?? base.cronJobs,
     concurrentRuns: row.concurrentRuns ?? base.concurrentRuns,
+    processes: row.processes ?? base.processes,
   };
 }
 
@@ -100,6 +104,7 @@ const NOUN: Record<QuotaName, [string, string]> = {
   domains: ["custom domain", "custom domains"],
   cronJobs: ["cron job", "cron jobs"],
   concurrentRuns: ["concurrent run", "concurrent runs"],
+  processes: ["process container", "process containers"],
 };
 
 /** The 409 every quota refusal answers: names the quota and its limit; details `{ quota, limit }`. */
@@ -144,6 +149,28 @@ export async function enforceCronJobQuota(tx: Tx, teamId: string, appId: string,
   const quotas = await effectiveQuotas(tx, teamId);
   const others = await tx.cronJob.count({ where: { app: { teamId }, appId: { not: appId } } });
   if (others + count > quotas.cronJobs) throw quotaExceeded("cronJobs", quotas.cronJobs, " (on all the team's apps)");
+}
+
+/**
+ * The containers the team's apps want (every process type of each app's current release, web alone before one),
+ * with `appId` counted as `total` instead: refused when that grows past the quota. A change that does not add
+ * containers always passes, so a team over a lowered quota can still scale down.
+ */
+export async function enforceProcessQuota(tx: Tx, teamId: string, appId: string | null, total: number): Promise<void> {
+  await lockTeamForQuota(tx, teamId);
+  const quotas = await effectiveQuotas(tx, teamId);
+  const apps = await tx.app.findMany({
+    where: { teamId, status: { not: "deleting" } },
+    select: { id: true, replicas: true, processes: true, processTypes: true },
+  });
+  const sum = (app: (typeof apps)[number]) =>
+    Object.values(desiredCounts(app, processTypesOf(app))).reduce((acc, count) => acc + count, 0);
+  const others = apps.filter((app) => app.id !== appId).reduce((acc, app) => acc + sum(app), 0);
+  const current = apps.find((app) => app.id === appId);
+  if (current && total <= sum(current)) return;
+  if (others + total > quotas.processes) {
+    throw quotaExceeded("processes", quotas.processes, " (on all the team's apps)");
+  }
 }
 
 /** Runs queued or running count against the team's concurrent runs; finished, skipped and missed ones do not. */

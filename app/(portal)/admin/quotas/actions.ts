@@ -24,6 +24,7 @@ const quotaFields = {
   domains: formNumber,
   cronJobs: formNumber,
   concurrentRuns: formNumber,
+  processes: formNumber,
 };
 
 /** The instance defaults (over the environment's TUSSILAGO_QUOTA_*). Instance administrators only. */

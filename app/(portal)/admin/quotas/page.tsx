@@ -28,6 +28,7 @@ const LABELS = {
   domains: "Custom domains",
   cronJobs: "Cron jobs",
   concurrentRuns: "Concurrent runs",
+  processes: "Process containers (all apps)",
 } as const;
 
 type FieldName = keyof typeof LABELS;
@@ -61,6 +62,7 @@ const TEAM_FIELDS: FieldName[] = [
   "domains",
   "cronJobs",
   "concurrentRuns",
+  "processes",
 ];
 
 function usageLine(team: QuotaTeamRow): string {
