@@ -28,3 +28,8 @@ export function appLogCursorPath(dataDir: string, appId: string): string {
 export function runLogPath(dataDir: string, runId: string): string {
   return path.join(dataDir, "logs", "runs", `${runId}.log`);
 }
+
+/** The combined CA bundle for TUSSILAGO_GIT_CA_FILE lives here, shared by every worker process (source-git/https-auth). */
+export function gitCaBundleDir(dataDir: string): string {
+  return path.join(dataDir, "git");
+}

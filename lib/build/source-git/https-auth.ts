@@ -1,5 +1,6 @@
 // HTTPS extras: a read token for private repositories, and an operator's CA bundle for internal forges.
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -30,9 +31,12 @@ const bundles = new Map<string, Promise<string>>();
 
 /**
  * git's http.sslCAInfo replaces the system's trust store rather than adding to it, so TUSSILAGO_GIT_CA_FILE is
- * combined with the system bundle into one file, built once per process (per input). It is written into a fresh
- * private directory (mkdtemp, 0700) unless `dir` is given: a fixed name in a shared temp directory could be
- * prepared by another local user to slip in a CA. Answers its path.
+ * combined with the system bundle into one file. With `dir` (the worker passes the data directory's git/, which
+ * only the platform's user can write), the file is named by the SHA-256 of its content: every worker process and
+ * restart reuses it, and a changed CA file makes a new one. It is written to a temporary name and renamed, so a
+ * concurrent worker never reads half of it. Without `dir`, a fresh private directory (mkdtemp, 0700): a fixed name
+ * in a shared temp directory could be prepared by another local user to slip in a CA. Built once per process (per
+ * input); answers its path.
  */
 export function combinedCaBundle(caFile: string, dir?: string, systemBundle = SYSTEM_CA_BUNDLE): Promise<string> {
   const cacheKey = `${caFile}\u0000${dir ?? ""}\u0000${systemBundle}`;
@@ -44,9 +48,20 @@ export function combinedCaBundle(caFile: string, dir?: string, systemBundle = SY
         throw new Error(`TUSSILAGO_GIT_CA_FILE (${caFile}) holds no PEM certificate`);
       }
       const system = await readFile(systemBundle, "utf8").catch(() => "");
-      const target = dir ?? (await mkdtemp(path.join(tmpdir(), "tussilago-git-ca-")));
-      const file = path.join(target, `git-ca-bundle-${process.pid}-${bundles.size}.pem`);
-      await writeFile(file, `${system.trimEnd()}\n${extra.trimEnd()}\n`, { mode: 0o644, flag: "wx" });
+      const content = `${system.trimEnd()}\n${extra.trimEnd()}\n`;
+      if (!dir) {
+        const file = path.join(await mkdtemp(path.join(tmpdir(), "tussilago-git-ca-")), "git-ca-bundle.pem");
+        await writeFile(file, content, { mode: 0o644, flag: "wx" });
+        return file;
+      }
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const digest = createHash("sha256").update(content).digest("hex").slice(0, 32);
+      const file = path.join(dir, `git-ca-bundle-${digest}.pem`);
+      const existing = await readFile(file, "utf8").catch(() => null);
+      if (existing === content) return file;
+      const temporary = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+      await writeFile(temporary, content, { mode: 0o644, flag: "wx" });
+      await rename(temporary, file);
       return file;
     })();
     bundle.catch(() => bundles.delete(cacheKey));

@@ -10,7 +10,7 @@ import { type BuildPlan, detectPlan, fsSourceTree, planToJson } from "@/lib/buil
 import { fetchGitSource } from "@/lib/build/source-git";
 import { extractTarball } from "@/lib/build/source-tarball";
 import { probeBaseImage } from "@/lib/checks/readiness";
-import { uploadPath } from "@/lib/data-paths";
+import { gitCaBundleDir, uploadPath } from "@/lib/data-paths";
 import { storedProcessCommands } from "@/lib/domain/app-rules";
 import {
   type BuildDeps,
@@ -60,6 +60,7 @@ export async function fetchSource(run: BuildRun): Promise<string | null> {
       // The app's deploy key, pinned host keys and read token: opened here, in the worker, only when the URL needs them.
       access: gitAccessFor(deps, deployment.appId),
       caFile: deps.config.gitCaFile,
+      caBundleDir: gitCaBundleDir(deps.dataDir),
     });
     sink.line(`    commit ${fetched.commitSha}`);
     // What git says about the checked-out commit replaces what a push payload claimed.
