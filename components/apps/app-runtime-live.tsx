@@ -136,13 +136,22 @@ export function AppRuntimeLive({
           <ul className="mt-2 flex flex-wrap gap-2" aria-label="Replicas">
             {runtime.running.map((replica, position) => (
               <li
-                key={`${replica.deploymentId}-${replica.index}`}
+                key={`${replica.deploymentId}-${replica.process}-${replica.index}`}
                 className="flex items-center gap-2 rounded-md border border-zinc-200 px-2.5 py-1.5 text-sm dark:border-zinc-800"
                 data-testid="replica"
                 data-status={replica.status}
               >
                 <span>#{position + 1}</span>
+                <span className="font-mono text-xs">{replica.process}</span>
                 <Badge tone={REPLICA_TONE[replica.status]}>{replica.status}</Badge>
+                {replica.lastExit ? (
+                  <details className="text-xs" data-testid="replica-crash">
+                    <summary>exit code {replica.lastExit.exitCode ?? "unknown"}</summary>
+                    <pre className="mt-1 max-h-48 max-w-xl overflow-auto whitespace-pre-wrap">
+                      {replica.lastExit.log}
+                    </pre>
+                  </details>
+                ) : null}
                 {replica.deploymentNumber !== null ? (
                   <span className="text-xs text-zinc-500">deployment #{replica.deploymentNumber}</span>
                 ) : null}

@@ -185,6 +185,35 @@ describe("platform__reconcile", { timeout: 300_000 }, () => {
     expect((await reconcile(reconcileDeps())).restarted).toEqual([app.id]);
   });
 
+  it("treats worker containers per type: an orphan worker goes, a missing one restarts the app (#15)", async () => {
+    const { app } = await seedApp({ replicas: 1 });
+    const plan = { release: null, processes: { web: "w $PORT", worker: "celery" } };
+    const first = await seedBuiltDeployment(app, { plan });
+    await servers.offer(1);
+    await releaseDeployment(testDeps(caddy, { drainMs: 0 }), {
+      deploymentId: first.deployment.id,
+      operationId: first.operation.id,
+    });
+    const worker = await getDb().replica.findFirstOrThrow({ where: { appId: app.id, process: "worker" } });
+    // A worker container no row wants (a crash between its run and its row's removal) is an orphan.
+    const orphan = toResourceName(app.id, 9, "worker0000", 0);
+    await getInfra()
+      .podman()
+      .run({
+        name: orphan,
+        image: first.deployment.imageRef as string,
+        network: teamNetworkName(app.teamId),
+        labels: { team: app.teamId, app: app.id, deployment: first.deployment.id, process: "worker" },
+        memoryMiB: 256,
+        cpus: 1,
+      });
+    await getInfra().podman().remove(worker.containerName);
+    const report = await reconcile(reconcileDeps());
+    expect(report.removed).toContain(orphan);
+    expect(report.restarted).toEqual([app.id]);
+    expect(await namesOf(app.id)).not.toContain(orphan);
+  });
+
   it("re-syncs Caddy when it lost its config, and not when it runs the rendered one", async () => {
     await runningApp(1);
     await syncRouting(getDb(), testDeps(caddy).caddy, { config: routingFor(caddy), log: silentLog });

@@ -274,7 +274,11 @@ export async function scaleApp(
 
 export type ReplicaView = {
   index: number;
+  /** The process type ("web", "worker", ...). */
+  process: string;
   status: ReplicaStatus;
+  /** A crashed replica's last exit: its code and the end of its output (the tenant's own). */
+  lastExit: { exitCode: number | null; log: string } | null;
   deploymentId: string;
   deploymentNumber: number | null;
 };
@@ -298,9 +302,9 @@ export async function getAppRuntime(db: Db, ctx: Ctx, appId: string): Promise<Ap
   if (!app) throw new AppError("not_found", "App not found.");
   const [rows, active, operations] = await Promise.all([
     db.replica.findMany({
-      where: { appId: app.id, status: { in: ["starting", "healthy", "draining"] } },
-      orderBy: [{ createdAt: "asc" }, { index: "asc" }],
-      select: { index: true, status: true, deploymentId: true },
+      where: { appId: app.id, status: { in: ["starting", "healthy", "draining", "crashed"] } },
+      orderBy: [{ createdAt: "asc" }, { process: "asc" }, { index: "asc" }],
+      select: { index: true, process: true, status: true, deploymentId: true, lastExitCode: true, lastExitLog: true },
     }),
     db.deployment.findFirst({
       where: { appId: app.id, teamId: ctx.teamId, status: { in: [...ACTIVE_DEPLOYMENT] } },
@@ -330,7 +334,9 @@ export async function getAppRuntime(db: Db, ctx: Ctx, appId: string): Promise<Ap
     replicas: app.replicas,
     running: rows.map((row) => ({
       index: row.index,
+      process: row.process,
       status: row.status,
+      lastExit: row.status === "crashed" ? { exitCode: row.lastExitCode, log: row.lastExitLog ?? "" } : null,
       deploymentId: row.deploymentId,
       deploymentNumber: numbers.get(row.deploymentId) ?? null,
     })),

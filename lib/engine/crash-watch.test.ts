@@ -7,6 +7,7 @@ import type { TaskContext } from "@/jobs/define";
 import { tasks } from "@/jobs/tasks";
 import { getDb } from "@/lib/db";
 import { getApp } from "@/lib/domain/apps";
+import { getAppRuntime } from "@/lib/domain/lifecycle";
 import { CRASH_POLICY, restartDelayMs, watchCrashes } from "@/lib/engine/crash-watch";
 import { releaseDeployment } from "@/lib/engine/release";
 import { processTag } from "@/lib/engine/release/context";
@@ -142,6 +143,15 @@ describe("crash watch", { timeout: 300_000 }, () => {
       crashed: 1,
       lastCrash: { exitCode: 137, at: stored.lastExitAt, logTail: stored.lastExitLog },
     });
+    // The app page's live view shows it, with its exit code and output.
+    const runtime = await getAppRuntime(getDb(), ctx, app.id);
+    expect(runtime.running).toEqual([
+      expect.objectContaining({
+        process: "worker",
+        status: "crashed",
+        lastExit: { exitCode: 137, log: stored.lastExitLog },
+      }),
+    ]);
     await podman.configure({});
   });
 });
