@@ -50,3 +50,15 @@ export async function deleteGitToken(db: Db, ctx: Ctx, appId: string): Promise<v
     await recordAudit(tx, ctx, { action: "git_token.deleted", target: { type: "app", id: appId } });
   });
 }
+
+/** Whether the app has a read token (and the user name sent with it), for the Git tab; the token is never read. */
+export async function getGitToken(db: Db, ctx: Ctx, appId: string): Promise<GitTokenView | null> {
+  authorize(ctx, "apps:read");
+  const app = await db.app.findFirst({
+    where: { id: appId, teamId: ctx.teamId },
+    select: { gitHttpsToken: { select: { username: true, createdAt: true } } },
+  });
+  if (!app) throw new AppError("not_found", "App not found.");
+  const row = app.gitHttpsToken;
+  return row ? { username: row.username ?? DEFAULT_GIT_TOKEN_USERNAME, createdAt: row.createdAt } : null;
+}
