@@ -2,9 +2,11 @@
 import type { Db } from "@/lib/db";
 import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { desiredCounts } from "@/lib/domain/processes";
+import { enforceProcessQuota } from "@/lib/domain/quotas";
 import { cancelled, isCancelled, isFinalFailure, userFailure } from "@/lib/engine/failure";
 import { specFor } from "@/lib/engine/release/containers";
 import {
+  type AppRow,
   deploymentSay,
   loadApp,
   type ReleaseDeps,
@@ -16,6 +18,7 @@ import { cleanupSafely, drainAndFinish } from "@/lib/engine/release/drain";
 import { runReleaseCommand } from "@/lib/engine/release/release-command";
 import { rollout } from "@/lib/engine/release/switch";
 import { endDeployment, markReleased, startReleasing } from "@/lib/engine/state";
+import { isAppError } from "@/lib/errors";
 import type { Deployment } from "@/lib/generated/prisma/client";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -77,6 +80,7 @@ export async function releaseDeployment(deps: ReleaseDeps, input: ReleaseInput):
     await step(scoped, "releasing");
 
     const spec = await specFor(scoped, app, found);
+    await checkProcessQuota(scoped, app, spec.types);
     await step(scoped, "network");
     const command = releaseCommandOf(found, app);
     if (command) await runReleaseCommand(scoped, spec, command, say);
@@ -98,6 +102,22 @@ export async function releaseDeployment(deps: ReleaseDeps, input: ReleaseInput):
   } catch (error) {
     if (!isFinalFailure(error)) throw error;
     await failDeployment(scoped, found, input.operationId, error.message, isCancelled(error) ? "cancelled" : "failed");
+  }
+}
+
+/**
+ * A release whose plan brings new process types (one container each unless scaled) must still fit the team's
+ * process quota; the scale and settings requests check the rest. Refused before any container starts.
+ */
+async function checkProcessQuota(deps: ReleaseDeps, app: AppRow, types: string[]): Promise<void> {
+  const total = Object.values(desiredCounts(app, types)).reduce((sum, count) => sum + count, 0);
+  try {
+    await deps.db.$transaction((tx) => enforceProcessQuota(tx, app.teamId, app.id, total));
+  } catch (error) {
+    if (isAppError(error) && error.code === "quota_exceeded") {
+      throw userFailure(`${error.message} Scale a process type down or ask for a higher quota, then deploy again.`);
+    }
+    throw error;
   }
 }
 

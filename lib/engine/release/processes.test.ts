@@ -130,6 +130,18 @@ describe("process types in releases", { timeout: 300_000 }, () => {
     await podman.configure(fakeEnv);
   });
 
+  it("refuses a release whose new process types would exceed the team's process quota, before starting any", async () => {
+    fakeEnv = {};
+    await podman.configure(fakeEnv);
+    const { app } = await seedApp({ replicas: 1 });
+    await getDb().teamQuota.create({ data: { teamId: app.teamId, processes: 1 } });
+    const seeded = await release(app);
+    const failed = await getDb().deployment.findUniqueOrThrow({ where: { id: seeded.deployment.id } });
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toContain("quota of 1 process container is reached");
+    expect(await namesOf(app.id)).toEqual([]);
+  });
+
   it("runs a worker-only app with no route and no address", async () => {
     fakeEnv = {};
     const { app, ctx } = await seedApp({ replicas: 1 });
