@@ -1,9 +1,9 @@
-// Removes an app (app__delete): its route, its containers and images on this host, its build and runtime logs, then
+// Removes an app (app__delete): its route, its containers and images on this host, its build, runtime and run logs, then
 // its rows (env vars, deployments, replicas). Runs in the app's queue (jobs/queues.ts), so no release of the app is
 // starting containers meanwhile. Idempotent: every step is a no-op the second time, and the rows go last.
 import fs from "node:fs/promises";
 import type { Logger } from "pino";
-import { appLogCursorPath, appLogPath, buildWorkspace, deploymentLogPath } from "@/lib/data-paths";
+import { appLogCursorPath, appLogPath, buildWorkspace, deploymentLogPath, runLogPath } from "@/lib/data-paths";
 import type { Db } from "@/lib/db";
 import { claimOperation, succeedOperation } from "@/lib/domain/operations";
 import { type RoutingConfig, routingConfigFromEnv, syncRouting } from "@/lib/engine/routing";
@@ -59,7 +59,7 @@ export async function deleteApp(deps: AppDeleteDeps, input: { operationId: strin
   if (!(await claimOperation(db, operationId))) return;
   const app = await db.app.findUnique({
     where: { id: appId },
-    include: { deployments: { select: { id: true, imageRef: true } } },
+    include: { deployments: { select: { id: true, imageRef: true } }, runs: { select: { id: true } } },
   });
   if (!app) {
     // Deleted by an earlier attempt, which may have died before the route went: sync again (a no-op otherwise).
@@ -89,6 +89,7 @@ export async function deleteApp(deps: AppDeleteDeps, input: { operationId: strin
     await fs.rm(deploymentLogPath(deps.dataDir, deployment.id), { force: true });
     await fs.rm(buildWorkspace(deps.dataDir, deployment.id), { recursive: true, force: true });
   }
+  for (const run of app.runs) await fs.rm(runLogPath(deps.dataDir, run.id), { force: true });
   await fs.rm(appLogPath(deps.dataDir, appId), { force: true });
   await fs.rm(appLogCursorPath(deps.dataDir, appId), { force: true });
   await db.app.deleteMany({ where: { id: appId, status: "deleting" } });
