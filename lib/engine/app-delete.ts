@@ -1,6 +1,6 @@
-// Removes an app (app__delete): its route, its containers and images on this host, its build, runtime and run logs, then
-// its rows (env vars, deployments, replicas). Runs in the app's queue (jobs/queues.ts), so no release of the app is
-// starting containers meanwhile. Idempotent: every step is a no-op the second time, and the rows go last.
+// Removes an app (app__delete): its route, its containers and images on this host, its build, runtime and run logs,
+// then its rows (env vars, deployments, replicas). Runs in the app's queue (jobs/queues.ts), so no release of the app
+// is starting containers meanwhile. Idempotent: every step is a no-op the second time, and the rows go last.
 import fs from "node:fs/promises";
 import type { Logger } from "pino";
 import { appLogCursorPath, appLogPath, buildWorkspace, deploymentLogPath, runLogPath } from "@/lib/data-paths";
