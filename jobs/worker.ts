@@ -70,6 +70,8 @@ async function main(): Promise<void> {
 
   // Converge right away: containers or routes may have drifted while no worker ran (a reboot, a crash).
   await getDb().$transaction((tx) => enqueue(tx, "platform__reconcile", {}, { jobKey: RECONCILE_JOB_KEY }));
+  // Cron ticks missed while no worker ran: the latest runs now rather than at the next minute (lib/domain/cron-ticks.ts).
+  await getDb().$transaction((tx) => enqueue(tx, "cron__schedule", {}, { jobKey: "cron-schedule" }));
 
   // Tenant time limits and Redis memory quotas, enforced from the platform side (lib/services/watchdog.ts).
   const { redisMaxMemoryBytes, redisQuotaBudgetBytes, redisMaxValueBytes, watchdogIntervalMs } = env.tenantServices;
