@@ -5,7 +5,8 @@ import fs from "node:fs/promises";
 import { z } from "zod";
 import { appLogPath } from "@/lib/data-paths";
 
-export type AppLogLine = { time: string; replica: number; stream: "stdout" | "stderr"; text: string };
+/** `process` is the replica's process type ("web", "worker", ...); lines written before #15 read as web. */
+export type AppLogLine = { time: string; replica: number; process: string; stream: "stdout" | "stderr"; text: string };
 
 /** What a reader scans from the end of the file: enough for the largest tail the API allows. */
 const READ_WINDOW_BYTES = 1024 * 1024;
@@ -13,13 +14,14 @@ const READ_WINDOW_BYTES = 1024 * 1024;
 const lineSchema = z.object({
   t: z.string(),
   r: z.number().int(),
+  p: z.string().default("web"),
   s: z.enum(["stdout", "stderr"]),
   m: z.string(),
 });
 
 /** One line of the file, without its newline. */
 export function encodeAppLogLine(line: AppLogLine): string {
-  return JSON.stringify({ t: line.time, r: line.replica, s: line.stream, m: line.text });
+  return JSON.stringify({ t: line.time, r: line.replica, p: line.process, s: line.stream, m: line.text });
 }
 
 /** The newest `tail` lines at or after `since` (oldest first), from the collected file. */
@@ -59,7 +61,13 @@ export async function readAppLogLines(
     const parsed = lineSchema.safeParse(value);
     if (!parsed.success) continue;
     if (since !== undefined && Date.parse(parsed.data.t) < since) continue;
-    lines.push({ time: parsed.data.t, replica: parsed.data.r, stream: parsed.data.s, text: parsed.data.m });
+    lines.push({
+      time: parsed.data.t,
+      replica: parsed.data.r,
+      process: parsed.data.p,
+      stream: parsed.data.s,
+      text: parsed.data.m,
+    });
   }
   return lines.slice(-query.tail);
 }

@@ -21,7 +21,7 @@ type Poll = (
   query: { tail: number; since?: string },
 ) => Promise<ActionState<{ lines: AppLogLine[] }>>;
 
-const keyOf = (line: AppLogLine) => `${line.time}|${line.replica}|${line.stream}|${line.text}`;
+const keyOf = (line: AppLogLine) => `${line.time}|${line.process}|${line.replica}|${line.stream}|${line.text}`;
 
 export function AppLogsLive({
   teamId,
@@ -140,7 +140,8 @@ export function AppLogsLive({
           : lines.map((line) => (
               <span key={keyOf(line)} className={line.stream === "stderr" ? "text-amber-300" : undefined}>
                 <span className="select-none text-zinc-500">
-                  {line.time.slice(11, 19)} [{line.replica}]{" "}
+                  {line.time.slice(11, 19)} [{line.process === "web" ? line.replica : `${line.process}.${line.replica}`}
+                  ]{" "}
                 </span>
                 {line.text}
                 {"\n"}

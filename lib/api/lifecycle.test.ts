@@ -355,8 +355,8 @@ describe("GET /api/v1/apps/{appId}/logs", () => {
     expect(text).not.toContain("41234");
     expect(appLogsEndpoint.responses[200].schema.parse(JSON.parse(text))).toEqual({
       lines: [
-        { time: "2030-01-01T00:00:02.000Z", replica: 0, stream: "stdout", text: "two" },
-        { time: "2030-01-01T00:00:03.000Z", replica: 0, stream: "stderr", text: "oops" },
+        { time: "2030-01-01T00:00:02.000Z", replica: 0, process: "web", stream: "stdout", text: "two" },
+        { time: "2030-01-01T00:00:03.000Z", replica: 0, process: "web", stream: "stderr", text: "oops" },
       ],
     });
     const since = await get(app.id, read, `?since=${encodeURIComponent("2030-01-01T00:00:03.000Z")}`);

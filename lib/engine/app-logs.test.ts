@@ -62,6 +62,34 @@ async function appWithReplicas(count: number) {
 const at = (second: number, nanos = "000000000") => `2030-01-02T03:04:${String(second).padStart(2, "0")}.${nanos}Z`;
 
 describe("collectAppLogs and readAppLogLines", () => {
+  it("labels each line with its replica's process type (#15)", async () => {
+    const { app, names } = await appWithReplicas(1);
+    const db = getDb();
+    const web = await db.replica.findFirstOrThrow({ where: { appId: app.id } });
+    const workerName = `${names[0]}-worker`.replace(/-1-0-worker$/, "-1-worker0000-0");
+    await db.replica.create({
+      data: {
+        appId: app.id,
+        deploymentId: web.deploymentId,
+        process: "worker",
+        index: 0,
+        containerName: workerName,
+        status: "healthy",
+      },
+    });
+    const podman = stubPodman(
+      new Map<string, Line[]>([
+        [names[0] as string, [{ time: at(1), stream: "stdout", text: "GET / 200" }]],
+        [workerName, [{ time: at(2), stream: "stderr", text: "task done" }]],
+      ]),
+    );
+    await collectAppLogs({ db, podman, dataDir: getEnv().dataDir }, app.id);
+    expect(await readAppLogLines(getEnv().dataDir, app.id, { tail: 10 })).toEqual([
+      { time: "2030-01-02T03:04:01.000Z", replica: 0, process: "web", stream: "stdout", text: "GET / 200" },
+      { time: "2030-01-02T03:04:02.000Z", replica: 0, process: "worker", stream: "stderr", text: "task done" },
+    ]);
+  });
+
   it("merges the replicas' lines in time order, labelled by index, and copies each line once", async () => {
     const { app, names } = await appWithReplicas(2);
     const [first, second] = names as [string, string];
@@ -79,9 +107,9 @@ describe("collectAppLogs and readAppLogLines", () => {
     const deps = { db: getDb(), podman, dataDir: getEnv().dataDir };
     expect(await collectAppLogs(deps, app.id)).toBe(3);
     expect(await readAppLogLines(getEnv().dataDir, app.id, { tail: 10 })).toEqual([
-      { time: "2030-01-02T03:04:01.000Z", replica: 0, stream: "stdout", text: "booting" },
-      { time: "2030-01-02T03:04:02.000Z", replica: 1, stream: "stdout", text: "GET / 200" },
-      { time: "2030-01-02T03:04:03.000Z", replica: 0, stream: "stderr", text: "warning: slow" },
+      { time: "2030-01-02T03:04:01.000Z", replica: 0, process: "web", stream: "stdout", text: "booting" },
+      { time: "2030-01-02T03:04:02.000Z", replica: 1, process: "web", stream: "stdout", text: "GET / 200" },
+      { time: "2030-01-02T03:04:03.000Z", replica: 0, process: "web", stream: "stderr", text: "warning: slow" },
     ]);
 
     // Within the same millisecond, podman's nanoseconds tell old from new.

@@ -1,7 +1,7 @@
 // Runtime logs of an app's containers. Requests never run podman (docs/architecture.md): the worker copies what live
 // replicas printed into <dataDir>/logs/apps/<appId>.log (collectAppLogs, run by the app__collect_logs job that a
 // reader's poll asks for), and the API reads that file (readAppLogLines in lib/app-log-file.ts, which holds the
-// format). Each line is labelled with the replica's index only: container names, host ports and host paths never
+// format). Each line is labelled with the replica's process type and index only: container names, host ports and host paths never
 // reach the file's readers.
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -23,7 +23,7 @@ const MAX_LINE_CHARS = 8_192;
 const cursorSchema = z.record(z.string(), z.object({ ms: z.number(), raw: z.string() }));
 type Cursor = z.infer<typeof cursorSchema>;
 
-type Entry = { ms: number; raw: string; replica: number; stream: "stdout" | "stderr"; text: string };
+type Entry = { ms: number; raw: string; replica: number; process: string; stream: "stdout" | "stderr"; text: string };
 
 async function readCursor(file: string): Promise<Cursor> {
   try {
@@ -35,7 +35,7 @@ async function readCursor(file: string): Promise<Cursor> {
 }
 
 /** `podman logs --timestamps` prefixes each line with an RFC 3339 timestamp (nanoseconds) and a space. */
-function parseLines(text: string, stream: "stdout" | "stderr", replica: number): Entry[] {
+function parseLines(text: string, stream: "stdout" | "stderr", replica: number, process: string): Entry[] {
   const entries: Entry[] = [];
   for (const line of text.split("\n")) {
     if (line === "") continue;
@@ -47,6 +47,7 @@ function parseLines(text: string, stream: "stdout" | "stderr", replica: number):
       ms,
       raw,
       replica,
+      process,
       stream,
       text: (space === -1 ? "" : line.slice(space + 1)).slice(0, MAX_LINE_CHARS),
     });
@@ -90,7 +91,7 @@ export async function collectAppLogs(
   const replicas = await deps.db.replica.findMany({
     where: { appId, status: { in: ["starting", "healthy", "draining"] } },
     orderBy: { index: "asc" },
-    select: { containerName: true, index: true },
+    select: { containerName: true, index: true, process: true },
   });
   const cursor = await readCursor(cursorFile);
   const next: Cursor = {};
@@ -111,8 +112,8 @@ export async function collectAppLogs(
     let newest = seen;
     if (logs) {
       const entries = [
-        ...parseLines(logs.stdout, "stdout", replica.index),
-        ...parseLines(logs.stderr, "stderr", replica.index),
+        ...parseLines(logs.stdout, "stdout", replica.index, replica.process),
+        ...parseLines(logs.stderr, "stderr", replica.index, replica.process),
       ].filter((entry) => isNewer(entry, seen));
       for (const entry of entries) if (isNewer(entry, newest)) newest = { ms: entry.ms, raw: entry.raw };
       fresh.push(...entries);
@@ -127,6 +128,7 @@ export async function collectAppLogs(
         encodeAppLogLine({
           time: new Date(entry.ms).toISOString(),
           replica: entry.replica,
+          process: entry.process,
           stream: entry.stream,
           text: entry.text,
         }),

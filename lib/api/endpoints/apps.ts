@@ -527,7 +527,8 @@ export const appLogsEndpoint = defineEndpoint({
         lines: z.array(
           z.object({
             time: isoDate,
-            replica: z.number().int().describe("Which replica printed it (0, 1, ...)"),
+            replica: z.number().int().describe("Which replica of its process type printed it (0, 1, ...)"),
+            process: z.string().describe('The process type of that replica ("web", "worker", ...)'),
             stream: z.enum(["stdout", "stderr"]),
             text: z.string(),
           }),
