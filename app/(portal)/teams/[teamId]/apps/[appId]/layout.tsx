@@ -44,6 +44,7 @@ export default async function AppLayout({ children, params }: { children: ReactN
             { href: `${base}/logs`, label: "Logs" },
             { href: `${base}/env`, label: "Environment" },
             { href: `${base}/domains`, label: "Domains" },
+            { href: `${base}/git`, label: "Git" },
             { href: `${base}/settings`, label: "Settings" },
           ]}
         />
