@@ -3,12 +3,13 @@
 // The deployment page's live part: status, phases, plan, error and log, kept current by polling a server
 // action every ~1.5 s. Polling pauses while the tab is hidden and stops once the deployment has finished and the
 // whole log has been read; then the page's server parts (the app's status above) are refreshed once.
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { ActionButton } from "@/components/action-button";
 import { BuildLog } from "@/components/apps/build-log";
 import type { DeploymentPoll, DeploymentSnapshot, LogChunk } from "@/components/apps/deployment-snapshot";
-import { DeploymentSource } from "@/components/apps/deployments-table";
+import { DeploymentOrigin, DeploymentSource } from "@/components/apps/deployments-table";
 import { PhaseList } from "@/components/apps/phase-list";
 import { PlanDetails } from "@/components/apps/plan-details";
 import {
@@ -39,6 +40,10 @@ type DeploymentLiveProps = {
   poll: Poll;
   /** Null for roles that cannot cancel. */
   cancelAction: FormAction | null;
+  /** Redeploy (finished) or Retry (failed); null for roles that cannot deploy. */
+  redeployAction: FormAction | null;
+  /** The app's page, for the link to the deployment that superseded this one. */
+  basePath: string;
 };
 
 type LogState = { text: string; trimmed: boolean };
@@ -55,7 +60,15 @@ function appendLog(previous: LogState, chunk: string): LogState {
   return { text: tail.slice(tail.indexOf("\n") + 1), trimmed: true };
 }
 
-export function DeploymentLive({ teamId, initial, initialLog, poll, cancelAction }: DeploymentLiveProps) {
+export function DeploymentLive({
+  teamId,
+  initial,
+  initialLog,
+  poll,
+  cancelAction,
+  redeployAction,
+  basePath,
+}: DeploymentLiveProps) {
   const router = useRouter();
   const [deployment, setDeployment] = useState(initial);
   const [log, setLog] = useState<LogState>({ text: initialLog.text, trimmed: false });
@@ -124,6 +137,7 @@ export function DeploymentLive({ teamId, initial, initialLog, poll, cancelAction
               Created <DateTime value={deployment.createdAt} />
             </span>
           </p>
+          <DeploymentOrigin deployment={deployment} />
         </div>
         {cancelAction && cancellable && !deployment.cancelRequested ? (
           // No "are you sure?": the confirmation's own "Cancel" button next to this one would read as a riddle, and
@@ -133,6 +147,13 @@ export function DeploymentLive({ teamId, initial, initialLog, poll, cancelAction
             fields={{ teamId, deploymentId }}
             label="Cancel deployment"
             variant="danger-soft"
+          />
+        ) : null}
+        {redeployAction && finished ? (
+          <ActionButton
+            action={redeployAction}
+            fields={{ teamId, deploymentId }}
+            label={deployment.status === "failed" ? "Retry" : "Redeploy"}
           />
         ) : null}
       </div>
@@ -149,7 +170,25 @@ export function DeploymentLive({ teamId, initial, initialLog, poll, cancelAction
           </pre>
         </Notice>
       ) : null}
-      {deployment.status === "cancelled" ? <Notice>This deployment was cancelled.</Notice> : null}
+      {deployment.status === "cancelled" ? (
+        <Notice>
+          {deployment.supersededById ? (
+            <>
+              A newer push superseded this deployment:{" "}
+              <Link
+                href={`${basePath}/deployments/${deployment.supersededById}`}
+                className="underline underline-offset-2"
+                data-testid="superseded-by"
+              >
+                the deployment that replaced it
+              </Link>
+              .
+            </>
+          ) : (
+            "This deployment was cancelled."
+          )}
+        </Notice>
+      ) : null}
       {deployment.status === "built" || deployment.status === "releasing" ? (
         <Notice>The image is built. Releasing it: starting its containers and waiting for the health check.</Notice>
       ) : null}

@@ -1,11 +1,21 @@
-// An app's deployments, newest first: number, status, source, when, and a link to each one's page; with `rollback`,
-// a "Roll back" button on each earlier deployment that ran successfully and whose image is still kept.
+// An app's deployments, newest first: number, status, source with the commit (linked when its page is known), its
+// message, author and trigger, which deployment superseded it, when, and a link to each one's page; with `rollback`,
+// a "Roll back" button on each earlier deployment that ran successfully and whose image is still kept; with
+// `redeploy`, "Redeploy" on every finished one ("Retry" on a failed one).
 import Link from "next/link";
 import { ActionButton } from "@/components/action-button";
-import { DeploymentStatusBadge } from "@/components/apps/status";
+import { DeploymentStatusBadge, FINISHED_DEPLOYMENT_STATUSES } from "@/components/apps/status";
 import type { FormAction } from "@/components/form";
 import { DateTime } from "@/components/ui";
 import type { DeploymentView } from "@/lib/domain/deployments";
+
+const TRIGGERS: Record<DeploymentView["trigger"], string> = {
+  push: "push",
+  manual: "manual",
+  api: "API",
+  rollback: "rollback",
+  redeploy: "redeploy",
+};
 
 export function DeploymentSource({ source }: { source: DeploymentView["source"] }) {
   if (source.type === "upload") return <span>Upload</span>;
@@ -14,12 +24,54 @@ export function DeploymentSource({ source }: { source: DeploymentView["source"] 
       <span>Git</span>
       {source.ref ? <code className="font-mono text-xs">{source.ref}</code> : null}
       {source.commitSha ? (
-        <code className="font-mono text-xs text-zinc-500" title={source.commitSha}>
-          @ {source.commitSha.slice(0, 7)}
+        <code className="font-mono text-xs text-zinc-500" title={source.commitSha} data-testid="commit-sha">
+          @{" "}
+          {source.commitUrl ? (
+            // A validated https page of a known forge or of the push's repository (lib/domain/deployments.ts).
+            <a
+              href={source.commitUrl}
+              target="_blank"
+              rel="noopener noreferrer"
+              className="underline underline-offset-2"
+            >
+              {source.commitSha.slice(0, 7)}
+            </a>
+          ) : (
+            source.commitSha.slice(0, 7)
+          )}
         </code>
       ) : null}
     </span>
   );
+}
+
+/** The commit's first line and author (display text the domain already cleaned), and what started the deployment. */
+export function DeploymentOrigin({ deployment }: { deployment: Pick<DeploymentView, "source" | "trigger"> }) {
+  const { source } = deployment;
+  const message = source.type === "git" ? source.commitMessage : null;
+  const author = source.type === "git" ? source.commitAuthor : null;
+  return (
+    <span className="block text-xs text-zinc-500">
+      {message ? (
+        <span className="text-zinc-700 dark:text-zinc-300" data-testid="commit-message">
+          {message}
+        </span>
+      ) : null}
+      {author ? <span data-testid="commit-author"> · {author}</span> : null}
+      <span data-testid="deployment-trigger" data-trigger={deployment.trigger}>
+        {message || author ? " · " : ""}
+        {TRIGGERS[deployment.trigger]}
+      </span>
+    </span>
+  );
+}
+
+/** Redeploy (finished) and Retry (failed): the same source again, through redeployDeploymentAction. */
+export type RedeployOption = { action: FormAction; teamId: string };
+
+function redeployLabel(status: DeploymentView["status"]): string | null {
+  if (status === "failed") return "Retry";
+  return FINISHED_DEPLOYMENT_STATUSES.includes(status) ? "Redeploy" : null;
 }
 
 export type RollbackOption = {
@@ -42,11 +94,15 @@ export function DeploymentsTable({
   basePath,
   deployments,
   rollback,
+  redeploy,
 }: {
   basePath: string;
   deployments: DeploymentView[];
   rollback?: RollbackOption | null;
+  redeploy?: RedeployOption | null;
 }) {
+  const numbers = new Map(deployments.map((deployment) => [deployment.id, deployment.number]));
+  const withActions = Boolean(rollback || redeploy);
   return (
     <div className="-mx-5 overflow-x-auto sm:-mx-6">
       <table className="w-full min-w-[36rem] text-left text-sm" aria-label="Deployments">
@@ -64,7 +120,7 @@ export function DeploymentsTable({
             <th scope="col" className="px-5 py-2 font-medium sm:px-6">
               Created
             </th>
-            {rollback ? (
+            {withActions ? (
               <th scope="col" className="px-5 py-2 font-medium sm:px-6">
                 <span className="sr-only">Actions</span>
               </th>
@@ -87,22 +143,44 @@ export function DeploymentsTable({
               </td>
               <td className="px-3 py-3">
                 <DeploymentSource source={deployment.source} />
+                <DeploymentOrigin deployment={deployment} />
+                {deployment.supersededById ? (
+                  <Link
+                    href={`${basePath}/deployments/${deployment.supersededById}`}
+                    className="block text-xs text-zinc-500 underline underline-offset-2"
+                  >
+                    superseded by{" "}
+                    {numbers.has(deployment.supersededById)
+                      ? `#${numbers.get(deployment.supersededById)}`
+                      : "a newer deployment"}
+                  </Link>
+                ) : null}
               </td>
               <td className="whitespace-nowrap px-5 py-3 sm:px-6">
                 <DateTime value={deployment.createdAt} />
               </td>
-              {rollback ? (
+              {withActions ? (
                 <td className="px-5 py-2 sm:px-6" data-testid={`deployment-actions-${deployment.number}`}>
-                  {canRollBackTo(deployment, rollback.currentDeploymentId) ? (
-                    <ActionButton
-                      action={rollback.action}
-                      fields={{ teamId: rollback.teamId, appId: rollback.appId, deploymentId: deployment.id }}
-                      label="Roll back"
-                      confirm={`Release deployment #${deployment.number} again?`}
-                    />
-                  ) : deployment.id === rollback.currentDeploymentId ? (
-                    <span className="text-xs text-zinc-500">current release</span>
-                  ) : null}
+                  <div className="flex flex-wrap items-start gap-2">
+                    {rollback && canRollBackTo(deployment, rollback.currentDeploymentId) ? (
+                      <ActionButton
+                        action={rollback.action}
+                        fields={{ teamId: rollback.teamId, appId: rollback.appId, deploymentId: deployment.id }}
+                        label="Roll back"
+                        confirm={`Release deployment #${deployment.number} again?`}
+                      />
+                    ) : rollback && deployment.id === rollback.currentDeploymentId ? (
+                      <span className="text-xs text-zinc-500">current release</span>
+                    ) : null}
+                    {redeploy && redeployLabel(deployment.status) ? (
+                      <ActionButton
+                        action={redeploy.action}
+                        fields={{ teamId: redeploy.teamId, deploymentId: deployment.id }}
+                        label={redeployLabel(deployment.status) ?? "Redeploy"}
+                        variant="ghost"
+                      />
+                    ) : null}
+                  </div>
                 </td>
               ) : null}
             </tr>

@@ -11,6 +11,7 @@ import {
   stopAppAction,
 } from "@/app/(portal)/teams/[teamId]/apps/[appId]/actions";
 import { appPage, appTitle } from "@/app/(portal)/teams/[teamId]/apps/[appId]/app-page";
+import { redeployDeploymentAction } from "@/app/(portal)/teams/[teamId]/apps/[appId]/deployments/[deploymentId]/actions";
 import { firstParam, type SearchParams } from "@/app/search-params";
 import { AppRuntimeLive } from "@/components/apps/app-runtime-live";
 import { DeployPanel } from "@/components/apps/deploy-panel";
@@ -158,6 +159,7 @@ export default async function AppPage({ params, searchParams }: { params: Params
                   }
                 : null
             }
+            redeploy={canDeploy ? { action: redeployDeploymentAction, teamId: ctx.teamId } : null}
           />
         )}
       </Card>

@@ -11,7 +11,7 @@ import { createDeployment } from "@/lib/domain/deployments";
 import type { PublicUser } from "@/lib/domain/users";
 import { getEnv } from "@/lib/env";
 import type { Role } from "@/lib/generated/prisma/enums";
-import { form } from "@/test/actions";
+import { form, redirectTarget } from "@/test/actions";
 import { addMember, createTestTeam, createTestUser, userCtx } from "@/test/factories";
 
 const session = vi.hoisted(() => ({ user: null as PublicUser | null }));
@@ -23,7 +23,7 @@ vi.mock("@/lib/auth/session", () => ({
 // refresh() needs a live Next request; there is no page to refresh in a test.
 vi.mock("next/cache", () => ({ refresh: () => {}, revalidatePath: () => {} }));
 
-const { cancelDeploymentAction, pollDeployment } = await import(
+const { cancelDeploymentAction, pollDeployment, redeployDeploymentAction } = await import(
   "@/app/(portal)/teams/[teamId]/apps/[appId]/deployments/[deploymentId]/actions"
 );
 
@@ -136,5 +136,37 @@ describe("cancelDeploymentAction", () => {
       status: "error",
       message: "This deployment is built; only a queued or building one can be cancelled.",
     });
+  });
+});
+
+const idle = { status: "idle" } as const;
+
+describe("redeployDeploymentAction", () => {
+  it("deploys a failed deployment's commit again (Retry) and goes to the new deployment's page", async () => {
+    const { team, user, app, deployment } = await deploymentWith("member");
+    const sha = "b".repeat(40);
+    await getDb().deployment.update({
+      where: { id: deployment.id },
+      data: { status: "failed", finishedAt: new Date(), commitSha: sha },
+    });
+    session.user = user;
+    const target = await redirectTarget(
+      redeployDeploymentAction(idle, form({ teamId: team.id, deploymentId: deployment.id })),
+    );
+    const again = await getDb().deployment.findFirstOrThrow({ where: { appId: app.id, number: 2 } });
+    expect(target).toBe(`/teams/${team.id}/apps/${app.id}/deployments/${again.id}`);
+    expect(again).toMatchObject({ trigger: "redeploy", redeployOfId: deployment.id, commitSha: sha });
+  });
+
+  it("refuses a viewer and another team's deployment, queuing nothing", async () => {
+    const { team, user, app, deployment } = await deploymentWith("viewer");
+    const other = await deploymentWith("member");
+    session.user = user;
+    const refused = await redeployDeploymentAction(idle, form({ teamId: team.id, deploymentId: deployment.id }));
+    expect(refused).toEqual({ status: "error", message: "Your role in this team does not allow this." });
+    session.user = other.user;
+    const foreign = await redeployDeploymentAction(idle, form({ teamId: other.team.id, deploymentId: deployment.id }));
+    expect(foreign).toEqual({ status: "error", message: "Deployment not found." });
+    expect(await getDb().deployment.count({ where: { appId: app.id } })).toBe(1);
   });
 });

@@ -1,10 +1,11 @@
 "use server";
 
-import { refresh } from "next/cache";
+import { refresh, revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
 import { z } from "zod";
 import { type DeploymentPoll, deploymentSnapshot } from "@/components/apps/deployment-snapshot";
 import { type ActionState, teamAction, teamCall } from "@/lib/actions";
-import { cancelDeployment, getDeployment, readDeploymentLog } from "@/lib/domain/deployments";
+import { cancelDeployment, getDeployment, readDeploymentLog, redeployDeployment } from "@/lib/domain/deployments";
 
 const deploymentInput = z.strictObject({ teamId: z.uuid(), deploymentId: z.uuid() });
 
@@ -12,6 +13,17 @@ export const cancelDeploymentAction = teamAction(deploymentInput, async (input, 
   await cancelDeployment(db, ctx, input.deploymentId);
   refresh();
   return { status: "success", message: "Cancelling: the build stops within a few seconds." };
+});
+
+/**
+ * Redeploy (any finished deployment) and Retry (a failed one): the same domain function as POST
+ * /api/v1/deployments/{id}/redeploy, the same commit (or upload) again; then to the new deployment's page.
+ */
+export const redeployDeploymentAction = teamAction(deploymentInput, async (input, { db, ctx }) => {
+  const { deployment } = await redeployDeployment(db, ctx, input.deploymentId);
+  const appPath = `/teams/${ctx.teamId}/apps/${deployment.appId}`;
+  revalidatePath(appPath, "layout");
+  redirect(`${appPath}/deployments/${deployment.id}`);
 });
 
 const pollInput = deploymentInput.extend({ offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });

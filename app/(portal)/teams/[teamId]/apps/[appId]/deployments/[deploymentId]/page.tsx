@@ -5,6 +5,7 @@ import { appPage, appTitle } from "@/app/(portal)/teams/[teamId]/apps/[appId]/ap
 import {
   cancelDeploymentAction,
   pollDeployment,
+  redeployDeploymentAction,
 } from "@/app/(portal)/teams/[teamId]/apps/[appId]/deployments/[deploymentId]/actions";
 import { DeploymentLive } from "@/components/apps/deployment-live";
 import { type DeploymentSnapshot, deploymentSnapshot } from "@/components/apps/deployment-snapshot";
@@ -51,6 +52,10 @@ export default async function DeploymentPage({ params }: { params: Params }) {
         initialLog={log}
         poll={pollDeployment}
         cancelAction={roleAllows(ctx.role, "deployments:create") ? cancelDeploymentAction : null}
+        redeployAction={
+          roleAllows(ctx.role, "deployments:create") && app.status !== "deleting" ? redeployDeploymentAction : null
+        }
+        basePath={appPath}
       />
     </>
   );
