@@ -4,12 +4,14 @@
 // request through Caddy; a redeploy while a probe loop hits the app (no failed request during the cutover); a
 // rollback; scale to 2 and back; stop; delete. On the first example, a custom domain is added, proven with a TXT
 // record and served over HTTPS through the host's Caddy with a certificate from a local Pebble (test CA; the platform
-// runs with TUSSILAGO_TLS=on against it), then removed (domains.ts; --no-tls skips it). Before the examples, a hostile Containerfile (`ADD` of a loopback URL)
+// runs with TUSSILAGO_TLS=on against it), then removed (domains.ts; --no-tls skips it). Push to deploy (git.ts; --no-git
+// skips it): a local HTTPS git server with its test CA holds wsgi-stdlib, a commit is pushed and its signed delivery
+// deploys it. Before the examples, a hostile Containerfile (`ADD` of a loopback URL)
 // must be refused by the build policy with nothing reaching the host's loopback. Prints each phase's time and exits
 // non-zero on the first failure.
 // Where the base image is missing (no registry here), it is built from Debian packages first (docs/operations.md).
 //
-//   sudo npm run smoke:host [-- --keep-data] [-- --example wsgi-stdlib] [-- --no-tls]
+//   sudo npm run smoke:host [-- --keep-data] [-- --example wsgi-stdlib] [-- --no-tls] [-- --no-git]
 //
 // The rooms: main.ts (this sequence), journeys.ts (what is proved), api.ts, caddy.ts and host.ts (how it is observed),
 // domains.ts (custom domains and HTTPS), platform.ts (starting it, through scripts/launcher.ts), support.ts (deadlines, phases, failing).
@@ -25,6 +27,7 @@ import { DEFAULT_HOST_CONFIG, defaultPythonVersion, parseEnv, readHostConfig } f
 import { apiClient } from "./api";
 import { caddyFront } from "./caddy";
 import { resetHostCaddy, type SmokeTls, startSmokeTls } from "./domains";
+import { type SmokeGit, smokePushToDeploy, startSmokeGit } from "./git";
 import { ensureBaseImage } from "./host";
 import { smokeExample, smokeHostileAdd } from "./journeys";
 import { manage, startPlatform } from "./platform";
@@ -47,6 +50,7 @@ async function main(): Promise<number> {
       "keep-data": { type: "boolean", default: false },
       example: { type: "string" },
       "no-tls": { type: "boolean", default: false },
+      "no-git": { type: "boolean", default: false },
     },
   });
   if (process.getuid?.() !== 0) fail("run as root: rootful podman is what runs gVisor (sudo npm run smoke:host)");
@@ -80,12 +84,16 @@ async function main(): Promise<number> {
   const tls: SmokeTls | null = values["no-tls"]
     ? null
     : await phase("start Pebble (local ACME CA)", () => startSmokeTls(env));
+  // The git server too: the platform trusts its CA (TUSSILAGO_GIT_CA_FILE) from the start.
+  let git: SmokeGit | null = null;
   let platform: Awaited<ReturnType<typeof startPlatform>>;
   try {
+    git = values["no-git"] ? null : await phase("start a local HTTPS git server", () => startSmokeGit());
     platform = await phase("start the platform (build when sources changed)", () =>
-      startPlatform(dataDir, logFile, secretKey, tls?.platformEnv ?? {}),
+      startPlatform(dataDir, logFile, secretKey, { ...(tls?.platformEnv ?? {}), ...(git?.platformEnv ?? {}) }),
     );
   } catch (error) {
+    await git?.stop();
     await tls?.stop();
     throw error;
   }
@@ -119,8 +127,10 @@ async function main(): Promise<number> {
     for (const [index, example] of examples.entries()) {
       await smokeExample(api, env, front, example, dataDir, index === 0 ? tls : null);
     }
+    if (git) await smokePushToDeploy(api, front, git, platform.origin);
   } finally {
     await platform.stop();
+    await git?.stop();
     if (tls) {
       // The host's Caddy must not keep a config that names this run's Pebble (domains.ts resetHostCaddy).
       await resetHostCaddy(env).catch((error: unknown) =>
