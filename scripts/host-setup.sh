@@ -71,7 +71,8 @@ esac
 [[ -z "$ACME_CA_ROOT" || ( "$ACME_CA_ROOT" =~ ^/[A-Za-z0-9._/-]+$ && -f "$ACME_CA_ROOT" ) ]] || die "--acme-ca-root must be an existing absolute path"
 
 # 1. Packages ----------------------------------------------------------------------------------------------------
-packages=(podman runc catatonit python3 uidmap slirp4netns fuse-overlayfs caddy redis-server pgbouncer debootstrap iptables curl ca-certificates)
+# git and openssh-client (ssh, ssh-keyscan): the worker clones git sources over https and ssh (docs/deploy-on-push.md).
+packages=(podman runc catatonit python3 uidmap slirp4netns fuse-overlayfs caddy redis-server pgbouncer debootstrap iptables curl ca-certificates git openssh-client)
 if apt-cache show runsc >/dev/null 2>&1; then
   packages+=(runsc)
 elif ! command -v runsc >/dev/null 2>&1; then
