@@ -14,7 +14,7 @@ import { AppError } from "@/lib/errors";
 import type { Webhook, WebhookDelivery } from "@/lib/generated/prisma/client";
 
 export const WEBHOOK_EVENTS = ["push"] as const;
-/** How many deliveries are kept per app (older ones are pruned when a new one is recorded). */
+/** Deliveries kept per app for display; older ones go when a new one is recorded, except IDs kept for dedupe. */
 export const DELIVERIES_KEPT = 100;
 const DELIVERIES_SHOWN = 20;
 
