@@ -42,6 +42,8 @@ export default async function AppLayout({ children, params }: { children: ReactN
           items={[
             { href: base, label: "Overview" },
             { href: `${base}/logs`, label: "Logs" },
+            { href: `${base}/runs`, label: "Runs" },
+            { href: `${base}/cron`, label: "Cron" },
             { href: `${base}/env`, label: "Environment" },
             { href: `${base}/domains`, label: "Domains" },
             { href: `${base}/git`, label: "Git" },
