@@ -34,11 +34,17 @@ async function installFakePodman(dir: string): Promise<string> {
   const wrapper = path.join(dir, "podman");
   const lines = [
     "#!/usr/bin/env node",
-    'import { existsSync } from "node:fs";',
+    'import { existsSync, readFileSync } from "node:fs";',
     `process.env.FAKE_PODMAN_STATE = ${JSON.stringify(path.join(dir, "state"))};`,
     ...Object.entries(SWITCHES).map(
       ([file, variable]) => `if (existsSync(${JSON.stringify(path.join(dir, file))})) process.env.${variable} = "1";`,
     ),
+    // While `<dir>/run-output` exists, one-off run containers (named ...-run) exit 0 at once having printed its text.
+    `if (existsSync(${JSON.stringify(path.join(dir, "run-output"))})) {`,
+    `  process.env.FAKE_PODMAN_RUN_OUTPUT = readFileSync(${JSON.stringify(path.join(dir, "run-output"))}, "utf8");`,
+    '  process.env.FAKE_PODMAN_RUN_EXIT_CODE = "0";',
+    '  process.env.FAKE_PODMAN_RUN_EXIT_MATCH = "-run$";',
+    "}",
     `await import(${JSON.stringify(FAKE_PODMAN)});`,
   ];
   await fs.writeFile(wrapper, `${lines.join("\n")}\n`, { mode: 0o755 });
