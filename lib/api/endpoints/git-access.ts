@@ -104,6 +104,7 @@ export const confirmGitHostKeyEndpoint = defineEndpoint({
   auth: { scope: "write", permission: "apps:write" },
   errors: [],
   params: idParams,
+  idempotent: true,
   responses: { 200: { description: "The confirmed key", schema: oneHostKey } },
 });
 
