@@ -1,14 +1,15 @@
 // One-off runs and cron jobs in the portal, end to end: on an app with a release, a member runs `echo hello` and the
 // run's page shows its output and exit code 0 (the fake podman's run containers print and exit while
-// <E2E_FAKE_PODMAN_DIR>/run-output exists, e2e/global-setup.ts); the runs list shows it; on the Cron tab a bad
-// schedule answers under that row's field, and a valid job shows its next run once saved.
+// <E2E_FAKE_PODMAN_DIR>/run-output exists, e2e/global-setup.ts); the runs list shows it; a run that keeps going is
+// cancelled from its page; on the Cron tab a bad schedule answers under that row's field, and a valid job shows its
+// next run once saved; a viewer sees the runs and jobs without controls.
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect, type Page, test } from "@playwright/test";
-import { signUpWithTeam, unique, uniqueEmail } from "./fixtures/identity";
+import { invite, signUpWithTeam, submitSignUp, unique, uniqueEmail } from "./fixtures/identity";
 
 const run = promisify(execFile);
 const UUID = "[0-9a-f-]{36}";
@@ -63,7 +64,11 @@ async function deployedApp(page: Page, teamId: string): Promise<string> {
   return appPath;
 }
 
-test("a member runs a command and sees its output, then adds a cron job", async ({ page }) => {
+test("a member runs a command and sees its output, cancels a run, then adds a cron job", async ({
+  page,
+  browser,
+  baseURL,
+}) => {
   test.setTimeout(300_000);
   const teamId = await signUpWithTeam(page, {
     name: "Ola Oneoff",
@@ -96,6 +101,21 @@ test("a member runs a command and sees its output, then adds a cron job", async 
   await expect(row.getByTestId("run-exit-code")).toHaveText("0");
   await expect(row).toContainText("Ola Oneoff");
 
+  // A run that keeps going (no run-output switch: the fake's container stays up) is cancelled from its page.
+  await page.getByLabel("Command").fill("sleep 600");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`${appPath}/runs/${UUID}$`));
+  await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", /^(queued|running)$/);
+  await page.getByRole("button", { name: "Cancel run" }).click();
+  await expect(page.getByText("Stop this run?")).toBeVisible();
+  await page.getByRole("button", { name: "Cancel run" }).click();
+  await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "cancelled", { timeout: 60_000 });
+  await expect(page.getByTestId("run-output")).toHaveAttribute("data-complete", "true");
+  await expect(page.getByRole("button", { name: "Cancel run" })).toHaveCount(0);
+  await page.getByRole("link", { name: "← All runs" }).click();
+  await expect(page.getByTestId("run-row")).toHaveCount(2);
+  await expect(page.getByTestId("run-row").first()).toContainText("sleep 600");
+
   // Cron tab: a bad schedule answers under that field; a valid one is saved and shows its next run.
   await page.getByRole("link", { name: "Cron", exact: true }).click();
   await expect(page).toHaveURL((url) => url.pathname === `${appPath}/cron`);
@@ -122,4 +142,28 @@ test("a member runs a command and sees its output, then adds a cron job", async 
   // The job is stored: a reload shows it.
   await page.reload();
   await expect(page.getByTestId("cron-job-row").getByLabel("Schedule")).toHaveValue("0 3 * * *");
+
+  // A viewer sees the runs and the cron jobs, without the controls.
+  const invitePath = await invite(page, teamId, uniqueEmail("viewer"), "viewer");
+  const context = await browser.newContext({ baseURL });
+  const viewer = await context.newPage();
+  await viewer.goto(invitePath);
+  await viewer.getByRole("link", { name: "Sign up" }).click();
+  await submitSignUp(viewer, { name: "Vera Viewer" });
+  await viewer.getByRole("button", { name: "Accept" }).click();
+  await expect(viewer).toHaveURL((url) => url.pathname === `/teams/${teamId}`);
+  await viewer.goto(`${appPath}/runs`);
+  await expect(viewer.getByTestId("run-row")).toHaveCount(2);
+  await expect(viewer.getByText("Your role can see the app's runs, but not start or cancel them.")).toBeVisible();
+  await expect(viewer.getByRole("button", { name: "Run", exact: true })).toHaveCount(0);
+  await viewer.getByRole("link", { name: "echo hello" }).click();
+  await expect(viewer.getByTestId("run-output")).toContainText("hello");
+  await viewer.goto(`${appPath}/cron`);
+  const viewed = viewer.getByTestId("cron-job-row");
+  await expect(viewed).toContainText("0 3 * * *");
+  await expect(viewed).toContainText("Europe/Stockholm");
+  await expect(viewed.getByTestId("cron-next-run")).toContainText("UTC");
+  await expect(viewer.getByRole("button", { name: "Save cron jobs" })).toHaveCount(0);
+  await expect(viewer.getByRole("button", { name: "Add a job" })).toHaveCount(0);
+  await context.close();
 });
