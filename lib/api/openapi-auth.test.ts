@@ -32,6 +32,9 @@ const BODIES: Record<string, () => unknown> = {
   updateRedis: () => ({ appId: null }),
   addDomain: () => ({ hostname: `${unique("authz")}.example.com` }),
   updateDomain: () => ({ redirectHttps: true }),
+  putAppCron: () => ({ jobs: [{ name: "nightly", schedule: "0 3 * * *", command: "true" }] }),
+  createRun: () => ({ command: "true" }),
+  setGitToken: () => ({ token: "authz-token" }),
 };
 
 /** /api/v1/apps/{appId} → app/api/v1/apps/[appId]/route.ts */
