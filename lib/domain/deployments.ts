@@ -1,5 +1,4 @@
 // Deployments: a build of an app's source into an image, then (with the release pipeline) a running release.
-import fs from "node:fs/promises";
 import { enqueue } from "@/jobs/enqueue";
 import { validateGitRef, validateGitUrl } from "@/lib/build/source-git/url-policy";
 import { deploymentLogPath } from "@/lib/data-paths";
@@ -7,6 +6,7 @@ import type { Db, Tx } from "@/lib/db";
 import { recordAudit } from "@/lib/domain/audit";
 import { actorUserId, authorize, type Ctx } from "@/lib/domain/context";
 import { initialPhases, type Phase, parsePhases } from "@/lib/domain/deployment-phases";
+import { readLogChunk } from "@/lib/domain/log-chunk";
 import { createOperation } from "@/lib/domain/operations";
 import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
 import { getEnv } from "@/lib/env";
@@ -391,20 +391,8 @@ export async function cancelDeployment(db: Db, ctx: Ctx, deploymentId: string): 
   });
 }
 
-export const LOG_CHUNK_MAX_BYTES = 256 * 1024;
-
-/** Moves `end` back to the start of a UTF-8 character, so a line longer than a chunk is never cut inside one. */
-function utf8Boundary(buffer: Buffer, end: number): number {
-  let cut = end;
-  // Step back over continuation bytes (10xxxxxx) to the lead byte of the last character, and cut before it.
-  while (cut > 0 && ((buffer[cut - 1] ?? 0) & 0xc0) === 0x80) cut -= 1;
-  if (cut > 0 && ((buffer[cut - 1] ?? 0) & 0x80) !== 0) {
-    const lead = buffer[cut - 1] ?? 0;
-    const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-    if (end - (cut - 1) < length) return cut - 1;
-  }
-  return end;
-}
+/** The largest chunk one poll of a log answers (lib/domain/log-chunk.ts). */
+export { CHUNK_MAX_BYTES as LOG_CHUNK_MAX_BYTES } from "@/lib/domain/log-chunk";
 
 /** A chunk of the build and release log from `offset` (bytes), ending on a line boundary, for polling readers. */
 export async function readDeploymentLog(
@@ -417,31 +405,5 @@ export async function readDeploymentLog(
   const deployment = await getDeploymentOrThrow(db, ctx, deploymentId);
   // "built" is not the end: the release appends to the same log.
   const complete = (TERMINAL_STATUSES as readonly string[]).includes(deployment.status);
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(deploymentLogPath(getEnv().dataDir, deployment.id), "r");
-  } catch {
-    return { text: "", nextOffset: offset, complete };
-  }
-  try {
-    const size = (await handle.stat()).size;
-    const buffer = Buffer.alloc(LOG_CHUNK_MAX_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, LOG_CHUNK_MAX_BYTES, offset);
-    const atEnd = offset + bytesRead >= size;
-    let end = bytesRead;
-    // Stop at the last full line so a reader never sees half a line; a finished log may end without a newline.
-    if (end > 0 && !(complete && atEnd)) {
-      const lastNewline = buffer.subarray(0, end).lastIndexOf(0x0a);
-      if (lastNewline !== -1) end = lastNewline + 1;
-      else if (end < LOG_CHUNK_MAX_BYTES) end = 0;
-      else end = utf8Boundary(buffer, end);
-    }
-    return {
-      text: buffer.subarray(0, end).toString("utf8"),
-      nextOffset: offset + end,
-      complete: complete && offset + end >= size,
-    };
-  } finally {
-    await handle.close();
-  }
+  return await readLogChunk(deploymentLogPath(getEnv().dataDir, deployment.id), { offset, finished: complete });
 }
