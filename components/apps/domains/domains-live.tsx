@@ -3,11 +3,10 @@
 // The Domains tab's list, kept current by polling a server action (paused while the tab is hidden): a domain the
 // worker verifies, or whose certificate Caddy obtains, changes here without a reload. It polls faster while
 // something is settling (a pending check or certificate) and slowly otherwise, since a proof can also disappear.
-import { useEffect, useState } from "react";
 import { type DomainActions, DomainItem } from "@/components/apps/domains/domain-item";
 import { isSettling } from "@/components/apps/domains/domain-status";
 import { EmptyState, Notice } from "@/components/ui";
-import { usePolling } from "@/components/use-polling";
+import { useActionPolling } from "@/components/use-action-polling";
 import type { ActionState } from "@/lib/actions";
 import type { DomainView } from "@/lib/domain/domains";
 
@@ -28,36 +27,18 @@ type DomainsLiveProps = {
 };
 
 export function DomainsLive({ teamId, appId, initial, poll, tlsEnabled, actions }: DomainsLiveProps) {
-  const [data, setData] = useState(initial);
-  const [problem, setProblem] = useState<string | null>(null);
-  // The server rendered the page again (after an action): start from its view.
-  useEffect(() => setData(initial), [initial]);
-  const settling = data.items.some((domain) => isSettling(domain, tlsEnabled));
-
-  usePolling(
-    async ({ stopped }) => {
-      try {
-        const result = await poll(teamId, appId);
-        if (stopped()) return null;
-        if (result.status !== "success" || !result.data) {
-          setProblem(result.message ?? "The latest state could not be loaded.");
-          return RETRY_MS;
-        }
-        setData(result.data);
-        setProblem(null);
-        return result.data.items.some((domain) => isSettling(domain, tlsEnabled)) ? SETTLING_POLL_MS : IDLE_POLL_MS;
-      } catch {
-        if (!stopped()) setProblem("Lost contact with the server.");
-        return RETRY_MS;
-      }
-    },
-    {
-      enabled: data.items.length > 0,
-      firstDelayMs: settling ? SETTLING_POLL_MS : IDLE_POLL_MS,
+  const anySettling = (shown: DomainsData) => shown.items.some((domain) => isSettling(domain, tlsEnabled));
+  const { data, problem } = useActionPolling(initial, () => poll(teamId, appId), {
+    nextDelay: (shown) => (anySettling(shown) ? SETTLING_POLL_MS : IDLE_POLL_MS),
+    retryMs: RETRY_MS,
+    failedMessage: "The latest state could not be loaded.",
+    polling: (shown) => ({
+      enabled: shown.items.length > 0,
+      firstDelayMs: anySettling(shown) ? SETTLING_POLL_MS : IDLE_POLL_MS,
       // A new set of domains (added or removed) starts the timer over at the right pace.
-      restartKey: `${appId}:${data.items.map((domain) => domain.id).join(",")}:${settling}`,
-    },
-  );
+      restartKey: `${appId}:${shown.items.map((domain) => domain.id).join(",")}:${anySettling(shown)}`,
+    }),
+  });
 
   if (data.items.length === 0) {
     return (

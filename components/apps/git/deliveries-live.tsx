@@ -3,9 +3,8 @@
 // The webhook's newest deliveries, kept current by polling a server action (paused while the tab is hidden): time,
 // event, outcome, why, and the deployment a push started.
 import Link from "next/link";
-import { useEffect, useState } from "react";
 import { Badge, DateTime, EmptyState, Notice } from "@/components/ui";
-import { usePolling } from "@/components/use-polling";
+import { useActionPolling } from "@/components/use-action-polling";
 import type { ActionState } from "@/lib/actions";
 import type { DeliveryView, WebhookView } from "@/lib/domain/webhooks";
 
@@ -24,29 +23,12 @@ function Outcome({ outcome }: { outcome: DeliveryView["outcome"] }) {
 type DeliveriesLiveProps = { teamId: string; appId: string; basePath: string; initial: WebhookData; poll: Poll };
 
 export function DeliveriesLive({ teamId, appId, basePath, initial, poll }: DeliveriesLiveProps) {
-  const [data, setData] = useState(initial);
-  const [problem, setProblem] = useState<string | null>(null);
-  useEffect(() => setData(initial), [initial]);
-
-  usePolling(
-    async ({ stopped }) => {
-      try {
-        const result = await poll(teamId, appId);
-        if (stopped()) return null;
-        if (result.status !== "success" || !result.data) {
-          setProblem(result.message ?? "The latest deliveries could not be loaded.");
-          return RETRY_MS;
-        }
-        setData(result.data);
-        setProblem(null);
-        return POLL_MS;
-      } catch {
-        if (!stopped()) setProblem("Lost contact with the server.");
-        return RETRY_MS;
-      }
-    },
-    { enabled: data.webhook !== null, firstDelayMs: POLL_MS, restartKey: appId },
-  );
+  const { data, problem } = useActionPolling(initial, () => poll(teamId, appId), {
+    nextDelay: () => POLL_MS,
+    retryMs: RETRY_MS,
+    failedMessage: "The latest deliveries could not be loaded.",
+    polling: (shown) => ({ enabled: shown.webhook !== null, firstDelayMs: POLL_MS, restartKey: appId }),
+  });
 
   if (data.deliveries.length === 0) {
     return (

@@ -3,10 +3,9 @@
 // The app's runs, newest first (one-off and cron), kept current by polling a server action while any is queued or
 // running; a finished list stays still until the page renders again (a new run redirects to its own page).
 import Link from "next/link";
-import { useEffect, useState } from "react";
 import { isActiveRun, RunStatusBadge } from "@/components/apps/runs/run-status";
 import { DateTime, EmptyState, Notice } from "@/components/ui";
-import { usePolling } from "@/components/use-polling";
+import { useActionPolling } from "@/components/use-action-polling";
 import type { ActionState } from "@/lib/actions";
 import type { RunView } from "@/lib/domain/runs";
 
@@ -28,30 +27,17 @@ export function RunsLive({
   initial: RunsData;
   poll: Poll;
 }) {
-  const [data, setData] = useState(initial);
-  const [problem, setProblem] = useState<string | null>(null);
-  useEffect(() => setData(initial), [initial]);
-  const active = data.items.some((run) => isActiveRun(run.status));
-
-  usePolling(
-    async ({ stopped }) => {
-      try {
-        const result = await poll(teamId, appId);
-        if (stopped()) return null;
-        if (result.status !== "success" || !result.data) {
-          setProblem(result.message ?? "The latest state could not be loaded.");
-          return RETRY_MS;
-        }
-        setData(result.data);
-        setProblem(null);
-        return result.data.items.some((run) => isActiveRun(run.status)) ? ACTIVE_POLL_MS : null;
-      } catch {
-        if (!stopped()) setProblem("Lost contact with the server.");
-        return RETRY_MS;
-      }
-    },
-    { enabled: active, firstDelayMs: ACTIVE_POLL_MS, restartKey: `${appId}:${active}` },
-  );
+  const anyActive = (shown: RunsData) => shown.items.some((run) => isActiveRun(run.status));
+  const { data, problem } = useActionPolling(initial, () => poll(teamId, appId), {
+    nextDelay: (shown) => (anyActive(shown) ? ACTIVE_POLL_MS : null),
+    retryMs: RETRY_MS,
+    failedMessage: "The latest state could not be loaded.",
+    polling: (shown) => ({
+      enabled: anyActive(shown),
+      firstDelayMs: ACTIVE_POLL_MS,
+      restartKey: `${appId}:${anyActive(shown)}`,
+    }),
+  });
 
   if (data.items.length === 0) {
     return <EmptyState title="No runs yet">One-off commands and cron jobs' runs appear here.</EmptyState>;
