@@ -6,12 +6,13 @@
 // record and served over HTTPS through the host's Caddy with a certificate from a local Pebble (test CA; the platform
 // runs with TUSSILAGO_TLS=on against it), then removed (domains.ts; --no-tls skips it). Push to deploy (git.ts; --no-git
 // skips it): a local HTTPS git server with its test CA holds wsgi-stdlib, a commit is pushed and its signed delivery
-// deploys it. Before the examples, a hostile Containerfile (`ADD` of a loopback URL)
+// deploys it. Processes (processes.ts; --no-processes skips it): wsgi-stdlib with a worker type, both under the sandbox
+// runtime, a one-off run's output and exit code, a cron job's run each minute. Before the examples, a hostile Containerfile (`ADD` of a loopback URL)
 // must be refused by the build policy with nothing reaching the host's loopback. Prints each phase's time and exits
 // non-zero on the first failure.
 // Where the base image is missing (no registry here), it is built from Debian packages first (docs/operations.md).
 //
-//   sudo npm run smoke:host [-- --keep-data] [-- --example wsgi-stdlib] [-- --no-tls] [-- --no-git]
+//   sudo npm run smoke:host [-- --keep-data] [-- --example wsgi-stdlib] [-- --no-tls] [-- --no-git] [-- --no-processes]
 //
 // The rooms: main.ts (this sequence), journeys.ts (what is proved), api.ts, caddy.ts and host.ts (how it is observed),
 // domains.ts (custom domains and HTTPS), platform.ts (starting it, through scripts/launcher.ts), support.ts (deadlines, phases, failing).
@@ -31,6 +32,7 @@ import { type SmokeGit, smokePushToDeploy, startSmokeGit } from "./git";
 import { ensureBaseImage } from "./host";
 import { smokeExample, smokeHostileAdd } from "./journeys";
 import { manage, startPlatform } from "./platform";
+import { smokeProcesses } from "./processes";
 import { EXAMPLES_DIR, execFileAsync, fail, phase, SmokeFailure, say, timings } from "./support";
 
 function noIndexExamples(only: string | undefined): string[] {
@@ -51,6 +53,7 @@ async function main(): Promise<number> {
       example: { type: "string" },
       "no-tls": { type: "boolean", default: false },
       "no-git": { type: "boolean", default: false },
+      "no-processes": { type: "boolean", default: false },
     },
   });
   if (process.getuid?.() !== 0) fail("run as root: rootful podman is what runs gVisor (sudo npm run smoke:host)");
@@ -128,6 +131,7 @@ async function main(): Promise<number> {
       await smokeExample(api, env, front, example, dataDir, index === 0 ? tls : null);
     }
     if (git) await smokePushToDeploy(api, front, git, platform.origin);
+    if (!values["no-processes"]) await smokeProcesses(api, env, front);
   } finally {
     await platform.stop();
     await git?.stop();
