@@ -22,7 +22,8 @@ import {
 import { POST as redeployRoute } from "@/app/api/v1/deployments/[id]/redeploy/route";
 import { GET as getDeploymentRoute } from "@/app/api/v1/deployments/[id]/route";
 import { POST as hookRoute } from "@/app/api/v1/hooks/[urlToken]/route";
-import { getDeploymentEndpoint, redeployDeploymentEndpoint, updateAppEndpoint } from "@/lib/api/endpoints/apps";
+import { updateAppEndpoint } from "@/lib/api/endpoints/apps";
+import { getDeploymentEndpoint, redeployDeploymentEndpoint } from "@/lib/api/endpoints/deployments";
 import { createWebhookEndpoint, getWebhookEndpoint, receiveDeliveryEndpoint } from "@/lib/api/endpoints/webhooks";
 import { decryptBound } from "@/lib/crypto";
 import { countQueries } from "@/lib/database/query-counter";

@@ -17,7 +17,7 @@ import {
   deploymentLogsEndpoint,
   getDeploymentEndpoint,
   listDeploymentsEndpoint,
-} from "@/lib/api/endpoints/apps";
+} from "@/lib/api/endpoints/deployments";
 import { getDb } from "@/lib/db";
 import { createApp } from "@/lib/domain/apps";
 import type { Ctx } from "@/lib/domain/context";

@@ -3,19 +3,13 @@
 import type { Endpoint } from "@/lib/api/endpoint";
 import {
   appLogsEndpoint,
-  cancelDeploymentEndpoint,
   createAppEndpoint,
-  createDeploymentEndpoint,
   createUploadEndpoint,
   deleteAppEndpoint,
-  deploymentLogsEndpoint,
   getAppEndpoint,
-  getDeploymentEndpoint,
   getEnvEndpoint,
   listAppsEndpoint,
-  listDeploymentsEndpoint,
   putEnvEndpoint,
-  redeployDeploymentEndpoint,
   restartAppEndpoint,
   rollbackAppEndpoint,
   scaleAppEndpoint,
@@ -23,6 +17,14 @@ import {
   stopAppEndpoint,
   updateAppEndpoint,
 } from "@/lib/api/endpoints/apps";
+import {
+  cancelDeploymentEndpoint,
+  createDeploymentEndpoint,
+  deploymentLogsEndpoint,
+  getDeploymentEndpoint,
+  listDeploymentsEndpoint,
+  redeployDeploymentEndpoint,
+} from "@/lib/api/endpoints/deployments";
 import {
   addDomainEndpoint,
   deleteDomainEndpoint,

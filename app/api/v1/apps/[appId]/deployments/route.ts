@@ -1,4 +1,4 @@
-import { createDeploymentEndpoint, deploymentJson, listDeploymentsEndpoint } from "@/lib/api/endpoints/apps";
+import { createDeploymentEndpoint, deploymentJson, listDeploymentsEndpoint } from "@/lib/api/endpoints/deployments";
 import { operationJson } from "@/lib/api/endpoints/identity";
 import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";

@@ -1,4 +1,4 @@
-import { deploymentLogsEndpoint } from "@/lib/api/endpoints/apps";
+import { deploymentLogsEndpoint } from "@/lib/api/endpoints/deployments";
 import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";

@@ -1,4 +1,4 @@
-import { deploymentJson, redeployDeploymentEndpoint } from "@/lib/api/endpoints/apps";
+import { deploymentJson, redeployDeploymentEndpoint } from "@/lib/api/endpoints/deployments";
 import { operationJson } from "@/lib/api/endpoints/identity";
 import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
