@@ -190,6 +190,7 @@ export const envSchema = z.object({
   TUSSILAGO_QUOTA_CRON_JOBS: z.coerce.number().int().min(0).max(10_000).default(20),
   TUSSILAGO_QUOTA_CONCURRENT_RUNS: z.coerce.number().int().min(0).max(1_000).default(2),
   TUSSILAGO_QUOTA_PROCESSES: z.coerce.number().int().min(0).max(100_000).default(20),
+  TUSSILAGO_QUOTA_BACKUPS: z.coerce.number().int().min(0).max(100_000).default(50),
   TUSSILAGO_RUN_TIMEOUT_S: z.coerce.number().int().min(1).max(86_400).default(600),
   TUSSILAGO_RUN_TIMEOUT_MAX_S: z.coerce.number().int().min(1).max(86_400).default(3600),
   // Custom domains (lib/domain/domains.ts): who answers DNS for ownership checks, and this installation's addresses.

@@ -30,6 +30,8 @@ export type QuotaDefaults = {
   concurrentRuns: number;
   /** Desired containers of every process type (web, workers...) over all a team's apps. */
   processes: number;
+  /** Kept manual backups of a team (scheduled ones are bounded by each database's retention). */
+  backups: number;
 };
 
 export type Env = {
@@ -321,6 +323,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       cronJobs: raw.TUSSILAGO_QUOTA_CRON_JOBS,
       concurrentRuns: raw.TUSSILAGO_QUOTA_CONCURRENT_RUNS,
       processes: raw.TUSSILAGO_QUOTA_PROCESSES,
+      backups: raw.TUSSILAGO_QUOTA_BACKUPS,
     },
     smtp: raw.SMTP_URL ? { url: raw.SMTP_URL, from: raw.SMTP_FROM } : null,
     oidc:

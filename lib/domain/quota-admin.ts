@@ -40,6 +40,7 @@ export const teamQuotaInput = z.strictObject({
   cronJobs: limit(10_000),
   concurrentRuns: limit(1_000),
   processes: limit(100_000),
+  backups: limit(100_000),
 });
 export const instanceQuotaInput = teamQuotaInput.extend({
   teamsPerUser: z.number().int().min(1).max(10_000).nullable().optional(),
@@ -85,6 +86,7 @@ const FIELDS = [
   "cronJobs",
   "concurrentRuns",
   "processes",
+  "backups",
 ] as const;
 
 function overridesOf(row: Partial<Record<(typeof FIELDS)[number] | "teamsPerUser", number | null>> | null): Overrides {

@@ -22,6 +22,7 @@ export type Quotas = {
   cronJobs: number;
   concurrentRuns: number;
   processes: number;
+  backups: number;
 };
 
 export type QuotaName = keyof Quotas;
@@ -42,6 +43,7 @@ type OverrideRow = Partial<Pick<InstanceQuota, "teamsPerUser">> &
     | "cronJobs"
     | "concurrentRuns"
     | "processes"
+    | "backups"
   >;
 
 const MIB = 1024 * 1024;
@@ -65,6 +67,7 @@ function applyOverrides(base: Quotas, row: OverrideRow | null | undefined): Quot
     cronJobs: row.cronJobs ?? base.cronJobs,
     concurrentRuns: row.concurrentRuns ?? base.concurrentRuns,
     processes: row.processes ?? base.processes,
+    backups: row.backups ?? base.backups,
   };
 }
 
@@ -105,6 +108,7 @@ const NOUN: Record<QuotaName, [string, string]> = {
   cronJobs: ["cron job", "cron jobs"],
   concurrentRuns: ["concurrent run", "concurrent runs"],
   processes: ["process container", "process containers"],
+  backups: ["kept manual backup", "kept manual backups"],
 };
 
 /** The 409 every quota refusal answers: names the quota and its limit; details `{ quota, limit }`. */
@@ -171,6 +175,18 @@ export async function enforceProcessQuota(tx: Tx, teamId: string, appId: string 
   if (others + total > quotas.processes) {
     throw quotaExceeded("processes", quotas.processes, " (on all the team's apps)");
   }
+}
+
+/**
+ * Manual backups the team keeps (any status but failed, whether or not their database still exists). Scheduled
+ * backups are bounded by each database's retention and safety backups are taken by the platform before a restore, so
+ * neither counts: a full quota never stops the schedule or a restore.
+ */
+export async function enforceBackupQuota(tx: Tx, teamId: string): Promise<void> {
+  await lockTeamForQuota(tx, teamId);
+  const quotas = await effectiveQuotas(tx, teamId);
+  const count = await tx.backup.count({ where: { teamId, trigger: "manual", status: { not: "failed" } } });
+  if (count >= quotas.backups) throw quotaExceeded("backups", quotas.backups);
 }
 
 /** Runs queued or running count against the team's concurrent runs; finished, skipped and missed ones do not. */

@@ -25,6 +25,7 @@ const quotaFields = {
   cronJobs: formNumber,
   concurrentRuns: formNumber,
   processes: formNumber,
+  backups: formNumber,
 };
 
 /** The instance defaults (over the environment's TUSSILAGO_QUOTA_*). Instance administrators only. */

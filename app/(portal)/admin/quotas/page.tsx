@@ -29,6 +29,7 @@ const LABELS = {
   cronJobs: "Cron jobs",
   concurrentRuns: "Concurrent runs",
   processes: "Process containers (all apps)",
+  backups: "Kept manual backups",
 } as const;
 
 type FieldName = keyof typeof LABELS;
@@ -63,6 +64,7 @@ const TEAM_FIELDS: FieldName[] = [
   "cronJobs",
   "concurrentRuns",
   "processes",
+  "backups",
 ];
 
 function usageLine(team: QuotaTeamRow): string {
