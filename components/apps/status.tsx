@@ -36,8 +36,8 @@ export const FINISHED_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = [
   "cancelled",
 ];
 
-/** The statuses cancelDeployment accepts. */
-export const CANCELLABLE_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = ["queued", "building"];
+/** The statuses cancelDeployment accepts (the domain's CANCELLABLE_STATUSES): until the release has started. */
+export const CANCELLABLE_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = ["queued", "building", "built"];
 
 export function AppStatusBadge({ status, testId = "app-status" }: { status: AppStatus; testId?: string }) {
   return (

@@ -333,7 +333,8 @@ describe("deployments", () => {
     const cancel = (id: string, token = write) =>
       call(cancelRoute, `/api/v1/deployments/${id}/cancel`, { method: "POST", token, params: { id } });
 
-    it.each<DeploymentStatus>(["queued", "building"])("cancels a %s deployment with 200", async (status) => {
+    // "built": its release has not started yet, and refuses to once a cancel is asked for (#18).
+    it.each<DeploymentStatus>(["queued", "building", "built"])("cancels a %s deployment with 200", async (status) => {
       const { body } = await deployUpload(await newApp());
       await getDb().deployment.update({ where: { id: body.deployment.id }, data: { status } });
       const response = await cancel(body.deployment.id);
@@ -346,14 +347,18 @@ describe("deployments", () => {
       expect(audit).not.toBeNull();
     });
 
-    it.each<DeploymentStatus>(["built", "releasing", "running", "failed", "superseded", "cancelled"])(
-      "refuses to cancel a %s deployment with 409 and changes nothing",
+    it.each<DeploymentStatus>(["releasing", "running", "failed", "superseded", "cancelled"])(
+      "refuses to cancel a %s deployment with 409, saying why, and changes nothing",
       async (status) => {
         const { body } = await deployUpload(await newApp());
         await getDb().deployment.update({ where: { id: body.deployment.id }, data: { status } });
         const response = await cancel(body.deployment.id);
         expect(response.status).toBe(409);
-        expect((await errorOf(response)).code).toBe("conflict");
+        const error = await errorOf(response);
+        expect(error.code).toBe("conflict");
+        expect(error.message).toMatch(
+          status === "releasing" || status === "running" ? /too late to cancel.*release.*started/i : /already ended/,
+        );
         const row = await getDb().deployment.findUniqueOrThrow({ where: { id: body.deployment.id } });
         expect(row.cancelRequestedAt).toBeNull();
       },

@@ -367,28 +367,41 @@ export async function latestDeployments(db: Db, ctx: Ctx, appIds: string[]): Pro
   return new Map(rows.map((row) => [row.appId, deploymentView(row)]));
 }
 
-/** Cancels a deployment that has not finished building; the build job notices and stops. */
+/** Until its release has started, a deployment can be cancelled (the release refuses to begin on a built one). */
+export const CANCELLABLE_STATUSES = ["queued", "building", "built"] as const;
+
+/**
+ * Cancels a deployment whose release has not started: the build job notices and stops, or the release job refuses
+ * to begin; either ends it `cancelled`, its operation too. Once it is releasing it is too late, and that is said.
+ */
 export async function cancelDeployment(db: Db, ctx: Ctx, deploymentId: string): Promise<DeploymentView> {
   authorize(ctx, "deployments:create");
   return await db.$transaction(async (tx) => {
     const deployment = await tx.deployment.findFirst({ where: { id: deploymentId, teamId: ctx.teamId } });
     if (!deployment) throw new AppError("not_found", "Deployment not found.");
-    if (!ACTIVE_STATUSES.includes(deployment.status as (typeof ACTIVE_STATUSES)[number])) {
-      throw new AppError(
-        "conflict",
-        `This deployment is ${deployment.status}; only a queued or building one can be cancelled.`,
-      );
-    }
-    const updated = await tx.deployment.update({
-      where: { id: deployment.id },
+    // Guarded on the status, so a release that started meanwhile is reported as too late rather than ignored.
+    const { count } = await tx.deployment.updateMany({
+      where: { id: deployment.id, status: { in: [...CANCELLABLE_STATUSES] } },
       data: { cancelRequestedAt: new Date() },
     });
+    if (count === 0) {
+      const { status } = await tx.deployment.findUniqueOrThrow({ where: { id: deployment.id } });
+      throw new AppError("conflict", tooLateToCancel(deployment.number, status));
+    }
+    const updated = await tx.deployment.findUniqueOrThrow({ where: { id: deployment.id } });
     await recordAudit(tx, ctx, {
       action: "deployment.cancel_requested",
       target: { type: "deployment", id: deployment.id },
     });
     return deploymentView(updated);
   });
+}
+
+function tooLateToCancel(number: number, status: Deployment["status"]): string {
+  if (status === "releasing" || status === "running") {
+    return `Too late to cancel: the release of deployment #${number} had already started. Roll back or deploy again instead.`;
+  }
+  return `Deployment #${number} has already ended (${status}); there is nothing to cancel.`;
 }
 
 /** The largest chunk one poll of a log answers (lib/domain/log-chunk.ts). */

@@ -39,6 +39,15 @@ export async function succeedOperation(db: Db | Tx, id: string): Promise<boolean
   return done.count === 1;
 }
 
+/** Work stopped on purpose (a cancelled deployment, one skipped for a newer release): not a failure. */
+export async function cancelOperation(db: Db | Tx, id: string, reason: string): Promise<boolean> {
+  const done = await db.operation.updateMany({
+    where: { id, status: { in: ["queued", "running"] } },
+    data: { status: "cancelled", error: reason.slice(0, 2000), finishedAt: new Date() },
+  });
+  return done.count === 1;
+}
+
 /** `reason` is shown to the user: say what failed and what to do, never a stack trace or a command line. */
 export async function failOperation(db: Db | Tx, id: string, reason: string): Promise<boolean> {
   const done = await db.operation.updateMany({

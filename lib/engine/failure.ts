@@ -3,6 +3,7 @@
 // attempt of the job can succeed. The tasks catch a final one and record it; anything else is thrown for
 // graphile-worker to retry (jobs/runner.ts only shows AppError messages when the attempts run out).
 import { AppError } from "@/lib/errors";
+import type { FailureSide } from "@/lib/generated/prisma/client";
 import { CaddyError } from "@/lib/infra/caddy";
 import { PodmanError } from "@/lib/infra/podman";
 
@@ -24,6 +25,11 @@ export function hostNotReady(message: string): AppError {
 /** A failure that ends the work now, with its message as the reason: never retried. */
 export function isFinalFailure(error: unknown): error is AppError {
   return error instanceof AppError && !error.retryable;
+}
+
+/** Whose a final failure is to fix: the user's (`invalid`) is the tenant's; an unready host or anything else the operator's. */
+export function failureSide(error: unknown): FailureSide {
+  return error instanceof AppError && error.code === "invalid" ? "tenant" : "operator";
 }
 
 export function isCancelled(error: unknown): error is AppError {

@@ -8,7 +8,7 @@
 // cancelled), and anything but deleting → running (a switch) or stopped.
 import type { Db, Tx } from "@/lib/db";
 import { endPhases, enterPhase, parsePhases } from "@/lib/domain/deployment-phases";
-import type { AppStatus, DeploymentStatus } from "@/lib/generated/prisma/client";
+import type { AppStatus, DeploymentStatus, FailureSide } from "@/lib/generated/prisma/client";
 
 type Client = Db | Tx;
 
@@ -80,7 +80,12 @@ export async function startReleasing(
   now = new Date(),
 ): Promise<boolean> {
   const moved = await db.deployment.updateMany({
-    where: { id: deployment.id, status: { in: sources(DEPLOYMENT_TRANSITIONS, "releasing") } },
+    where: {
+      id: deployment.id,
+      status: { in: sources(DEPLOYMENT_TRANSITIONS, "releasing") },
+      // A cancel asked for before the release started wins: the release does not begin (lib/domain/deployments.ts).
+      NOT: { status: "built", cancelRequestedAt: { not: null } },
+    },
     data: {
       status: "releasing",
       error: null,
@@ -136,6 +141,8 @@ export async function endDeployment(
   status: "failed" | "cancelled",
   reason: string,
   now = new Date(),
+  /** Whose failure it is to fix; a failure nobody classified (a give-up, an expiry) is the operator's. */
+  side: FailureSide = "operator",
 ): Promise<boolean> {
   const row = await db.deployment.findUnique({ where: { id: deploymentId }, select: { phases: true, appId: true } });
   if (!row) return false;
@@ -144,6 +151,7 @@ export async function endDeployment(
     data: {
       status,
       error: reason.slice(0, 4000),
+      failureSide: status === "failed" ? side : null,
       finishedAt: now,
       phases: endPhases(parsePhases(row.phases), status, now),
     },

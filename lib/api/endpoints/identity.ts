@@ -200,8 +200,8 @@ export const listAuditEventsEndpoint = defineEndpoint({
 export const operationSchema = z.object({
   id: z.uuid(),
   kind: z.string(),
-  status: z.enum(["queued", "running", "succeeded", "failed"]),
-  error: z.string().nullable().describe("Why it failed, readable by people"),
+  status: z.enum(["queued", "running", "succeeded", "failed", "cancelled"]),
+  error: z.string().nullable().describe("Why it failed (or was cancelled), readable by people"),
   targetId: z.uuid().nullable(),
   createdAt: isoDate,
   startedAt: isoDate.nullable(),

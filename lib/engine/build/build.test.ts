@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/lib/db";
 import { createApp } from "@/lib/domain/apps";
 import { type Ctx, userContext } from "@/lib/domain/context";
-import { createDeployment } from "@/lib/domain/deployments";
+import { cancelDeployment, createDeployment } from "@/lib/domain/deployments";
 import { createTeam } from "@/lib/domain/teams";
 import { createUpload } from "@/lib/domain/uploads";
 import { createUser } from "@/lib/domain/users";
@@ -175,7 +175,29 @@ describe("buildDeployment", () => {
     await buildDeployment(depsWith({}), { deploymentId: deployment.id, operationId: operation.id });
     const after = await outcome(deployment.id, operation.id, appId);
     expect(after.deployment.status).toBe("cancelled");
-    expect(after.operation.status).toBe("failed");
+    // The operation a client follows says cancelled too, not failed (#18).
+    expect(after.operation.status).toBe("cancelled");
     expect(after.app.status).toBe("created");
+  });
+
+  it("a deployment cancelled while podman builds ends cancelled, and so does its operation", async () => {
+    const { ctx, appId } = await seed();
+    const { deployment, operation } = await deployExample(ctx, appId);
+    // A build that runs until it is aborted, after asking for the cancel the way the portal and API do.
+    const podman = new Proxy({} as Podman, {
+      get: (_target, method: string) => async (options: { signal?: AbortSignal }) => {
+        if (method !== "build") return method === "imageExists" ? false : null;
+        await cancelDeployment(getDb(), ctx, deployment.id);
+        await new Promise<void>((resolve) => options.signal?.addEventListener("abort", () => resolve()));
+        throw new PodmanError("command_failed", "build", "aborted");
+      },
+    });
+    await buildDeployment(depsWith({ podman: () => podman }), {
+      deploymentId: deployment.id,
+      operationId: operation.id,
+    });
+    const after = await outcome(deployment.id, operation.id, appId);
+    expect(after.deployment).toMatchObject({ status: "cancelled", failureSide: null });
+    expect(after.operation.status).toBe("cancelled");
   });
 });

@@ -14,7 +14,7 @@ import { appQueue } from "@/jobs/queues";
 import { type BuildLogSink, createBuildLogSink } from "@/lib/build/build-log";
 import { buildWorkspace, deploymentLogPath } from "@/lib/data-paths";
 import { enterPhase, type PhaseName, parsePhases } from "@/lib/domain/deployment-phases";
-import { claimOperation, failOperation } from "@/lib/domain/operations";
+import { cancelOperation, claimOperation, failOperation } from "@/lib/domain/operations";
 import {
   type BuildDeps,
   hostScrubber,
@@ -31,8 +31,9 @@ import {
   planSource,
   vetTenantFile,
 } from "@/lib/engine/build/steps";
-import { cancelled, hostNotReady, isCancelled } from "@/lib/engine/failure";
+import { cancelled, failureSide, hostNotReady, isCancelled, isFinalFailure } from "@/lib/engine/failure";
 import { endDeployment, markBuilt, startBuilding } from "@/lib/engine/state";
+import type { FailureSide } from "@/lib/generated/prisma/client";
 
 export { type BuildDeps, buildDepsFromEnv, imageTagFor } from "@/lib/engine/build/context";
 
@@ -56,10 +57,20 @@ async function cancelReason(deps: BuildDeps, deploymentId: string): Promise<stri
   return newer ? `Superseded by deployment #${newer.number}.` : CANCELLED;
 }
 
-/** The deployment will not be built: it ends (its waiting app settles: lib/engine/state.ts), so does the operation. */
-async function endBuild(deps: BuildDeps, input: BuildInput, status: "failed" | "cancelled", reason: string) {
-  await endDeployment(deps.db, input.deploymentId, status, reason);
-  await failOperation(deps.db, input.operationId, reason);
+/**
+ * The deployment will not be built: it ends (its waiting app settles: lib/engine/state.ts), so does the operation,
+ * "cancelled" for a cancel (a client following the operation must not report a failure), else "failed".
+ */
+async function endBuild(
+  deps: BuildDeps,
+  input: BuildInput,
+  status: "failed" | "cancelled",
+  reason: string,
+  side: FailureSide = "operator",
+) {
+  await endDeployment(deps.db, input.deploymentId, status, reason, new Date(), side);
+  if (status === "cancelled") await cancelOperation(deps.db, input.operationId, reason);
+  else await failOperation(deps.db, input.operationId, reason);
 }
 
 /**
@@ -190,8 +201,9 @@ export async function buildDeployment(deps: BuildDeps, input: BuildInput): Promi
     }
     const message = userFacing(error);
     if (message) {
-      sink.line(`==> Failed: ${message}`);
-      await endBuild(deps, input, "failed", message);
+      // Only the summary: a failed build step's reason quotes the end of this very log, which is already above.
+      sink.line(`==> Failed: ${message.split("\n")[0]}`);
+      await endBuild(deps, input, "failed", message, isFinalFailure(error) ? failureSide(error) : "tenant");
       log.info({ reason: message.split("\n")[0] }, "build failed");
       return;
     }

@@ -1,9 +1,9 @@
 // A deployment's first release, after its build (deployment__release), and the clean-up when a release job gives up.
 import type { Db } from "@/lib/db";
-import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
+import { cancelOperation, claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { desiredCounts } from "@/lib/domain/processes";
 import { enforceProcessQuota } from "@/lib/domain/quotas";
-import { cancelled, isCancelled, isFinalFailure, userFailure } from "@/lib/engine/failure";
+import { cancelled, failureSide, isCancelled, isFinalFailure, userFailure } from "@/lib/engine/failure";
 import { specFor } from "@/lib/engine/release/containers";
 import {
   type AppRow,
@@ -19,12 +19,14 @@ import { runReleaseCommand } from "@/lib/engine/release/release-command";
 import { rollout } from "@/lib/engine/release/switch";
 import { endDeployment, markReleased, startReleasing } from "@/lib/engine/state";
 import { isAppError } from "@/lib/errors";
-import type { Deployment } from "@/lib/generated/prisma/client";
+import type { Deployment, FailureSide } from "@/lib/generated/prisma/client";
 
 // ---------------------------------------------------------------------------------------------------------------
 // A deployment's first release, after its build
 
 export type ReleaseInput = { deploymentId: string; operationId: string };
+
+const CANCELLED_BEFORE_RELEASE = "The deployment was cancelled before its release started.";
 
 export async function releaseDeployment(deps: ReleaseDeps, input: ReleaseInput): Promise<void> {
   const { db } = deps;
@@ -62,7 +64,9 @@ export async function releaseDeployment(deps: ReleaseDeps, input: ReleaseInput):
     return;
   }
   if (found.status !== "built" && found.status !== "releasing") {
-    await failOperation(db, input.operationId, found.error ?? `The deployment is ${found.status}.`);
+    const reason = found.error ?? `The deployment is ${found.status}.`;
+    if (found.status === "cancelled") await cancelOperation(db, input.operationId, reason);
+    else await failOperation(db, input.operationId, reason);
     return;
   }
   try {
@@ -72,8 +76,13 @@ export async function releaseDeployment(deps: ReleaseDeps, input: ReleaseInput):
     if (newer) {
       throw cancelled(`Deployment #${newer.number}, started later, was released first; this one was skipped.`);
     }
+    // A cancel that came while the build was finishing: honoured while nothing of the release has started (once it
+    // is releasing, the domain refuses a cancel as too late). startReleasing refuses it too, for a cancel racing this.
+    if (found.status === "built" && found.cancelRequestedAt) throw cancelled(CANCELLED_BEFORE_RELEASE);
     if (app.status === "deleting") throw userFailure("The app is being deleted.");
     if (!(await startReleasing(db, found))) {
+      const now = await db.deployment.findUnique({ where: { id: found.id } });
+      if (now?.status === "built" && now.cancelRequestedAt) throw cancelled(CANCELLED_BEFORE_RELEASE);
       throw userFailure("The deployment changed while it was being released.");
     }
     if (found.status === "built") await say("==> Releasing");
@@ -101,7 +110,14 @@ export async function releaseDeployment(deps: ReleaseDeps, input: ReleaseInput):
     await finish();
   } catch (error) {
     if (!isFinalFailure(error)) throw error;
-    await failDeployment(scoped, found, input.operationId, error.message, isCancelled(error) ? "cancelled" : "failed");
+    await failDeployment(
+      scoped,
+      found,
+      input.operationId,
+      error.message,
+      isCancelled(error) ? "cancelled" : "failed",
+      failureSide(error),
+    );
   }
 }
 
@@ -128,13 +144,14 @@ export async function failDeployment(
   operationId: string,
   reason: string,
   status: "failed" | "cancelled" = "failed",
+  side: FailureSide = "operator",
 ): Promise<void> {
   await deploymentSay(
     deps.dataDir,
     deployment.id,
   )(`==> ${status === "failed" ? "Failed" : "Skipped"}: ${reason}`).catch(() => undefined);
   await cleanupSafely(deps, deployment.appId, [releaseContainerName(deployment.appId, deployment.number)]);
-  await markDeploymentFailed(deps.db, deployment.id, operationId, reason, status);
+  await markDeploymentFailed(deps.db, deployment.id, operationId, reason, status, side);
   deps.log.info({ reason: reason.split("\n")[0] }, "release failed");
 }
 
@@ -148,9 +165,11 @@ export async function markDeploymentFailed(
   operationId: string,
   reason: string,
   status: "failed" | "cancelled" = "failed",
+  side: FailureSide = "operator",
 ): Promise<void> {
-  await endDeployment(db, deploymentId, status, reason);
-  await failOperation(db, operationId, reason);
+  await endDeployment(db, deploymentId, status, reason, new Date(), side);
+  if (status === "cancelled") await cancelOperation(db, operationId, reason);
+  else await failOperation(db, operationId, reason);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
