@@ -23,7 +23,12 @@ const FAKE_PODMAN = fileURLToPath(new URL("../test/fake-podman/fake-podman.mjs",
  * Failure switches for specs: while `<dir>/<file>` exists, each call of the fake gets the variable. Specs find the
  * directory in E2E_FAKE_PODMAN_DIR, create the file, deploy, and remove it again.
  */
-const SWITCHES = { "fail-build": "FAKE_PODMAN_FAIL_BUILD", "hang-build": "FAKE_PODMAN_HANG_BUILD" };
+const SWITCHES = {
+  "fail-build": "FAKE_PODMAN_FAIL_BUILD",
+  "hang-build": "FAKE_PODMAN_HANG_BUILD",
+  // Base images not already stored cannot be fetched, in podman's words for a registry name that does not resolve.
+  "registry-unreachable": "FAKE_PODMAN_REGISTRY_UNREACHABLE",
+};
 
 /**
  * An executable the platform runs as podman (TUSSILAGO_PODMAN_PATH), like test/fake-podman/install.ts makes for

@@ -22,6 +22,25 @@ export function hostNotReady(message: string): AppError {
   return new AppError("unavailable", message);
 }
 
+/** The portal's host readiness page (app/(portal)/admin/host), where an operator sees what the host lacks. */
+export const READINESS_PAGE = "/admin/host";
+
+/**
+ * podman could not reach the registry of an image the build needs (DNS, TCP, TLS: PodmanError "pull_failed"): the
+ * host's problem, final (retrying against a host that cannot resolve the registry only delays the answer), and said
+ * so, so the tenant does not hunt for a bug in their app.
+ */
+export function imageFetchFailure(error: unknown): AppError | null {
+  if (!(error instanceof PodmanError) || error.kind !== "pull_failed") return null;
+  return new AppError(
+    "unavailable",
+    "The server could not fetch the base image: its registry could not be reached from this host. This is for the " +
+      `platform's operator to fix, not a problem in your app; the host readiness checks (${READINESS_PAGE}) show ` +
+      "what is wrong. Deploy again once it is fixed.",
+    { cause: error },
+  );
+}
+
 /** A failure that ends the work now, with its message as the reason: never retried. */
 export function isFinalFailure(error: unknown): error is AppError {
   return error instanceof AppError && !error.retryable;

@@ -22,6 +22,9 @@
 //   FAKE_PODMAN_BUILD_OUTPUT=<text>      printed by `build` after its steps, "{context}" replaced by the context
 //                                        directory (host paths and resolver addresses, as buildah prints them)
 //   FAKE_PODMAN_ONBUILD_IMAGES=<r1,...>  images `pull` fetches carry an ONBUILD trigger in their config
+//   FAKE_PODMAN_REGISTRY_UNREACHABLE=1   an image not stored locally cannot be fetched: `pull` and a `build` whose base
+//                                        image is missing fail as podman does when the registry's name does not
+//                                        resolve (an air-gapped host, a broken DNS)
 //   FAKE_PODMAN_KILL_ON=<KEY>:<n>        after the n-th successful <KEY> command (counted across invocations), SIGKILL
 //                                        the calling process (the worker: the executor spawns podman directly, no
 //                                        shell) once, and write $FAKE_PODMAN_STATE/killed, so a fault-injection test
@@ -32,11 +35,12 @@
 //   FAKE_PODMAN_EXIT_ON=<regex>:<code>  running containers whose name matches exit with <code> (a crash) as the next
 //                                        command of any kind runs, with a last log line; `start` brings one back,
 //                                        and it crashes again at the command after, so a crash loop needs no timing
+//   FAKE_PODMAN_STATS=<file>             `stats` figures per container name from a JSON file (see statsFigures)
 //   FAKE_PODMAN_HANG_ON=<KEY>:<n>        only the n-th <KEY> command never answers (counted across invocations); the
 //                                        others answer, so a test sees the executor's timeout and the retry converge
 
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   appendFileSync,
   existsSync,
@@ -305,6 +309,7 @@ function build(state, args, globals) {
   for (const [index, line] of steps.entries()) stdout += `STEP ${index + 1}/${steps.length}: ${line}\n`;
   if (base !== "scratch" && findImage(state, base) === undefined) {
     if (flags.pull === "never") throw fail(`creating build container: ${normalizeImage(base)}: image not known`);
+    if (process.env.FAKE_PODMAN_REGISTRY_UNREACHABLE) throw registryUnreachable(base, "creating build container: ");
     state.images.push({ id: randomId(), names: [normalizeImage(base)], created: now(), labels: {}, config: {} });
   }
   const exposed = steps.filter((line) => /^EXPOSE\s/i.test(line)).flatMap((line) => line.split(/\s+/).slice(1));
@@ -333,12 +338,24 @@ function build(state, args, globals) {
   return { stdout };
 }
 
+/** podman 4.3's words for an image whose registry name does not resolve (FAKE_PODMAN_REGISTRY_UNREACHABLE). */
+function registryUnreachable(ref, prefix) {
+  const image = normalizeImage(ref);
+  const host = image.split("/")[0];
+  return new Exit(
+    125,
+    `Trying to pull ${image}...\nError: ${prefix}initializing source docker://${image}: pinging container registry ${host}: ` +
+      `Get "https://${host}/v2/": dial tcp: lookup ${host} on 127.0.0.53:53: no such host\n`,
+  );
+}
+
 function pull(state, args) {
   const { positional } = parseFlags("pull", args, { quiet: bool("q") });
   if (positional.length !== 1) throw fail("fake-podman: pull takes exactly one image");
   const ref = positional[0];
   let found = findImage(state, ref);
   if (found === undefined) {
+    if (process.env.FAKE_PODMAN_REGISTRY_UNREACHABLE) throw registryUnreachable(ref, "");
     const onBuild = (process.env.FAKE_PODMAN_ONBUILD_IMAGES ?? "").split(",").includes(ref);
     found = { id: randomId(), names: [normalizeImage(ref)], created: now(), labels: {}, config: {} };
     if (onBuild) found.config.OnBuild = ["RUN echo triggered"];
@@ -782,15 +799,59 @@ function logs(state, args) {
   return { stdout, stderr };
 }
 
+// Figures per container name from the JSON file FAKE_PODMAN_STATS names (read at each call, so a test can change
+// them between samples): { "<name>": { "cpuPercent", "memory", "memoryLimit", "netIn", "netOut", "blockIn",
+// "blockOut", "pids" } }, every field optional. Names in the file that the fake does not run are reported too, as
+// running containers, so the bench can stand for 50 containers without starting them.
+function statsFigures() {
+  const file = process.env.FAKE_PODMAN_STATS;
+  if (!file) return {};
+  return JSON.parse(readFileSync(file, "utf8"));
+}
+
+function statsEntry(id, name, figures, fallbackLimit) {
+  const usage = figures.memory ?? 56_300_000;
+  const limit = figures.memoryLimit ?? fallbackLimit;
+  return {
+    id: id.slice(0, 12),
+    name,
+    cpu_time: "1.52s",
+    cpu_percent: `${(figures.cpuPercent ?? 0.5).toFixed(2)}%`,
+    avg_cpu: "0.25%",
+    mem_usage: `${humanSize(usage)} / ${humanSize(limit)}`,
+    mem_percent: `${((usage / limit) * 100).toFixed(2)}%`,
+    net_io: `${humanSize(figures.netIn ?? 1200)} / ${humanSize(figures.netOut ?? 3400)}`,
+    block_io: `${humanSize(figures.blockIn ?? 0)} / ${humanSize(figures.blockOut ?? 0)}`,
+    pids: String(figures.pids ?? 46),
+  };
+}
+
 function stats(state, args) {
   const { flags, positional } = parseFlags("stats", args, {
     "no-stream": bool(),
+    "no-reset": bool(),
     format: value(),
     all: bool("a"),
   });
   if (!flags["no-stream"]) throw fail("fake-podman: only --no-stream is supported");
   requireJsonFormat(flags);
+  const figures = statsFigures();
   const entries = [];
+  if (positional.length === 0) {
+    // Like podman: every running container (the metrics sampler's one call per sample).
+    const seen = new Set();
+    for (const c of state.containers) {
+      if (c.state !== "running") continue;
+      seen.add(c.name);
+      entries.push(statsEntry(c.id, c.name, figures[c.name] ?? {}, c.memory ?? 2 * 1024 ** 3));
+    }
+    for (const [name, entry] of Object.entries(figures)) {
+      if (seen.has(name)) continue;
+      const id = createHash("sha256").update(name).digest("hex");
+      entries.push(statsEntry(id, name, entry, 2 * 1024 ** 3));
+    }
+    return { stdout: `${JSON.stringify(entries, null, 1)}\n` };
+  }
   for (const ref of positional) {
     const c = findContainer(state, ref);
     if (c === undefined) {
@@ -799,20 +860,7 @@ function stats(state, args) {
       );
     }
     if (c.state !== "running") throw fail(`container ${c.id} is not running: container state improper`);
-    const limit = c.memory ?? 2 * 1024 ** 3;
-    const usage = 56_300_000;
-    entries.push({
-      id: c.id.slice(0, 12),
-      name: c.name,
-      cpu_time: "1.52s",
-      cpu_percent: "0.50%",
-      avg_cpu: "0.25%",
-      mem_usage: `${humanSize(usage)} / ${humanSize(limit)}`,
-      mem_percent: `${((usage / limit) * 100).toFixed(2)}%`,
-      net_io: "1.2kB / 3.4kB",
-      block_io: "0B / 0B",
-      pids: "46",
-    });
+    entries.push(statsEntry(c.id, c.name, figures[c.name] ?? {}, c.memory ?? 2 * 1024 ** 3));
   }
   return { stdout: `${JSON.stringify(entries, null, 4)}\n` };
 }

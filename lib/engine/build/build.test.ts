@@ -130,6 +130,44 @@ describe("buildDeployment", () => {
     expect(after.deployment.error).toContain("The image build failed.");
   });
 
+  it("writes a failing step's output to the log once: the failure line is a summary, not the log's tail again", async () => {
+    const { ctx, appId } = await seed();
+    const { deployment, operation } = await deployExample(ctx, appId);
+    const podman = new Proxy({} as Podman, {
+      get: (_target, method: string) => async (options: { onStdout?: (chunk: string) => void }) => {
+        if (method !== "build") return method === "imageExists" ? false : null;
+        options.onStdout?.("STEP 3/4: RUN pip install -r requirements.txt\n");
+        options.onStdout?.("ERROR: No matching distribution found for nosuchpackage==9\n");
+        throw new PodmanError("command_failed", "build", "exit code 1");
+      },
+    });
+    await buildDeployment(depsWith({ podman: () => podman }), {
+      deploymentId: deployment.id,
+      operationId: operation.id,
+    });
+    const after = await outcome(deployment.id, operation.id, appId);
+    expect(after.deployment).toMatchObject({ status: "failed", failureSide: "tenant" });
+    // The API's reason still quotes the end of the log, for clients that show no log.
+    expect(after.deployment.error).toContain("No matching distribution found");
+    const log = await fs.readFile(path.join(getEnv().dataDir, "logs", "deployments", `${deployment.id}.log`), "utf8");
+    expect(log.split("No matching distribution found")).toHaveLength(2);
+    expect(log).toMatch(/==> Failed: The image build failed\. The end of the build log:\n/);
+  });
+
+  it("a base image the host cannot fetch is the operator's to fix, said so, final, with the readiness page", async () => {
+    const { ctx, appId } = await seed();
+    const { deployment, operation } = await deployExample(ctx, appId);
+    const { podman } = fakePodman(new PodmanError("pull_failed", "build", "no such host"));
+    await buildDeployment(depsWith({ podman: () => podman }), {
+      deploymentId: deployment.id,
+      operationId: operation.id,
+    });
+    const after = await outcome(deployment.id, operation.id, appId);
+    expect(after.deployment).toMatchObject({ status: "failed", failureSide: "operator" });
+    expect(after.deployment.error).toMatch(/could not fetch the base image.*operator.*\/admin\/host/s);
+    expect(after.operation.status).toBe("failed");
+  });
+
   it("builds under the deployment's pids cgroup and removes it afterwards, whatever the outcome", async () => {
     const { ctx, appId } = await seed();
     const { deployment, operation } = await deployExample(ctx, appId);

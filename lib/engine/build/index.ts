@@ -31,7 +31,14 @@ import {
   planSource,
   vetTenantFile,
 } from "@/lib/engine/build/steps";
-import { cancelled, failureSide, hostNotReady, isCancelled, isFinalFailure } from "@/lib/engine/failure";
+import {
+  cancelled,
+  failureSide,
+  hostNotReady,
+  imageFetchFailure,
+  isCancelled,
+  isFinalFailure,
+} from "@/lib/engine/failure";
 import { endDeployment, markBuilt, startBuilding } from "@/lib/engine/state";
 import type { FailureSide } from "@/lib/generated/prisma/client";
 
@@ -191,7 +198,8 @@ export async function buildDeployment(deps: BuildDeps, input: BuildInput): Promi
     await flushLog();
     await handOverToRelease(deps, deployment, operationId);
     log.info({ tag }, "image built; release queued");
-  } catch (error) {
+  } catch (thrown) {
+    const error = imageFetchFailure(thrown) ?? thrown;
     if (isCancelled(error) || abort.signal.aborted) {
       const reason = await cancelReason(deps, deploymentId);
       sink.line(`==> Cancelled: ${reason}`);

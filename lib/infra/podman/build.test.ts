@@ -190,6 +190,33 @@ describe("build", () => {
     expect(toUserMessage(err)).toBe("The build failed. See the build log for details.");
   });
 
+  it("tells a base image podman could not fetch (DNS, registry) from a failing build step, by podman's last line", async () => {
+    const unreachable =
+      'Trying to pull docker.io/library/python:3.12-slim...\nError: creating build container: initializing source docker://python:3.12-slim: pinging container registry registry-1.docker.io: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host';
+    const pulled = await podmanError(fake(exitError(125, unreachable)).podman.build(base));
+    expect(pulled.kind).toBe("pull_failed");
+    expect(toUserMessage(pulled)).toBe("The server could not reach the registry of an image it needed.");
+    // A tenant's RUN step printing the same words, then failing, is still the tenant's failing step.
+    const spoofed = `${unreachable}\nError: building at STEP "RUN ./spoof": while running runtime: exit status 1`;
+    expect((await podmanError(fake(exitError(1, spoofed)).podman.build(base))).kind).toBe("command_failed");
+    const refused = await podmanError(
+      fake(
+        exitError(125, "Error: initializing source docker://x:1: dial tcp 10.0.0.1:443: connection refused"),
+      ).podman.pull("docker.io/library/x:1", { timeoutMs: 1000 }),
+    );
+    expect(refused.kind).toBe("pull_failed");
+    // An image the registry does not know is a misspelt name (a tenant's, in a Containerfile), not the host's.
+    const unknown = await podmanError(
+      fake(
+        exitError(
+          125,
+          "Error: initializing source docker://x:1: reading manifest 1 in docker.io/library/x: manifest unknown",
+        ),
+      ).podman.pull("docker.io/library/x:1", { timeoutMs: 1000 }),
+    );
+    expect(unknown.kind).toBe("command_failed");
+  });
+
   it("refuses tags that are not tenant images, relative paths and hostile build args", async () => {
     const { calls, podman } = fake();
     const refused: BuildOptions[] = [

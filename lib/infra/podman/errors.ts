@@ -10,6 +10,7 @@ export type PodmanErrorKind =
   | "already_exists"
   | "in_use"
   | "unexpected_output"
+  | "pull_failed"
   | "command_failed";
 
 export type PodmanOperation =
@@ -40,6 +41,7 @@ const USER_MESSAGES: Record<Exclude<PodmanErrorKind, "command_failed">, string> 
   already_exists: "The resource already exists.",
   in_use: "The resource is still in use.",
   unexpected_output: "The container engine gave an unexpected answer.",
+  pull_failed: "The server could not reach the registry of an image it needed.",
 };
 
 function commandUserMessage(operation: PodmanOperation, cause: unknown): string {
@@ -96,8 +98,25 @@ export function invalid(operation: PodmanOperation, what: string): PodmanError {
 // podman's own transient failures (storage lock contention, EAGAIN) that a later attempt can get past.
 const TRANSIENT_STDERR = /database is locked|resource temporarily unavailable|timed out waiting for (?:the )?lock/i;
 
+// podman's words when it could not reach an image's registry: its name did not resolve, its address did not answer,
+// TLS did not complete. (An image the registry does not know is not this: a tenant's misspelt name is the tenant's.)
+// Read from podman's own final "Error:" line only: the lines before it can be a tenant's RUN step output, which must
+// not pass for the host's problem.
+const PULL_FAILED =
+  /^Error: .*(?:initializing source|pinging container registry|unable to pull|error pulling image).*(?:pinging container registry|dial tcp|no such host|connection refused|i\/o timeout|network is unreachable|TLS handshake)/i;
+
+/** Whether a failed build or pull could not fetch an image (a host or registry problem, not the tenant's). */
+export function isPullFailure(err: unknown): boolean {
+  if (!(err instanceof CommandError) || err.kind !== "exit") return false;
+  const last = err.stderr.trimEnd().split("\n").pop() ?? "";
+  return PULL_FAILED.test(last.trim());
+}
+
 export function commandFailed(operation: PodmanOperation, err: unknown): PodmanError {
   if (err instanceof PodmanError) return err;
+  if ((operation === "build" || operation === "pull") && isPullFailure(err)) {
+    return new PodmanError("pull_failed", operation, (err as CommandError).message, { cause: err });
+  }
   if (err instanceof CommandError) {
     const retryable = err.retryable || (err.kind === "exit" && TRANSIENT_STDERR.test(err.stderr));
     return new PodmanError("command_failed", operation, err.message, { cause: err, retryable });
