@@ -15,10 +15,12 @@
 //                       adapters (podman, Caddy, tenant PostgreSQL/Redis, exec) and build planning/sources: pure with
 //                       respect to the app. They take their configuration as arguments and import nothing of it.
 //   test/               helpers and fakes for tests; production code never imports them.
+//   cli/, bin/          the `tussilago` command-line client: a client of the REST API over HTTP, like any other.
+//                       It imports nothing of the platform (no domain, engine, database or env), only npm packages.
 //
 // There are no exceptions for cycles: a cycle once left a constant uninitialised at load time.
 
-const APP_CODE = "^(app|components|lib|jobs|scripts|test|e2e)/|^proxy\\.ts$";
+const APP_CODE = "^(app|components|lib|jobs|scripts|test|e2e|cli|bin)/|^proxy\\.ts$";
 /** The pure face of an adapter split into a folder: its resource names and credentials, and its types. */
 const ADAPTER_PURE_FACE = "^lib/infra/[^/]+/(names|types)\\.ts$";
 /** Tests, their helpers and fakes (test/), and the end-to-end suite (e2e/): they may import anything. */
@@ -115,6 +117,16 @@ module.exports = {
         pathNot: TESTS,
       },
       to: { path: "^(jobs/tasks|lib/engine)/", reachable: true },
+    },
+    {
+      name: "cli-is-only-an-api-client",
+      severity: "error",
+      comment:
+        "The CLI (cli/, bin/) runs on users' machines and speaks to the platform over HTTP: importing the domain, the " +
+        "engine, the database client or the environment would pull server code (and Prisma) into it. Its answer " +
+        "schemas are checked against the OpenAPI document by its tests instead (cli/api/operations.test.ts).",
+      from: { path: "^(cli|bin)/", pathNot: TESTS },
+      to: { path: "^(app|components|lib|jobs|scripts|prisma|test|e2e|types)/|^proxy\\.ts$" },
     },
     {
       name: "production-code-never-imports-tests",
