@@ -4,6 +4,7 @@ import fs from "node:fs/promises";
 import { enqueue } from "@/jobs/enqueue";
 import { baseImageFor } from "@/lib/build/containerfile";
 import { podmanCveChecks } from "@/lib/checks/podman-cves";
+import { defaultReachDeps, probeGitHosts, probeRegistry } from "@/lib/checks/reachability";
 import { probeBaseImage, probeCaddy, probePodman, readinessDepsFromEnv } from "@/lib/checks/readiness";
 import type { CheckReport, CheckResult, CheckSection } from "@/lib/checks/report";
 import { tenantServicesSection } from "@/lib/checks/tenant-check";
@@ -145,7 +146,10 @@ async function podmanCheck(env: Env): Promise<CheckResult[]> {
   const probe = await probePodman(deps);
   const results: CheckResult[] = [...probe.results];
   if (probe.podman && probe.info) {
-    results.push(await probeBaseImage(probe.podman, baseImageFor(env.infra.pythonImage, defaultPythonVersion())));
+    const podman = probe.podman;
+    const image = baseImageFor(env.infra.pythonImage, defaultPythonVersion());
+    results.push(await probeBaseImage(podman, image));
+    results.push(await probeRegistry(defaultReachDeps, image, () => podman.imageExists(image)));
     // Root podman builds hostile Containerfiles: known build CVEs of this version, and what mitigates them here.
     results.push(...podmanCveChecks(probe.info.version));
   }
@@ -221,11 +225,26 @@ export async function hostChecks(env: Env): Promise<CheckResult[]> {
   return [...basics, ...(await podmanCheck(env)), await firewallCheck(env)];
 }
 
+/** The git hosts the apps deploy from (the most recently changed apps first), each asked for DNS and TCP. */
+async function gitHostsCheck(db: Db): Promise<CheckResult> {
+  const apps = await db.app.findMany({
+    where: { sourceType: "git", gitUrl: { not: null } },
+    select: { gitUrl: true },
+    orderBy: [{ updatedAt: "desc" }, { id: "asc" }],
+    take: 500,
+  });
+  return await probeGitHosts(
+    defaultReachDeps,
+    apps.flatMap((app) => (app.gitUrl ? [app.gitUrl] : [])),
+  );
+}
+
 export async function runChecks(deps: CheckDeps): Promise<CheckReport> {
   const sections = [await configurationSection(deps.env), await databaseSection(deps.db, deps.databaseUrl)];
   const databaseOk = sections[1]?.checks.every((check) => check.status !== "error") ?? false;
   if (databaseOk) sections.push(await workerSection(deps));
-  sections.push({ name: "host", checks: await hostChecks(deps.env) });
+  const gitHosts = databaseOk ? [await gitHostsCheck(deps.db)] : [];
+  sections.push({ name: "host", checks: [...(await hostChecks(deps.env)), ...gitHosts] });
   sections.push(await tenantServicesSection(deps.env));
   const ok = sections.every((section) => section.checks.every((check) => check.status !== "error"));
   return { ok, sections };
