@@ -84,6 +84,9 @@ export const envSchema = z.object({
     .default("localhost"),
   TUSSILAGO_PODMAN_PATH: z.string().default("podman"),
   TUSSILAGO_GIT_PATH: z.string().default("git"),
+  // The directory of pg_dump and pg_restore (backups); unset: the newest /usr/lib/postgresql/<N>/bin that has pg_dump,
+  // else PATH (lib/infra/pg-backup/tools.ts).
+  TUSSILAGO_PG_BIN_DIR: optionalString,
   TUSSILAGO_OCI_RUNTIME: z
     .string()
     .regex(/^[A-Za-z0-9_./-]+$/, "must be a runtime name or path")
@@ -143,6 +146,8 @@ export const envSchema = z.object({
   TUSSILAGO_UPLOAD_MAX_MB: z.coerce.number().int().min(1).max(2048).default(100),
   TUSSILAGO_SOURCE_MAX_MB: z.coerce.number().int().min(1).max(8192).default(500),
   TUSSILAGO_GIT_ALLOW_PRIVATE_HOSTS: z.enum(["0", "1", "true", "false"]).default("0"),
+  // Notification webhooks to loopback/private addresses and over plain http (internal receivers, tests).
+  TUSSILAGO_WEBHOOK_ALLOW_PRIVATE_HOSTS: z.enum(["0", "1", "true", "false"]).default("0"),
   // A PEM bundle git trusts for HTTPS in addition to the system's CAs (internal forges with their own CA).
   TUSSILAGO_GIT_CA_FILE: z
     .string()
@@ -191,6 +196,7 @@ export const envSchema = z.object({
   TUSSILAGO_QUOTA_CONCURRENT_RUNS: z.coerce.number().int().min(0).max(1_000).default(2),
   TUSSILAGO_QUOTA_PROCESSES: z.coerce.number().int().min(0).max(100_000).default(20),
   TUSSILAGO_QUOTA_BACKUPS: z.coerce.number().int().min(0).max(100_000).default(50),
+  TUSSILAGO_QUOTA_NOTIFICATION_CHANNELS: z.coerce.number().int().min(0).max(1_000).default(10),
   TUSSILAGO_RUN_TIMEOUT_S: z.coerce.number().int().min(1).max(86_400).default(600),
   TUSSILAGO_RUN_TIMEOUT_MAX_S: z.coerce.number().int().min(1).max(86_400).default(3600),
   // Custom domains (lib/domain/domains.ts): who answers DNS for ownership checks, and this installation's addresses.

@@ -32,6 +32,8 @@ export type QuotaDefaults = {
   processes: number;
   /** Kept manual backups of a team (scheduled ones are bounded by each database's retention). */
   backups: number;
+  /** Notification channels a team holds (#17). */
+  notificationChannels: number;
 };
 
 export type Env = {
@@ -116,8 +118,12 @@ export type Env = {
     uploadMaxBytes: number;
     sourceMaxBytes: number;
     gitAllowPrivateHosts: boolean;
+    /** TUSSILAGO_WEBHOOK_ALLOW_PRIVATE_HOSTS: notification webhooks may reach loopback/private hosts over http. */
+    webhookAllowPrivateHosts: boolean;
     /** TUSSILAGO_GIT_CA_FILE, or null. */
     gitCaFile: string | null;
+    /** Where pg_dump and pg_restore live (TUSSILAGO_PG_BIN_DIR); null: found by lib/infra/pg-backup. */
+    pgBinDir: string | null;
     /** The iptables chain host setup installs ("none" when it ran with --no-firewall). */
     firewallChain: string;
   };
@@ -281,7 +287,10 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       firewallChain: raw.TUSSILAGO_FIREWALL_CHAIN,
       gitAllowPrivateHosts:
         raw.TUSSILAGO_GIT_ALLOW_PRIVATE_HOSTS === "1" || raw.TUSSILAGO_GIT_ALLOW_PRIVATE_HOSTS === "true",
+      webhookAllowPrivateHosts:
+        raw.TUSSILAGO_WEBHOOK_ALLOW_PRIVATE_HOSTS === "1" || raw.TUSSILAGO_WEBHOOK_ALLOW_PRIVATE_HOSTS === "true",
       gitCaFile: raw.TUSSILAGO_GIT_CA_FILE ?? null,
+      pgBinDir: raw.TUSSILAGO_PG_BIN_DIR ?? null,
     },
     tenantServices: {
       pgAdminUrl: raw.TENANT_PG_ADMIN_URL,
@@ -324,6 +333,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       concurrentRuns: raw.TUSSILAGO_QUOTA_CONCURRENT_RUNS,
       processes: raw.TUSSILAGO_QUOTA_PROCESSES,
       backups: raw.TUSSILAGO_QUOTA_BACKUPS,
+      notificationChannels: raw.TUSSILAGO_QUOTA_NOTIFICATION_CHANNELS,
     },
     smtp: raw.SMTP_URL ? { url: raw.SMTP_URL, from: raw.SMTP_FROM } : null,
     oidc:
