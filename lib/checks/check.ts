@@ -3,6 +3,7 @@
 import fs from "node:fs/promises";
 import { enqueue } from "@/jobs/enqueue";
 import { baseImageFor } from "@/lib/build/containerfile";
+import { pgToolsCheck } from "@/lib/checks/pg-tools-check";
 import { podmanCveChecks } from "@/lib/checks/podman-cves";
 import { defaultReachDeps, probeGitHosts, probeRegistry } from "@/lib/checks/reachability";
 import { probeBaseImage, probeCaddy, probePodman, readinessDepsFromEnv } from "@/lib/checks/readiness";
@@ -222,7 +223,7 @@ export const HOST_CHECKS: HostCheck[] = [
 
 export async function hostChecks(env: Env): Promise<CheckResult[]> {
   const basics = await Promise.all(HOST_CHECKS.map((check) => check(env)));
-  return [...basics, ...(await podmanCheck(env)), await firewallCheck(env)];
+  return [...basics, ...(await podmanCheck(env)), await firewallCheck(env), await pgToolsCheck(env)];
 }
 
 /** The git hosts the apps deploy from (the most recently changed apps first), each asked for DNS and TCP. */
