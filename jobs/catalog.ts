@@ -89,6 +89,19 @@ export const catalog = defineCatalog({
   },
   domain__schedule_tls_checks: { payload: cronPayload, maxAttempts: 2 },
   email__send: { payload: z.strictObject({ emailId: z.uuid() }), maxAttempts: 8 },
+  metrics__rollup: {
+    queue: "metrics",
+    // Each run recomputes the last hour's buckets at least: a retry or the next run covers a failed one.
+    payload: cronPayload,
+    maxAttempts: 2,
+  },
+  metrics__sample: {
+    queue: "metrics",
+    // From the crontab each minute (offset 0), which queues the passes at 15, 30 and 45 s; those queue nothing.
+    payload: cronPayload.extend({ offset: z.union([z.literal(15), z.literal(30), z.literal(45)]).optional() }),
+    // The next pass is 15 s away and reads from the saved position: a retry would only race it.
+    maxAttempts: 1,
+  },
   platform__check: {
     payload: z.strictObject({ operationId: z.uuid() }),
     // The checks report failures instead of throwing; a second attempt covers a worker restart.

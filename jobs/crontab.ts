@@ -12,6 +12,10 @@ const entries: CronEntry[] = [
   // Exited containers restarted with backoff or marked crashed (lib/engine/crash-watch.ts); each run also queues
   // one half a minute later, since the crontab's granularity is a minute.
   { task: "platform__crash_watch", match: "* * * * *" },
+  // Metrics (lib/engine/metrics): a sampler pass each minute that queues three more 15 s apart, and the 5-minute
+  // downsampling and retention.
+  { task: "metrics__sample", match: "* * * * *" },
+  { task: "metrics__rollup", match: "*/5 * * * *" },
   // Tenant roles, databases and Redis users whose row is gone (jobs/tasks/tenant_services__sweep.ts).
   { task: "tenant_services__sweep", match: "43 * * * *" },
   // Custom domains due for a DNS ownership re-check (lib/engine/domain-verify.ts).

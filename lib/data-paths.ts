@@ -33,3 +33,8 @@ export function runLogPath(dataDir: string, runId: string): string {
 export function gitCaBundleDir(dataDir: string): string {
   return path.join(dataDir, "git");
 }
+
+/** Caddy's JSON access log of the tenant routes, which the metrics sampler reads (lib/engine/metrics/access-log.ts). */
+export function caddyAccessLogPath(dataDir: string): string {
+  return path.join(dataDir, "logs", "caddy", "access.log");
+}

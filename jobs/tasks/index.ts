@@ -15,6 +15,8 @@ import { domainCheckTls } from "@/jobs/tasks/domain__check_tls";
 import { domainScheduleChecks } from "@/jobs/tasks/domain__schedule_checks";
 import { domainScheduleTlsChecks } from "@/jobs/tasks/domain__schedule_tls_checks";
 import { emailSend } from "@/jobs/tasks/email__send";
+import { metricsRollup } from "@/jobs/tasks/metrics__rollup";
+import { metricsSample } from "@/jobs/tasks/metrics__sample";
 import { platformCheck } from "@/jobs/tasks/platform__check";
 import { platformCrashWatch } from "@/jobs/tasks/platform__crash_watch";
 import { platformPing } from "@/jobs/tasks/platform__ping";
@@ -44,6 +46,8 @@ export const tasks = {
   [domainScheduleChecks.name]: domainScheduleChecks,
   [domainScheduleTlsChecks.name]: domainScheduleTlsChecks,
   [emailSend.name]: emailSend,
+  [metricsRollup.name]: metricsRollup,
+  [metricsSample.name]: metricsSample,
   [platformCheck.name]: platformCheck,
   [platformCrashWatch.name]: platformCrashWatch,
   [platformPing.name]: platformPing,

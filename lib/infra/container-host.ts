@@ -9,6 +9,7 @@ import type {
   NetworkOptions,
   Podman,
   PodmanErrorKind,
+  ResourceStats,
   RunOptions,
   StopOptions,
 } from "./podman";
@@ -60,6 +61,8 @@ export type ContainerHost = {
 
   // Observation: null when the container is gone (stats also when it is not running).
   stats(name: string, options?: CallOptions): Promise<ContainerStats | null>;
+  // Every running container in one call (the metrics sampler): never one call per container.
+  statsAll(options?: CallOptions): Promise<ResourceStats[]>;
   logs(name: string, options?: LogsOptions): Promise<{ stdout: string; stderr: string } | null>;
 
   // Images as the host holds them: whether a release's image can still start here, and pruning old ones ("in_use"
@@ -89,6 +92,7 @@ export function podmanHost(podman: Podman): ContainerHost {
     inspectContainer: podman.inspectContainer,
     wait: podman.wait,
     stats: podman.stats,
+    statsAll: podman.statsAll,
     logs: podman.logs,
     imageExists: podman.imageExists,
     removeImage: podman.removeImage,

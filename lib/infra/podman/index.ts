@@ -5,6 +5,7 @@ import { createContext } from "./context";
 import { imageCommands } from "./images";
 import { networkCommands } from "./network";
 import { runCommand } from "./run";
+import { statsCommands } from "./stats";
 import { systemCommands } from "./system";
 import type { Podman, PodmanConfig } from "./types";
 
@@ -14,7 +15,7 @@ import type { Podman, PodmanConfig } from "./types";
 //
 // The adapter's public face: importers use "@/lib/infra/podman" and never the files behind it. By concern:
 // args.ts (validation of every value, names, labels), errors.ts (PodmanError), parse.ts (podman's JSON), types.ts,
-// context.ts (running podman), build.ts, run.ts, containers.ts, images.ts, network.ts, system.ts.
+// context.ts (running podman), build.ts, run.ts, containers.ts, stats.ts, images.ts, network.ts, system.ts.
 
 export {
   DEFAULT_PIDS_LIMIT,
@@ -44,6 +45,7 @@ export type {
   PodmanVersion,
   PortBinding,
   PullPolicy,
+  ResourceStats,
   ResourceLabels,
   RunOptions,
   StopOptions,
@@ -56,6 +58,7 @@ export function createPodman(exec: Executor, config: PodmanConfig): Podman {
     ...buildCommands(ctx, images.inspectImage),
     ...runCommand(ctx),
     ...containerCommands(ctx),
+    ...statsCommands(ctx),
     ...images,
     ...networkCommands(ctx),
     ...systemCommands(ctx),

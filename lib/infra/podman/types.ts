@@ -81,6 +81,21 @@ export type ContainerStats = {
   blockIO: string | null;
 };
 
+/** One running container's figures from the all-containers `podman stats` (stats.ts); unknown figures are 0. */
+export type ResourceStats = {
+  name: string;
+  /** podman's CPU %: 100 is one host CPU, so a container using two CPUs shows 200. */
+  cpuPercent: number;
+  memoryUsageBytes: number;
+  memoryLimitBytes: number;
+  /** Counters since the container started. */
+  netInBytes: number;
+  netOutBytes: number;
+  blockInBytes: number;
+  blockOutBytes: number;
+  pids: number;
+};
+
 export type PodmanVersion = { client: string; apiVersion: string | null; osArch: string | null; server: string | null };
 
 export type PodmanInfo = {
@@ -157,6 +172,8 @@ export type Podman = {
   remove(name: string, options?: CallOptions): Promise<void>;
   logs(name: string, options?: LogsOptions): Promise<{ stdout: string; stderr: string } | null>;
   stats(name: string, options?: CallOptions): Promise<ContainerStats | null>;
+  // Every running container at once (any container on the host: callers keep the names they know).
+  statsAll(options?: CallOptions): Promise<ResourceStats[]>;
   wait(name: string, options: CallOptions & { timeoutMs: number }): Promise<number>;
   removeImage(ref: string, options?: CallOptions): Promise<void>;
   imageExists(ref: string, options?: CallOptions): Promise<boolean>;
