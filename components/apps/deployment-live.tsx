@@ -5,11 +5,13 @@
 // whole log has been read; then the page's server parts (the app's status above) are refreshed once.
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { ActionButton } from "@/components/action-button";
 import { BuildLog } from "@/components/apps/build-log";
+import { DeploymentFailure } from "@/components/apps/deployment-failure";
 import type { DeploymentPoll, DeploymentSnapshot, LogChunk } from "@/components/apps/deployment-snapshot";
 import { DeploymentOrigin, DeploymentSource } from "@/components/apps/deployments-table";
+import { firstErrorLine } from "@/components/apps/log-error-line";
 import { PhaseList } from "@/components/apps/phase-list";
 import { PlanDetails } from "@/components/apps/plan-details";
 import {
@@ -116,6 +118,11 @@ export function DeploymentLive({
   }, [finished]);
 
   const cancellable = CANCELLABLE_DEPLOYMENT_STATUSES.includes(deployment.status);
+  // Only a failed deployment's log has a line that matters; the operator's failures are not in the tenant's log.
+  const errorLine = useMemo(
+    () => (deployment.status === "failed" && deployment.failureSide !== "operator" ? firstErrorLine(log.text) : null),
+    [deployment.status, deployment.failureSide, log.text],
+  );
   const live = !finished;
 
   return (
@@ -163,13 +170,7 @@ export function DeploymentLive({
           {problem} Trying again…
         </Notice>
       ) : null}
-      {deployment.status === "failed" ? (
-        <Notice tone="error" title="The deployment failed">
-          <pre className="whitespace-pre-wrap break-words font-mono text-xs" data-testid="deployment-error">
-            {deployment.error ?? "No reason was recorded."}
-          </pre>
-        </Notice>
-      ) : null}
+      {deployment.status === "failed" ? <DeploymentFailure deployment={deployment} errorLine={errorLine !== null} /> : null}
       {deployment.status === "cancelled" ? (
         <Notice>
           {deployment.supersededById ? (
@@ -206,7 +207,7 @@ export function DeploymentLive({
         </Card>
       </div>
       <Card title="Log">
-        <BuildLog text={log.text} trimmed={log.trimmed} live={live} />
+        <BuildLog text={log.text} trimmed={log.trimmed} live={live} highlightLine={errorLine} />
       </Card>
     </>
   );

@@ -45,6 +45,8 @@ export type DeploymentView = {
   imagePruned: boolean;
   phases: Phase[];
   error: string | null;
+  /** Whose a failure is to fix: the tenant's (source, plan, build step, crash) or the operator's (the host). */
+  failureSide: Deployment["failureSide"];
   cancelRequested: boolean;
   createdAt: Date;
   finishedAt: Date | null;
@@ -101,6 +103,7 @@ export function deploymentView(row: Deployment): DeploymentView {
     imagePruned: row.imagePrunedAt !== null,
     phases: parsePhases(row.phases),
     error: row.error,
+    failureSide: row.failureSide,
     cancelRequested: row.cancelRequestedAt !== null,
     createdAt: row.createdAt,
     finishedAt: row.finishedAt,
