@@ -170,7 +170,9 @@ export function DeploymentLive({
           {problem} Trying again…
         </Notice>
       ) : null}
-      {deployment.status === "failed" ? <DeploymentFailure deployment={deployment} errorLine={errorLine !== null} /> : null}
+      {deployment.status === "failed" ? (
+        <DeploymentFailure deployment={deployment} errorLine={errorLine !== null} />
+      ) : null}
       {deployment.status === "cancelled" ? (
         <Notice>
           {deployment.supersededById ? (
