@@ -165,7 +165,7 @@ describe("dump and verify", () => {
     expect(asMap(dump.counts)).toEqual(sizes);
     const live = await connectAs(tenant);
     const { rows } = await live.query<{ n: number }>("SELECT count(*)::int AS n FROM orders");
-    expect(rows[0]?.n).toBe(sizes["public.orders"] + 7);
+    expect(rows[0]?.n).toBe((sizes["public.orders"] ?? 0) + 7);
     const verified = await verifyDump({
       adminUrl,
       resourceId: tenant.resourceId,

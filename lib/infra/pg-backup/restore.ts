@@ -131,7 +131,8 @@ export async function restoreDump(i: {
 
 /**
  * pg_restore of the platform's own dump into `databaseUrl`'s database, as its user. `clear` first drops every
- * schema that user owns (the operator's --force over a database that already has tables).
+ * schema that user owns or is a member of the owner of (in PostgreSQL 15 `public` belongs to pg_database_owner), for
+ * the operator's --force over a database that already has tables.
  */
 export async function restorePlatformDatabase(i: {
   databaseUrl: string;
@@ -148,7 +149,7 @@ export async function restorePlatformDatabase(i: {
       assertToolsFit(tools, await serverVersionNum(client));
       if (i.clear) {
         const { rows } = await client.query<{ name: string }>(
-          "SELECT nspname::text AS name FROM pg_namespace WHERE nspowner = current_user::regrole " +
+          "SELECT nspname::text AS name FROM pg_namespace WHERE pg_has_role(nspowner, 'MEMBER') " +
             "AND nspname NOT IN ('pg_catalog', 'information_schema') AND nspname !~ '^pg_' ORDER BY 1",
         );
         for (const { name } of rows) await client.query(`DROP SCHEMA ${client.escapeIdentifier(name)} CASCADE`);
