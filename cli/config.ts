@@ -7,6 +7,7 @@ import path from "node:path";
 import envPaths from "env-paths";
 import { z } from "zod";
 import { CliError, EXIT } from "./errors";
+import type { Env } from "./io";
 
 const storedConfig = z.object({
   url: z.string(),
@@ -17,15 +18,15 @@ export type StoredConfig = z.infer<typeof storedConfig>;
 
 export type Credentials = { url: string; token: string; source: "environment" | "config file" };
 
-export function configDir(env: NodeJS.ProcessEnv): string {
+export function configDir(env: Env): string {
   return env.TUSSILAGO_CONFIG_DIR || envPaths("tussilago", { suffix: "" }).config;
 }
 
-export function configFile(env: NodeJS.ProcessEnv): string {
+export function configFile(env: Env): string {
   return path.join(configDir(env), "config.json");
 }
 
-export async function readConfig(env: NodeJS.ProcessEnv): Promise<StoredConfig | null> {
+export async function readConfig(env: Env): Promise<StoredConfig | null> {
   let text: string;
   try {
     text = await fs.readFile(configFile(env), "utf8");
@@ -41,7 +42,7 @@ export async function readConfig(env: NodeJS.ProcessEnv): Promise<StoredConfig |
 }
 
 /** Writes the file atomically (a temporary file renamed over it), created 0600 so the token is never readable. */
-export async function writeConfig(env: NodeJS.ProcessEnv, config: StoredConfig): Promise<string> {
+export async function writeConfig(env: Env, config: StoredConfig): Promise<string> {
   const file = configFile(env);
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const temporary = `${file}.${process.pid}.tmp`;
@@ -52,7 +53,7 @@ export async function writeConfig(env: NodeJS.ProcessEnv, config: StoredConfig):
   return file;
 }
 
-export async function removeConfig(env: NodeJS.ProcessEnv): Promise<boolean> {
+export async function removeConfig(env: Env): Promise<boolean> {
   try {
     await fs.rm(configFile(env));
     return true;
@@ -63,7 +64,7 @@ export async function removeConfig(env: NodeJS.ProcessEnv): Promise<boolean> {
 }
 
 /** The URL and token to use: the environment first, then the config file; none is a CliError (exit code 3). */
-export async function resolveCredentials(env: NodeJS.ProcessEnv): Promise<Credentials> {
+export async function resolveCredentials(env: Env): Promise<Credentials> {
   const stored = env.TUSSILAGO_URL && env.TUSSILAGO_TOKEN ? null : await readConfig(env);
   const url = env.TUSSILAGO_URL || stored?.url;
   const token = env.TUSSILAGO_TOKEN || stored?.token;

@@ -78,8 +78,12 @@ export async function waitForOperation(ctx: Context, operation: Operation): Prom
     await sleep(ctx.pollMs);
     current = (await ctx.client.call("getOperation", { params: { id: current.id } })).operation;
   }
-  if (current.status === "failed") {
-    throw new CliError("operation_failed", current.error ?? `${current.kind} failed.`, EXIT.failure);
+  if (current.status !== "succeeded") {
+    throw new CliError(
+      `operation_${current.status}`,
+      current.error ?? `${current.kind} ${current.status}.`,
+      EXIT.failure,
+    );
   }
   return current;
 }

@@ -2,12 +2,15 @@
 // the JSON document), stderr for progress and errors, colours only when stderr/stdout is a TTY and NO_COLOR is unset.
 import { styleText } from "node:util";
 
+/** The environment variables the CLI reads (a plain record: the CLI runs outside the platform's typed env). */
+export type Env = Record<string, string | undefined>;
+
 export type Io = {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   /** Reads one line typed by the user; `secret` hides what is typed (the token). Null without a terminal. */
   prompt: ((question: string, options?: { secret?: boolean }) => Promise<string>) | null;
-  env: NodeJS.ProcessEnv;
+  env: Env;
   cwd: string;
   color: boolean;
 };
@@ -18,7 +21,7 @@ export function paint(io: Io, style: Style, text: string): string {
   return io.color ? styleText(style, text, { validateStream: false }) : text;
 }
 
-export function colorAllowed(env: NodeJS.ProcessEnv, isTty: boolean): boolean {
+export function colorAllowed(env: Env, isTty: boolean): boolean {
   // https://no-color.org: any non-empty NO_COLOR turns colours off; FORCE_COLOR=0 too.
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
   if (env.FORCE_COLOR === "0") return false;

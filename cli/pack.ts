@@ -65,7 +65,7 @@ async function matcherFor(absDir: string, relDir: string): Promise<Matcher | nul
   );
   if (texts.every((text) => text === "")) return null;
   // .tussilagoignore comes second, so it can re-include (!pattern) what .gitignore excludes in the same directory.
-  return { base: relDir, rules: ignore().add(texts) };
+  return { base: relDir, rules: ignore().add(texts.join("\n")) };
 }
 
 /** The last file (deepest, then .tussilagoignore over .gitignore) that has an opinion on the path decides. */

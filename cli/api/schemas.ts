@@ -19,7 +19,8 @@ export const errorBody = z.looseObject({
 export const operation = z.looseObject({
   id: z.string(),
   kind: z.string(),
-  status: z.enum(["queued", "running", "succeeded", "failed"]),
+  // "cancelled" is a superset for servers that report a cancelled operation as such (issue #18's "cancel means cancel").
+  status: z.enum(["queued", "running", "succeeded", "failed", "cancelled"]),
   error: nullableString,
 });
 
