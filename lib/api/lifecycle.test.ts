@@ -139,6 +139,27 @@ describe("POST /api/v1/apps/{appId}/actions/*", () => {
     expect((await getDb().app.findUniqueOrThrow({ where: { id: app.id } })).currentDeploymentId).not.toBe(old.id);
   });
 
+  it("refuses to scale, start or restart an app that was never deployed: 409, in words, nothing queued (#18)", async () => {
+    const app = await getDb().app.create({
+      data: { teamId: team.team.id, name: `new-${randomUUID().slice(0, 8)}`, status: "created" },
+    });
+    const scaled = await post(scaleRoute, app.id, "scale", team.write, { replicas: 2 });
+    expect(scaled.status).toBe(409);
+    const error = await errorOf(scaled);
+    expect(error.code).toBe("conflict");
+    expect(error.message).toMatch(/not been deployed yet.*deploy it first/);
+    for (const [action, route] of [
+      ["start", startRoute],
+      ["restart", restartRoute],
+    ] as const) {
+      const response = await post(route, app.id, action, team.write);
+      expect(response.status, action).toBe(409);
+      expect((await errorOf(response)).message, action).toMatch(/deploy it first|not running/);
+    }
+    expect(await jobsFor(app.id)).toEqual([]);
+    expect((await getDb().app.findUniqueOrThrow({ where: { id: app.id } })).replicas).toBe(app.replicas);
+  });
+
   it("scales by storing the replica count with the job, within 0..20", async () => {
     const { app } = await releasedApp(team.team.id);
     expect((await post(scaleRoute, app.id, "scale", team.write, { replicas: 0 })).status).toBe(202);

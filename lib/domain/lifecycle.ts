@@ -204,6 +204,10 @@ export async function rollbackApp(
   });
 }
 
+export const NEVER_DEPLOYED_SCALE =
+  "This app has not been deployed yet, so there is nothing to scale: deploy it first (the first release starts " +
+  "the number of web processes set in its settings), then scale it.";
+
 /** Stores the replica count and converges a running app to it; a stopped app uses it at its next start. */
 export async function scaleApp(
   db: Db,
@@ -226,6 +230,9 @@ export async function scaleApp(
   }
   return await db.$transaction(async (tx) => {
     const before = await lockApp(tx, ctx, appId);
+    // Nothing runs before the first release, and a count stored now would be queued work with nothing to do; the
+    // web count of a first deploy comes from the app's settings.
+    if (!before.currentDeploymentId) throw new AppError("conflict", NEVER_DEPLOYED_SCALE);
     const types = await releasedTypes(tx, before);
     const unknown = Object.keys(processes).filter((type) => !types.includes(type));
     if (unknown.length > 0) {
