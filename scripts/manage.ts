@@ -1,5 +1,6 @@
 // `npm run manage -- <command> [options]`: what Django's manage.py is to Django. `--json` gives machine-readable
 // output on stdout; human-readable text otherwise. Exit code 0 on success.
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { runPlanCommand } from "@/lib/build/plan-command";
 import { type CheckReport, runChecks } from "@/lib/checks/check";
@@ -9,6 +10,7 @@ import { createPrismaClient } from "@/lib/db";
 import { ConfigError, defaultPythonVersion, loadEnvOrExit } from "@/lib/env";
 import { logger } from "@/lib/logger";
 import { openPlatformDatabase } from "@/lib/services/database";
+import { backupPlatform, restorePlatform } from "@/lib/services/platform-backup";
 import { migrateSecrets } from "@/lib/services/secrets-migration";
 
 type Io = { out(text: string): void; err(text: string): void };
@@ -24,6 +26,8 @@ const log = logger({ component: "manage" });
 const OPTIONS = {
   json: { type: "boolean", default: false },
   "no-ping": { type: "boolean", default: false },
+  "with-logs": { type: "boolean", default: false },
+  force: { type: "boolean", default: false },
 } as const;
 
 function parse(args: string[]) {
@@ -103,6 +107,78 @@ const commands: Record<string, Command> = {
       if (result.stdout) io.out(result.stdout);
       if (result.stderr) io.err(result.stderr);
       return result.exitCode;
+    },
+  },
+  backup: {
+    summary: "Back up the platform database and the data files a restore needs into one archive",
+    usage: "backup <file> [--with-logs] [--json]",
+    async run(args, io) {
+      const { values, positionals } = parse(args);
+      const [file] = positionals;
+      if (!file || positionals.length !== 1) {
+        io.err("usage: npm run manage -- backup <file> [--with-logs] [--json]\n");
+        return 2;
+      }
+      const env = loadEnvOrExit();
+      const database = await openPlatformDatabase(env, log, { attachIfRunning: true });
+      try {
+        const result = await backupPlatform({
+          dataDir: env.dataDir,
+          secretKey: env.secretKey,
+          databaseUrl: database.directUrl,
+          file: path.resolve(file),
+          withLogs: values["with-logs"],
+          log,
+        });
+        if (values.json) printJson(io, result);
+        else
+          io.out(
+            `Wrote ${path.resolve(file)} (${result.bytes} bytes, schema ${result.manifest.migration ?? "empty"}, ` +
+              `data: ${result.manifest.data.join(", ") || "none"}).\nKeep TUSSILAGO_SECRET_KEY apart from it: a restore needs the same key.\n`,
+          );
+        return 0;
+      } finally {
+        await database.stop();
+      }
+    },
+  },
+  restore: {
+    summary: "Restore a platform backup into a fresh data directory (see docs/operations.md)",
+    usage: "restore <file> [--force] [--json]",
+    async run(args, io) {
+      const { values, positionals } = parse(args);
+      const [file] = positionals;
+      if (!file || positionals.length !== 1) {
+        io.err("usage: npm run manage -- restore <file> [--force] [--json]\n");
+        return 2;
+      }
+      const env = loadEnvOrExit();
+      const database = await openPlatformDatabase(env, log, { attachIfRunning: true });
+      try {
+        if (database.embedded && !database.embedded.owned) {
+          io.err("The platform is running with this data directory: stop it before restoring.\n");
+          return 1;
+        }
+        const summary = await restorePlatform({
+          dataDir: env.dataDir,
+          secretKey: env.secretKey,
+          databaseUrl: database.directUrl,
+          file: path.resolve(file),
+          force: values.force,
+          log,
+        });
+        if (values.json) printJson(io, summary);
+        else
+          io.out(
+            `Restored ${summary.tables} tables (${summary.rows} rows) from the backup of ${summary.manifest.createdAt}` +
+              `${summary.migrated.length ? `, then applied ${summary.migrated.join(", ")}` : ""}.\n` +
+              "Next: npm run manage -- check, then npm start. Tenant databases and Redis are not in this backup: " +
+              "restore them from their own backups (docs/operations.md).\n",
+          );
+        return 0;
+      } finally {
+        await database.stop();
+      }
     },
   },
   ...identityCommands,
