@@ -72,7 +72,9 @@ esac
 
 # 1. Packages ----------------------------------------------------------------------------------------------------
 # git and openssh-client (ssh, ssh-keyscan): the worker clones git sources over https and ssh (docs/deploy-on-push.md).
-packages=(podman runc catatonit python3 uidmap slirp4netns fuse-overlayfs caddy redis-server pgbouncer debootstrap iptables curl ca-certificates git openssh-client)
+# postgresql-client-15 (pg_dump, pg_restore): backups of tenant databases and of the platform (docs/operations.md).
+packages=(podman runc catatonit python3 uidmap slirp4netns fuse-overlayfs caddy redis-server pgbouncer debootstrap iptables curl ca-certificates git openssh-client
+  postgresql-client-15)
 if apt-cache show runsc >/dev/null 2>&1; then
   packages+=(runsc)
 elif ! command -v runsc >/dev/null 2>&1; then
