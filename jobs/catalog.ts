@@ -102,6 +102,12 @@ export const catalog = defineCatalog({
     // The next pass is 15 s away and reads from the saved position: a retry would only race it.
     maxAttempts: 1,
   },
+  notification__deliver: {
+    payload: z.strictObject({ deliveryId: z.uuid() }),
+    // 5xx answers, timeouts and refused connections retry; graphile-worker waits e^attempt seconds between
+    // attempts, so eight span about half an hour (e^1..e^7 s) and then the delivery is marked failed. A 4xx is final.
+    maxAttempts: 8,
+  },
   platform__check: {
     payload: z.strictObject({ operationId: z.uuid() }),
     // The checks report failures instead of throwing; a second attempt covers a worker restart.

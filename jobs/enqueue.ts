@@ -42,6 +42,25 @@ export async function enqueue<Name extends TaskName>(
 }
 
 /**
+ * Many jobs of one task in one statement (graphile_worker.add_jobs), for fan-outs that must stay constant-query
+ * (lib/domain/notifications.ts: one delivery per channel). No job keys or queue overrides: each job stands alone.
+ */
+export async function enqueueMany<Name extends TaskName>(
+  tx: Tx,
+  task: Name,
+  payloads: z.input<(typeof catalog)[Name]["payload"]>[],
+): Promise<void> {
+  if (payloads.length === 0) return;
+  const definition = catalog[task];
+  const parsed = payloads.map((payload) => JSON.stringify(definition.payload.parse(payload)));
+  await tx.$executeRaw`SELECT graphile_worker.add_jobs(ARRAY(
+    SELECT ROW(${task}::text, p::json, ${definition.queue ?? null}::text, NULL, ${definition.maxAttempts}::int,
+      NULL, NULL, NULL)::graphile_worker.job_spec
+    FROM unnest(${parsed}::text[]) AS p
+  ))`;
+}
+
+/**
  * Asks for a caddy__sync in the caller's transaction (e.g. with the rename that changes a hostname). Pending syncs
  * share one job key and collapse into one: each renders the latest state anyway.
  */

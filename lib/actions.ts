@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { currentRequestMeta, currentUser } from "@/lib/auth/session";
 import { type Db, getDb } from "@/lib/db";
 import { type Ctx, type RequestMeta, userContext } from "@/lib/domain/context";
+import { noteQuotaRefusal } from "@/lib/domain/notifications";
 import type { PublicUser } from "@/lib/domain/users";
 import { AppError, isAppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
@@ -95,7 +96,13 @@ function withTeam<I, T>(run: Run<I, TeamActionDeps, T>): Run<I, PublicActionDeps
     const teamId = (input as { teamId?: unknown }).teamId;
     if (typeof teamId !== "string") throw new AppError("not_found", "Team not found.");
     const ctx = await userContext(deps.db, deps.user.id, teamId, deps.meta);
-    return await run(input, { ...deps, ctx });
+    try {
+      return await run(input, { ...deps, ctx });
+    } catch (error) {
+      // A quota refusal tells the team's channels (quota.reached), once its transaction has rolled back.
+      await noteQuotaRefusal(deps.db, ctx.teamId, error);
+      throw error;
+    }
   });
 }
 

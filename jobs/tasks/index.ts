@@ -15,6 +15,7 @@ import { domainCheckTls } from "@/jobs/tasks/domain__check_tls";
 import { domainScheduleChecks } from "@/jobs/tasks/domain__schedule_checks";
 import { domainScheduleTlsChecks } from "@/jobs/tasks/domain__schedule_tls_checks";
 import { emailSend } from "@/jobs/tasks/email__send";
+import { notificationDeliver } from "@/jobs/tasks/notification__deliver";
 import { metricsRollup } from "@/jobs/tasks/metrics__rollup";
 import { metricsSample } from "@/jobs/tasks/metrics__sample";
 import { platformCheck } from "@/jobs/tasks/platform__check";
@@ -46,6 +47,7 @@ export const tasks = {
   [domainScheduleChecks.name]: domainScheduleChecks,
   [domainScheduleTlsChecks.name]: domainScheduleTlsChecks,
   [emailSend.name]: emailSend,
+  [notificationDeliver.name]: notificationDeliver,
   [metricsRollup.name]: metricsRollup,
   [metricsSample.name]: metricsSample,
   [platformCheck.name]: platformCheck,

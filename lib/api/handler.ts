@@ -23,6 +23,7 @@ import { requestMetaFrom } from "@/lib/auth/request-meta";
 import { getDb, isDatabaseUnreachable } from "@/lib/db";
 import { authenticateApiToken } from "@/lib/domain/api-tokens";
 import type { Ctx } from "@/lib/domain/context";
+import { noteQuotaRefusal } from "@/lib/domain/notifications";
 import { AppError, ERROR_STATUS, type ErrorCode, isAppError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
 
@@ -194,6 +195,8 @@ export function handle<E extends Endpoint>(
         }
         return json(result.status, output, requestId, result.headers);
       } catch (error) {
+        // A quota refusal tells the team's channels (quota.reached), once its transaction has rolled back.
+        if (ctx) await noteQuotaRefusal(getDb(), ctx.teamId, error);
         // A refusal (4xx) is the answer to this request and is replayed; anything else lets a retry do the work.
         if (claimedKey) {
           if (isAppError(error) && error.status < 500) {

@@ -46,6 +46,9 @@ describe("PERMISSIONS", () => {
       "env:write": "member",
       "databases:read": "viewer",
       "databases:manage": "admin",
+      "notifications:read": "viewer",
+      "notifications:toggle": "member",
+      "notifications:manage": "admin",
     });
   });
 

@@ -25,6 +25,12 @@ export const PERMISSIONS = {
   "env:write": "member",
   "databases:read": "viewer",
   "databases:manage": "admin",
+  // Taking a backup or a Redis export copies data and changes nothing: members may (#16).
+  "backups:create": "member",
+  // Notification channels (#17): members switch events on and off; admins create, retarget, test and delete.
+  "notifications:read": "viewer",
+  "notifications:toggle": "member",
+  "notifications:manage": "admin",
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -40,6 +40,7 @@ export const teamQuotaInput = z.strictObject({
   cronJobs: limit(10_000),
   concurrentRuns: limit(1_000),
   processes: limit(100_000),
+  notificationChannels: limit(1_000),
   backups: limit(100_000),
 });
 export const instanceQuotaInput = teamQuotaInput.extend({
@@ -86,6 +87,7 @@ const FIELDS = [
   "cronJobs",
   "concurrentRuns",
   "processes",
+  "notificationChannels",
   "backups",
 ] as const;
 

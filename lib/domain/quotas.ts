@@ -23,6 +23,7 @@ export type Quotas = {
   concurrentRuns: number;
   processes: number;
   backups: number;
+  notificationChannels: number;
 };
 
 export type QuotaName = keyof Quotas;
@@ -44,6 +45,7 @@ type OverrideRow = Partial<Pick<InstanceQuota, "teamsPerUser">> &
     | "concurrentRuns"
     | "processes"
     | "backups"
+    | "notificationChannels"
   >;
 
 const MIB = 1024 * 1024;
@@ -68,6 +70,7 @@ function applyOverrides(base: Quotas, row: OverrideRow | null | undefined): Quot
     concurrentRuns: row.concurrentRuns ?? base.concurrentRuns,
     processes: row.processes ?? base.processes,
     backups: row.backups ?? base.backups,
+    notificationChannels: row.notificationChannels ?? base.notificationChannels,
   };
 }
 
@@ -109,6 +112,7 @@ const NOUN: Record<QuotaName, [string, string]> = {
   concurrentRuns: ["concurrent run", "concurrent runs"],
   processes: ["process container", "process containers"],
   backups: ["kept manual backup", "kept manual backups"],
+  notificationChannels: ["notification channel", "notification channels"],
 };
 
 /** The 409 every quota refusal answers: names the quota and its limit; details `{ quota, limit }`. */
@@ -138,6 +142,13 @@ export async function enforceAppQuota(tx: Tx, teamId: string): Promise<void> {
   const quotas = await effectiveQuotas(tx, teamId);
   const count = await tx.app.count({ where: { teamId } });
   if (count >= quotas.apps) throw quotaExceeded("apps", quotas.apps);
+}
+
+export async function enforceNotificationChannelQuota(tx: Tx, teamId: string): Promise<void> {
+  await lockTeamForQuota(tx, teamId);
+  const quotas = await effectiveQuotas(tx, teamId);
+  const count = await tx.notificationChannel.count({ where: { teamId } });
+  if (count >= quotas.notificationChannels) throw quotaExceeded("notificationChannels", quotas.notificationChannels);
 }
 
 export async function enforceDomainQuota(tx: Tx, teamId: string): Promise<void> {

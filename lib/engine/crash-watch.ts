@@ -15,6 +15,7 @@
 // `podman start` fail, which is logged and left to the next pass.
 import type { Logger } from "pino";
 import type { Db } from "@/lib/db";
+import { notifyTeam } from "@/lib/domain/notifications";
 import { CRASH_LOG_LINES } from "@/lib/domain/processes";
 import { outputOf } from "@/lib/engine/release/context";
 import type { ContainerHost } from "@/lib/infra/container-host";
@@ -83,6 +84,7 @@ export async function watchCrashes(deps: CrashWatchDeps): Promise<CrashWatchRepo
       restartCount: true,
       restartAt: true,
       lastExitAt: true,
+      app: { select: { teamId: true, name: true } },
     },
   });
   for (const row of rows) {
@@ -108,9 +110,18 @@ export async function watchCrashes(deps: CrashWatchDeps): Promise<CrashWatchRepo
       const output = (await outputOf(podman, row.containerName, CRASH_LOG_LINES)).slice(-CRASH_LOG_MAX_CHARS);
       const exit = { lastExitCode: container.exitCode, lastExitAt: new Date(now), lastExitLog: output };
       if (row.restartCount >= policy.maxRestarts) {
-        await db.replica.updateMany({
-          where: { id: row.id, status: "healthy" },
-          data: { ...exit, status: "crashed" },
+        await db.$transaction(async (tx) => {
+          const { count } = await tx.replica.updateMany({
+            where: { id: row.id, status: "healthy" },
+            data: { ...exit, status: "crashed" },
+          });
+          if (count === 0) return;
+          await notifyTeam(tx, {
+            teamId: row.app.teamId,
+            event: "app.crash_looping",
+            subject: { appId: row.appId },
+            summary: `${row.app.name}: ${row.process} #${row.index} keeps crashing (exit code ${container.exitCode ?? "unknown"} after ${row.restartCount} restarts); it is not restarted until the next release, restart or start.`,
+          });
         });
         report.crashed.push(row.containerName);
         log.warn(
@@ -120,9 +131,20 @@ export async function watchCrashes(deps: CrashWatchDeps): Promise<CrashWatchRepo
         continue;
       }
       const delay = restartDelayMs(policy, row.restartCount);
-      await db.replica.updateMany({
-        where: { id: row.id, status: "healthy", restartAt: null },
-        data: { ...exit, restartAt: new Date(now + delay) },
+      await db.$transaction(async (tx) => {
+        const { count } = await tx.replica.updateMany({
+          where: { id: row.id, status: "healthy", restartAt: null },
+          data: { ...exit, restartAt: new Date(now + delay) },
+        });
+        // The first exit of an unstable stretch is told; the restarts after it are the crash loop's (told once, when
+        // the replica is marked crashed), so a flapping process does not flood the team's channels.
+        if (count === 0 || row.restartCount > 0) return;
+        await notifyTeam(tx, {
+          teamId: row.app.teamId,
+          event: "app.crashed",
+          subject: { appId: row.appId },
+          summary: `${row.app.name}: ${row.process} #${row.index} exited with code ${container.exitCode ?? "unknown"}; restarting it in ${Math.round(delay / 1000)} s.`,
+        });
       });
       report.waiting.push(row.containerName);
       log.info({ ...context, exitCode: container.exitCode, delayMs: delay }, "container exited: restart scheduled");

@@ -8,9 +8,20 @@
 // cancelled), and anything but deleting → running (a switch) or stopped.
 import type { Db, Tx } from "@/lib/db";
 import { endPhases, enterPhase, parsePhases } from "@/lib/domain/deployment-phases";
+import { notifyTeam } from "@/lib/domain/notifications";
 import type { AppStatus, DeploymentStatus, FailureSide } from "@/lib/generated/prisma/client";
 
 type Client = Db | Tx;
+
+/** Runs `fn` in a transaction: the caller's when given one, else a new one (a transition and its notification). */
+async function inTransaction<T>(db: Client, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return "$transaction" in db ? await db.$transaction(fn) : await fn(db);
+}
+
+/** The first line of a reason, short enough for a notification's summary. */
+function firstLine(text: string): string {
+  return (text.split("\n", 1)[0] ?? "").slice(0, 300);
+}
 
 /** From → the statuses a deployment may move to. failed and cancelled are final. */
 export const DEPLOYMENT_TRANSITIONS: Record<DeploymentStatus, readonly DeploymentStatus[]> = {
@@ -99,17 +110,31 @@ export async function startReleasing(
 
 /** releasing → running, finished: the first release of a deployment switched traffic (inside the switch). */
 export async function markReleased(tx: Client, deploymentId: string, now = new Date()): Promise<boolean> {
-  const row = await tx.deployment.findUniqueOrThrow({ where: { id: deploymentId }, select: { phases: true } });
-  const moved = await tx.deployment.updateMany({
-    where: { id: deploymentId, status: "releasing" },
-    data: {
-      status: "running",
-      error: null,
-      finishedAt: now,
-      phases: endPhases(parsePhases(row.phases), "succeeded", now),
-    },
+  const row = await tx.deployment.findUniqueOrThrow({
+    where: { id: deploymentId },
+    select: { phases: true, appId: true, app: { select: { teamId: true, name: true } } },
   });
-  return moved.count > 0;
+  return await inTransaction(tx, async (inner) => {
+    const moved = await inner.deployment.updateMany({
+      where: { id: deploymentId, status: "releasing" },
+      data: {
+        status: "running",
+        error: null,
+        finishedAt: now,
+        phases: endPhases(parsePhases(row.phases), "succeeded", now),
+      },
+    });
+    // Only the move itself notifies: a resumed release that finds it done says nothing twice.
+    if (moved.count > 0) {
+      await notifyTeam(inner, {
+        teamId: row.app.teamId,
+        event: "deployment.succeeded",
+        subject: { appId: row.appId, deploymentId },
+        summary: `${row.app.name} is live on a new deployment.`,
+      });
+    }
+    return moved.count > 0;
+  });
 }
 
 /** running/superseded → running: an earlier release serves again (restart, start, rollback; inside the switch). */
@@ -144,20 +169,35 @@ export async function endDeployment(
   /** Whose failure it is to fix; a failure nobody classified (a give-up, an expiry) is the operator's. */
   side: FailureSide = "operator",
 ): Promise<boolean> {
-  const row = await db.deployment.findUnique({ where: { id: deploymentId }, select: { phases: true, appId: true } });
+  const row = await db.deployment.findUnique({
+    where: { id: deploymentId },
+    select: { phases: true, appId: true, app: { select: { teamId: true, name: true } } },
+  });
   if (!row) return false;
-  const moved = await db.deployment.updateMany({
-    where: { id: deploymentId, status: { in: sources(DEPLOYMENT_TRANSITIONS, status) } },
-    data: {
-      status,
-      error: reason.slice(0, 4000),
-      failureSide: status === "failed" ? side : null,
-      finishedAt: now,
-      phases: endPhases(parsePhases(row.phases), status, now),
-    },
+  const moved = await inTransaction(db, async (tx) => {
+    const { count } = await tx.deployment.updateMany({
+      where: { id: deploymentId, status: { in: sources(DEPLOYMENT_TRANSITIONS, status) } },
+      data: {
+        status,
+        error: reason.slice(0, 4000),
+        failureSide: status === "failed" ? side : null,
+        finishedAt: now,
+        phases: endPhases(parsePhases(row.phases), status, now),
+      },
+    });
+    // A cancel is the team's own doing: only failures are told. The event commits with the move, once.
+    if (count > 0 && status === "failed") {
+      await notifyTeam(tx, {
+        teamId: row.app.teamId,
+        event: "deployment.failed",
+        subject: { appId: row.appId, deploymentId },
+        summary: `Deployment of ${row.app.name} failed: ${firstLine(reason)}`,
+      });
+    }
+    return count > 0;
   });
   await settleDeployingApp(db, row.appId, status);
-  return moved.count > 0;
+  return moved;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -226,6 +226,22 @@ describe("checkDomainTls", () => {
     expect(await pendingJobs("caddy__sync")).toHaveLength(1);
   });
 
+  it("tells the team's channels (certificate.failed) when the certificate turns failed, once", async () => {
+    const hostname = `notify-${UNKNOWN}`;
+    const row = await domain(hostname, { tlsStatus: "issued" });
+    await getDb().notificationChannel.create({
+      data: { teamId: row.teamId, kind: "email", name: "ops", targetSealed: "x", events: ["certificate.failed"] },
+    });
+    await clearJobs();
+    await checkDomainTls(getDb(), row.id, { target, log: silentLog });
+    await checkDomainTls(getDb(), row.id, { target, log: silentLog });
+    const events = await getDb().notificationEvent.findMany({ where: { teamId: row.teamId } });
+    expect(events).toMatchObject([
+      { event: "certificate.failed", domainId: row.id, appId: row.appId, summary: expect.stringContaining(hostname) },
+    ]);
+    expect(await pendingJobs("notification__deliver")).toHaveLength(1);
+  });
+
   it("records nothing and throws a retryable error when the HTTPS server is unreachable", async () => {
     const row = await domain(`x-${ISSUED}`);
     const closed = createServer();

@@ -7,6 +7,7 @@ import { checkServerIdentity, connect, type DetailedPeerCertificate, type PeerCe
 import type { Logger } from "pino";
 import { enqueue, requestRoutingSync } from "@/jobs/enqueue";
 import type { Db } from "@/lib/db";
+import { notifyTeam } from "@/lib/domain/notifications";
 import { AppError } from "@/lib/errors";
 import type { DomainTlsStatus } from "@/lib/generated/prisma/enums";
 
@@ -135,7 +136,15 @@ export async function checkDomainTls(
 ): Promise<TlsProbeResult | null> {
   const domain = await db.domain.findUnique({
     where: { id: domainId },
-    select: { hostname: true, status: true, tlsStatus: true, tlsError: true, app: { select: { status: true } } },
+    select: {
+      hostname: true,
+      status: true,
+      tlsStatus: true,
+      tlsError: true,
+      teamId: true,
+      appId: true,
+      app: { select: { status: true } },
+    },
   });
   if (domain?.status !== "verified" || !["running", "stopped"].includes(domain.app.status)) return null;
   const now = deps.now?.() ?? new Date();
@@ -152,6 +161,15 @@ export async function checkDomainTls(
   await db.$transaction(async (tx) => {
     const data = tlsUpdate(domain, result, now);
     await tx.domain.update({ where: { id: domainId }, data });
+    // Told when the certificate turns failed, not at every later check that finds it still failed.
+    if (data.tlsStatus === "failed" && domain.tlsStatus !== "failed") {
+      await notifyTeam(tx, {
+        teamId: domain.teamId,
+        event: "certificate.failed",
+        subject: { appId: domain.appId, domainId },
+        summary: `No valid certificate for ${domain.hostname}: ${result.status === "failed" ? result.reason : ""}`,
+      });
+    }
     if ((domain.tlsStatus === "issued") !== (data.tlsStatus === "issued")) {
       // The redirect to HTTPS follows the certificate (rendered only for issued ones).
       await requestRoutingSync(tx);

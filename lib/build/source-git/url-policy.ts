@@ -30,7 +30,8 @@ export function forbiddenHost(host: string): SourceError {
   );
 }
 
-function checkUrlHost(url: URL, allowPrivateHosts: boolean): void {
+/** Refuses a local, private or reserved host (syntax only; also used for notification webhook URLs). */
+export function checkUrlHost(url: URL, allowPrivateHosts: boolean): void {
   const host = url.hostname;
   if (host.startsWith("[")) {
     const groups = parseIPv6(host.slice(1, -1));

@@ -25,6 +25,7 @@ const quotaFields = {
   cronJobs: formNumber,
   concurrentRuns: formNumber,
   processes: formNumber,
+  notificationChannels: formNumber,
   backups: formNumber,
 };
 

@@ -29,6 +29,7 @@ const LABELS = {
   cronJobs: "Cron jobs",
   concurrentRuns: "Concurrent runs",
   processes: "Process containers (all apps)",
+  notificationChannels: "Notification channels",
   backups: "Kept manual backups",
 } as const;
 
@@ -64,6 +65,7 @@ const TEAM_FIELDS: FieldName[] = [
   "cronJobs",
   "concurrentRuns",
   "processes",
+  "notificationChannels",
   "backups",
 ];
 
