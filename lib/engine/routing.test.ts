@@ -2,6 +2,7 @@
 // does not, skipping unchanged loads, retries, a clear failure, and the advisory lock that orders concurrent syncs.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { caddyAccessLogPath } from "@/lib/data-paths";
 import { getDb } from "@/lib/db";
 import {
   caddyAdminListen,
@@ -264,12 +265,15 @@ describe("routingConfigFromEnv", () => {
   const base = { TUSSILAGO_SECRET_KEY: "x".repeat(32), TUSSILAGO_HOST_CONFIG: "none" };
 
   it("defaults to Caddy's loopback admin port and :80, and keeps a socket's admin address in the config", () => {
-    expect(routingConfigFromEnv(parseEnv(base))).toEqual({
+    const defaults = parseEnv(base);
+    expect(routingConfigFromEnv(defaults)).toEqual({
       routerId: "http://127.0.0.1:2019",
       listen: [":80"],
       adminListen: "127.0.0.1:2019",
       appsDomain: "localhost",
       automaticHttps: false,
+      // The tenant routes' access log for the metrics, in the data directory.
+      accessLog: { filename: caddyAccessLogPath(defaults.dataDir), rollSizeMb: 50, rollKeep: 5 },
     });
     const env = parseEnv({
       ...base,

@@ -3,9 +3,11 @@
 // desired state, posts it and records the hash: two writers can never post in the wrong order (the later one always
 // reads the later state), and no session state is left on a pooled connection (PgBouncer, transaction mode).
 import type { Logger } from "pino";
+import { caddyAccessLogPath } from "@/lib/data-paths";
 import type { Db, Tx } from "@/lib/db";
 import { ConfigError, type Env, getEnv } from "@/lib/env";
 import {
+  type AccessLogOptions,
   type ApplyResult,
   applyCaddyConfig,
   type CaddyClient,
@@ -37,6 +39,8 @@ export type RoutingConfig = {
   automaticHttps: boolean;
   /** HTTPS through Caddy (TUSSILAGO_TLS=on); absent: plain HTTP only, as before custom domains. */
   tls?: TlsRenderOptions;
+  /** Where Caddy writes the tenant routes' access log for the metrics (lib/engine/metrics); absent: no log. */
+  accessLog?: AccessLogOptions;
 };
 
 /** "unix:/run/caddy.sock" → "unix//run/caddy.sock"; "http://127.0.0.1:2019" → "127.0.0.1:2019". */
@@ -90,6 +94,9 @@ export function routingConfigFromEnv(env: Env = getEnv(), overrides: { tlsAskUrl
     // Caddy's own automatic HTTPS stays off: with TLS on the config names its certificates and redirects itself.
     automaticHttps: false,
     ...(tls ? { tls } : {}),
+    // Rolled at 50 MB, five rolled files kept: the sampler reads the live file every 15 s, so the rolled ones are
+    // only a short history for an operator.
+    accessLog: { filename: caddyAccessLogPath(env.dataDir), rollSizeMb: 50, rollKeep: 5 },
   };
 }
 
@@ -99,6 +106,7 @@ function renderOptions(config: RoutingConfig) {
     adminListen: config.adminListen,
     automaticHttps: config.automaticHttps,
     tls: config.tls ?? null,
+    accessLog: config.accessLog ?? null,
   };
 }
 

@@ -20,6 +20,8 @@ export { type CaddyClient, type CaddyClientOptions, createCaddyClient, DEFAULT_T
 export { CaddyError, type CaddyErrorKind, type CaddyErrorOptions, type CaddyOperation } from "./errors";
 export { canonicalJson, configHash } from "./hash";
 export {
+  ACCESS_LOGGER,
+  type AccessLogOptions,
   type CaddyConfig,
   type CaddyHandler,
   type CaddyHeadersHandler,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, configHash, renderCaddyConfig, routeIdForApp } from "./index";
+import { ACCESS_LOGGER, canonicalJson, configHash, renderCaddyConfig, routeIdForApp } from "./index";
 import {
   ADMIN_SOCKET,
   APP_A,
@@ -147,5 +147,40 @@ describe("configHash", () => {
     expect(configHash({ a: [1, 2] })).not.toBe(configHash({ a: [2, 1] }));
     expect(configHash(null)).not.toBe(configHash(config));
     expect(configHash(config)).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe("the access log (metrics)", () => {
+  const desired = [{ appId: "0f3c2a6e-8b1d-4c7e-9a5f-2d4b6c8e0a1b", hostnames: ["a-t.apps.test"], upstreams: [] }];
+  const accessLog = { filename: "/var/lib/tussilago/logs/caddy/access.log", rollSizeMb: 50, rollKeep: 5 };
+
+  it("logs every server's requests as JSON to the rolled file, and nowhere else", () => {
+    const config = renderCaddyConfig(desired, {
+      listen: [":80"],
+      adminListen: "127.0.0.1:2019",
+      automaticHttps: false,
+      accessLog,
+    });
+    expect(config.apps.http.servers.tussilago?.logs).toEqual({ default_logger_name: ACCESS_LOGGER });
+    expect(config.logging?.logs[ACCESS_LOGGER]).toEqual({
+      writer: {
+        output: "file",
+        filename: accessLog.filename,
+        roll_size_mb: 50,
+        roll_keep: 5,
+        roll_keep_days: 7,
+      },
+      encoder: { format: "json" },
+      include: [`http.log.access.${ACCESS_LOGGER}`],
+    });
+    expect(config.logging?.logs.default).toEqual({ exclude: [`http.log.access.${ACCESS_LOGGER}`] });
+  });
+
+  it("renders no logging without it, and refuses a relative path", () => {
+    const options = { listen: [":80"], adminListen: "127.0.0.1:2019", automaticHttps: false };
+    expect(renderCaddyConfig(desired, options).logging).toBeUndefined();
+    expect(() =>
+      renderCaddyConfig(desired, { ...options, accessLog: { ...accessLog, filename: "logs/access.log" } }),
+    ).toThrow();
   });
 });

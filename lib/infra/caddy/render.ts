@@ -51,6 +51,31 @@ export type RenderOptions = {
   automaticHttps: boolean;
   /** HTTPS (TUSSILAGO_TLS=on); absent or null renders the plain HTTP config. */
   tls?: TlsRenderOptions | null;
+  /** The tenant routes' JSON access log (metrics, lib/engine/metrics); absent or null: no access log. */
+  accessLog?: AccessLogOptions | null;
+};
+
+export type AccessLogOptions = {
+  /** An absolute path Caddy can write; Caddy creates the directory. */
+  filename: string;
+  /** Rolled at this size (Caddy keeps `rollKeep` rolled files, compressed). */
+  rollSizeMb: number;
+  rollKeep: number;
+};
+
+/** The logger every access line goes to: `http.log.access.<name>` in Caddy's log namespace. */
+export const ACCESS_LOGGER = "tussilago_access";
+
+export type CaddyLogging = {
+  logs: Record<
+    string,
+    {
+      writer?: { output: "file"; filename: string; roll_size_mb: number; roll_keep: number; roll_keep_days: number };
+      encoder?: { format: "json" };
+      include?: string[];
+      exclude?: string[];
+    }
+  >;
 };
 
 export type CaddyUpstream = { dial: string };
@@ -98,10 +123,13 @@ export type CaddyServer = {
   automatic_https: { disable: boolean };
   // One empty policy turns TLS on for the server's listeners (certificates chosen by SNI through apps.tls).
   tls_connection_policies?: Record<string, never>[];
+  // Access logging: every request to the server is logged to this logger, except for these hosts (the portal's).
+  logs?: { default_logger_name: string; skip_hosts?: string[] };
 };
 
 export type CaddyConfig = {
   admin: { listen: string };
+  logging?: CaddyLogging;
   apps: {
     http: { http_port?: number; https_port?: number; servers: Record<string, CaddyServer> };
     tls?: CaddyTlsApp;
@@ -254,20 +282,72 @@ export function renderCaddyConfig(desired: DesiredRouting, options: RenderOption
 
   // An app without hostnames is unreachable; a host matcher with an empty list is not worth the ambiguity.
   const routed = apps.filter((app) => app.hostnames.length > 0);
-  if (tls !== null) return renderWithTls(routed, tls, { listen, adminListen, serverName });
+  if (tls !== null) {
+    const skip = tls.portal ? [tls.portal.hostname] : [];
+    return withAccessLog(
+      renderWithTls(routed, tls, { listen, adminListen, serverName }),
+      options.accessLog ?? null,
+      skip,
+    );
+  }
   const routes = routed.map((app) => appRoute(app));
   // With no matching route Caddy answers 200 with an empty body (docs/operations.md): end with an explicit 404.
   routes.push({ "@id": FALLBACK_ROUTE_ID, handle: [textResponse(404, NOT_FOUND_BODY)], terminal: true });
 
-  return {
-    admin: { listen: adminListen },
-    apps: {
-      http: {
-        servers: {
-          [serverName]: { listen: [...listen], routes, automatic_https: { disable: !options.automaticHttps } },
+  return withAccessLog(
+    {
+      admin: { listen: adminListen },
+      apps: {
+        http: {
+          servers: {
+            [serverName]: { listen: [...listen], routes, automatic_https: { disable: !options.automaticHttps } },
+          },
         },
       },
     },
+    options.accessLog ?? null,
+    [],
+  );
+}
+
+/**
+ * Turns on the JSON access log of every server, written by Caddy's file writer (rolled by size, the rolled files
+ * compressed and kept a week at most) to the one file the metrics sampler reads, and kept out of Caddy's default
+ * log. The portal's host is skipped: its requests are not an app's.
+ */
+function withAccessLog(config: CaddyConfig, accessLog: AccessLogOptions | null, skipHosts: string[]): CaddyConfig {
+  if (accessLog === null) return config;
+  // The path is the platform's own (its data directory), never a tenant's; checked anyway, as every rendered value.
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(accessLog.filename) || accessLog.filename.includes("..")) {
+    throw invalid("invalid_option", "the access log needs an absolute path");
+  }
+  const loggerName = `http.log.access.${ACCESS_LOGGER}`;
+  const servers: Record<string, CaddyServer> = {};
+  for (const [name, server] of Object.entries(config.apps.http.servers)) {
+    servers[name] = {
+      ...server,
+      logs: { default_logger_name: ACCESS_LOGGER, ...(skipHosts.length > 0 ? { skip_hosts: skipHosts } : {}) },
+    };
+  }
+  return {
+    ...config,
+    logging: {
+      logs: {
+        default: { exclude: [loggerName] },
+        [ACCESS_LOGGER]: {
+          writer: {
+            output: "file",
+            filename: accessLog.filename,
+            roll_size_mb: accessLog.rollSizeMb,
+            roll_keep: accessLog.rollKeep,
+            roll_keep_days: 7,
+          },
+          encoder: { format: "json" },
+          include: [loggerName],
+        },
+      },
+    },
+    apps: { ...config.apps, http: { ...config.apps.http, servers } },
   };
 }
 
