@@ -1,7 +1,8 @@
 // An app's deployments, newest first: number, status, source with the commit (linked when its page is known), its
 // message, author and trigger, which deployment superseded it, when, and a link to each one's page; with `rollback`,
 // a "Roll back" button on each earlier deployment that ran successfully and whose image is still kept; with
-// `redeploy`, "Redeploy" on every finished one ("Retry" on a failed one).
+// `redeploy`, "Redeploy" on every finished one ("Retry" on a failed one). With `details` (the Deployments list, #18),
+// also the status's reason, how long it took, and who started it.
 import Link from "next/link";
 import { ActionButton } from "@/components/action-button";
 import { DeploymentStatusBadge, FINISHED_DEPLOYMENT_STATUSES } from "@/components/apps/status";
@@ -90,22 +91,51 @@ function canRollBackTo(deployment: DeploymentView, currentDeploymentId: string |
   );
 }
 
+/** A list row: the deployment and, on the Deployments list, the member who started it. */
+export type DeploymentRow = DeploymentView & { startedBy?: string | null };
+
+/** Why a deployment is in its status, in one line: a failure's or a cancel's summary. */
+export function statusReason(deployment: Pick<DeploymentView, "status" | "error" | "failureSide">): string | null {
+  if (deployment.status !== "failed" && deployment.status !== "cancelled") return null;
+  const summary = deployment.error?.split("\n")[0] ?? null;
+  if (deployment.status === "failed" && deployment.failureSide === "operator") {
+    return `${summary ?? "The server could not finish it."} (the operator's to fix)`;
+  }
+  return summary;
+}
+
+/** "42 s", "3 min 5 s", "1 h 2 min": from creation to the end; null while it runs. */
+export function deploymentDuration(deployment: Pick<DeploymentView, "createdAt" | "finishedAt">): string | null {
+  if (!deployment.finishedAt) return null;
+  const seconds = Math.max(0, Math.round((+new Date(deployment.finishedAt) - +new Date(deployment.createdAt)) / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
 export function DeploymentsTable({
   basePath,
   deployments,
   rollback,
   redeploy,
+  details = false,
 }: {
   basePath: string;
-  deployments: DeploymentView[];
+  deployments: DeploymentRow[];
   rollback?: RollbackOption | null;
   redeploy?: RedeployOption | null;
+  /** Reason, duration and who started it: the Deployments list's extra columns. */
+  details?: boolean;
 }) {
   const numbers = new Map(deployments.map((deployment) => [deployment.id, deployment.number]));
   const withActions = Boolean(rollback || redeploy);
   return (
     <div className="-mx-5 overflow-x-auto sm:-mx-6">
-      <table className="w-full min-w-[36rem] text-left text-sm" aria-label="Deployments">
+      <table
+        className={`w-full text-left text-sm ${details ? "min-w-[56rem]" : "min-w-[36rem]"}`}
+        aria-label="Deployments"
+      >
         <thead className="border-zinc-200 border-b text-xs text-zinc-500 uppercase tracking-wide dark:border-zinc-800">
           <tr>
             <th scope="col" className="px-5 py-2 font-medium sm:px-6">
@@ -117,6 +147,19 @@ export function DeploymentsTable({
             <th scope="col" className="px-3 py-2 font-medium">
               Source
             </th>
+            {details ? (
+              <>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Reason
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Duration
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Started by
+                </th>
+              </>
+            ) : null}
             <th scope="col" className="px-5 py-2 font-medium sm:px-6">
               Created
             </th>
@@ -156,6 +199,23 @@ export function DeploymentsTable({
                   </Link>
                 ) : null}
               </td>
+              {details ? (
+                <>
+                  <td className="max-w-xs px-3 py-3 text-xs" data-testid={`deployment-reason-${deployment.number}`}>
+                    {statusReason(deployment) ?? <span className="text-zinc-400">—</span>}
+                  </td>
+                  <td
+                    className="whitespace-nowrap px-3 py-3 text-xs"
+                    data-testid={`deployment-duration-${deployment.number}`}
+                  >
+                    {deploymentDuration(deployment) ?? <span className="text-zinc-400">—</span>}
+                  </td>
+                  <td className="px-3 py-3 text-xs" data-testid={`deployment-starter-${deployment.number}`}>
+                    {deployment.startedBy ??
+                      (deployment.trigger === "push" ? "a push" : <span className="text-zinc-400">—</span>)}
+                  </td>
+                </>
+              ) : null}
               <td className="whitespace-nowrap px-5 py-3 sm:px-6">
                 <DateTime value={deployment.createdAt} />
               </td>

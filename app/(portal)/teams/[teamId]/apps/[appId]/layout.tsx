@@ -41,6 +41,7 @@ export default async function AppLayout({ children, params }: { children: ReactN
         <AppNav
           items={[
             { href: base, label: "Overview" },
+            { href: `${base}/deployments`, label: "Deployments" },
             { href: `${base}/logs`, label: "Logs" },
             { href: `${base}/runs`, label: "Runs" },
             { href: `${base}/cron`, label: "Cron" },

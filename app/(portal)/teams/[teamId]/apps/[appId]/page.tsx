@@ -12,11 +12,9 @@ import {
 } from "@/app/(portal)/teams/[teamId]/apps/[appId]/actions";
 import { appPage, appTitle } from "@/app/(portal)/teams/[teamId]/apps/[appId]/app-page";
 import { redeployDeploymentAction } from "@/app/(portal)/teams/[teamId]/apps/[appId]/deployments/[deploymentId]/actions";
-import { firstParam, type SearchParams } from "@/app/search-params";
 import { AppRuntimeLive } from "@/components/apps/app-runtime-live";
 import { DeployPanel } from "@/components/apps/deploy-panel";
 import { DeploymentsTable } from "@/components/apps/deployments-table";
-import { Pager } from "@/components/pager";
 import { Card, DateTime, EmptyState, Notice, TextLink } from "@/components/ui";
 import { roleAllows } from "@/lib/auth/permissions";
 import { getDb } from "@/lib/db";
@@ -29,7 +27,8 @@ import { isAppError } from "@/lib/errors";
 
 type Params = Promise<{ teamId: string; appId: string }>;
 
-const PAGE_SIZE = 20;
+/** The newest deployments on the overview; the Deployments list (deployments/page.tsx) has them all. */
+const RECENT_DEPLOYMENTS = 5;
 
 export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
   const { teamId, appId } = await params;
@@ -64,9 +63,8 @@ function sourceText(source: AppView["source"]): ReactNode {
   return <span className="text-zinc-500">Uploads only (no git repository)</span>;
 }
 
-export default async function AppPage({ params, searchParams }: { params: Params; searchParams: SearchParams }) {
+export default async function AppPage({ params }: { params: Params }) {
   const { teamId, appId } = await params;
-  const cursor = firstParam((await searchParams).cursor);
   const path = `/teams/${teamId}/apps/${appId}`;
   const { ctx, app } = await appPage(teamId, appId, path);
   const canDeploy = roleAllows(ctx.role, "deployments:create") && app.status !== "deleting";
@@ -76,7 +74,7 @@ export default async function AppPage({ params, searchParams }: { params: Params
   let runtime: AppRuntimeView;
   try {
     [deployments, runtime] = await Promise.all([
-      listDeployments(getDb(), ctx, app.id, { limit: PAGE_SIZE, cursor }),
+      listDeployments(getDb(), ctx, app.id, { limit: RECENT_DEPLOYMENTS }),
       getAppRuntime(getDb(), ctx, app.id),
     ]);
   } catch (error) {
@@ -84,36 +82,51 @@ export default async function AppPage({ params, searchParams }: { params: Params
     return <Notice tone="error">{error.message}</Notice>;
   }
 
+  // Before the first release, deploying is the one thing to do (#18): the deploy card comes first, and the Running
+  // card (replicas, start, scale) appears once there is a release to run.
+  const released = app.currentDeploymentId !== null;
+  const deployCard = canDeploy ? (
+    <Card
+      title={released ? "Deploy" : "Deploy your app"}
+      description={
+        released
+          ? "Each deployment builds a new image from the source; the build log is live."
+          : "Nothing runs yet: upload your app's source (drop a tarball below) or deploy it from git. The build log is live."
+      }
+    >
+      <DeployPanel
+        teamId={ctx.teamId}
+        appId={app.id}
+        uploadAction={deployUploadAction}
+        gitAction={deployGitAction}
+        git={app.source?.type === "git" ? { url: app.source.url, ref: app.source.ref } : null}
+        uploadLimitMb={Math.round(getEnv().infra.uploadMaxBytes / 1024 / 1024)}
+        settingsHref={`${path}/settings`}
+      />
+    </Card>
+  ) : null;
+
   return (
     <>
-      <Card title="Running">
-        <AppRuntimeLive
-          teamId={ctx.teamId}
-          appId={app.id}
-          initial={runtime}
-          poll={pollAppRuntime}
-          basePath={path}
-          hasRelease={app.currentDeploymentId !== null}
-          actions={
-            canOperate
-              ? { start: startAppAction, stop: stopAppAction, restart: restartAppAction, scale: scaleAppAction }
-              : null
-          }
-        />
-      </Card>
-      {canDeploy ? (
-        <Card title="Deploy" description="Each deployment builds a new image from the source; the build log is live.">
-          <DeployPanel
+      {released ? null : deployCard}
+      {released ? (
+        <Card title="Running">
+          <AppRuntimeLive
             teamId={ctx.teamId}
             appId={app.id}
-            uploadAction={deployUploadAction}
-            gitAction={deployGitAction}
-            git={app.source?.type === "git" ? { url: app.source.url, ref: app.source.ref } : null}
-            uploadLimitMb={Math.round(getEnv().infra.uploadMaxBytes / 1024 / 1024)}
-            settingsHref={`${path}/settings`}
+            initial={runtime}
+            poll={pollAppRuntime}
+            basePath={path}
+            hasRelease={app.currentDeploymentId !== null}
+            actions={
+              canOperate
+                ? { start: startAppAction, stop: stopAppAction, restart: restartAppAction, scale: scaleAppAction }
+                : null
+            }
           />
         </Card>
       ) : null}
+      {released ? deployCard : null}
       <Card title="Details">
         <dl className="grid gap-5 sm:grid-cols-2 lg:grid-cols-3">
           <Detail label="Current release">
@@ -138,9 +151,9 @@ export default async function AppPage({ params, searchParams }: { params: Params
           </Detail>
         </dl>
       </Card>
-      <Card title="Deployments">
+      <Card title="Deployments" description="The newest ones; open one for its log.">
         {deployments.items.length === 0 ? (
-          <EmptyState title={cursor ? "No more deployments" : "No deployments yet"}>
+          <EmptyState title="No deployments yet">
             {canDeploy
               ? "Upload a tarball or deploy from git above; each deployment appears here."
               : "Deployments of this app will appear here."}
@@ -162,8 +175,12 @@ export default async function AppPage({ params, searchParams }: { params: Params
             redeploy={canDeploy ? { action: redeployDeploymentAction, teamId: ctx.teamId } : null}
           />
         )}
+        {deployments.items.length > 0 ? (
+          <p className="mt-4 text-sm">
+            <TextLink href={`${path}/deployments`}>All deployments</TextLink>
+          </p>
+        ) : null}
       </Card>
-      <Pager path={path} cursor={cursor} nextCursor={deployments.nextCursor} />
     </>
   );
 }

@@ -44,7 +44,7 @@ export default async function DeploymentPage({ params }: { params: Params }) {
   return (
     <>
       <p className="text-sm">
-        <TextLink href={appPath}>← All deployments of {app.name}</TextLink>
+        <TextLink href={`${appPath}/deployments`}>← All deployments of {app.name}</TextLink>
       </p>
       <DeploymentLive
         teamId={ctx.teamId}
