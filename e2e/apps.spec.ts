@@ -100,9 +100,10 @@ test("a member creates an app, uploads a tarball and watches it build", async ({
   await expect(page.getByRole("button", { name: "Cancel deployment" })).toHaveCount(0);
   await page.screenshot({ path: test.info().outputPath("deployment.png"), fullPage: true });
 
-  // The app page lists the deployment; the team's apps list shows the app with it.
+  // The Deployments list shows the deployment (#18: the link went to the overview); the team's apps list shows the
+  // app with it.
   await page.getByRole("link", { name: `All deployments of ${name}` }).click();
-  await expect(page).toHaveURL((url) => url.pathname === appPath);
+  await expect(page).toHaveURL((url) => url.pathname === `${appPath}/deployments`);
   const deployments = page.getByRole("table", { name: "Deployments" });
   await expect(deployments.getByRole("link", { name: "#1" })).toBeVisible();
   await expect(deployments.locator("[data-status]")).toHaveAttribute("data-status", /^(built|releasing|running)$/);
