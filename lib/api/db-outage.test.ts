@@ -19,6 +19,8 @@ const probe = defineEndpoint({
   method: "GET",
   path: "/api/test/db",
   summary: "db probe",
+  description: "A test endpoint that reads the database.",
+  examples: { responses: {} },
   tags: ["test"],
   auth: "public",
   responses: { 200: { description: "ok", schema: z.object({ rows: z.number() }) } },

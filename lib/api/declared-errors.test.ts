@@ -10,6 +10,8 @@ const declaring = defineEndpoint({
   method: "POST",
   path: "/api/test/declaring",
   summary: "declares its refusals",
+  description: "A test endpoint that refuses with the code it is given.",
+  examples: { responses: {} },
   tags: ["test"],
   auth: "public",
   errors: ["conflict"],

@@ -8,6 +8,22 @@ export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 export type EndpointResponse = { description: string; schema?: z.ZodType; headers?: Record<string, string> };
 
+/**
+ * Examples the document shows next to the schemas (and the rendered reference at /docs/api). Typed from the
+ * endpoint's own schemas, and validated against the generated document in lib/api/openapi-docs.test.ts, so an
+ * example cannot drift from what the server accepts and answers.
+ */
+export type EndpointExamples<Body extends z.ZodType, Responses extends Record<number, EndpointResponse>> = {
+  /** A body the endpoint accepts: required when it reads a JSON body. */
+  request?: z.input<Body>;
+  /** An answer per status; required for every 2xx status with a schema. */
+  responses: {
+    [Status in keyof Responses]?: Responses[Status] extends { schema: infer Schema extends z.ZodType }
+      ? z.output<Schema>
+      : never;
+  };
+};
+
 export type Endpoint<
   Params extends z.ZodType = z.ZodType,
   Query extends z.ZodType = z.ZodType,
@@ -18,7 +34,14 @@ export type Endpoint<
   method: HttpMethod;
   /** OpenAPI style: /api/v1/invitations/{id} */
   path: string;
+  /** A short title: what the operation does, in a few words. */
   summary: string;
+  /**
+   * Markdown: what it does, what it changes or enqueues (and how to follow that), and what its domain refusals
+   * mean here. The generator adds who may call it (scope and role) from `auth`.
+   */
+  description: string;
+  examples: EndpointExamples<Body, Responses>;
   tags: string[];
   /**
    * "public": no credentials; otherwise a team API token with at least this scope, whose role allows the

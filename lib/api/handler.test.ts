@@ -9,6 +9,8 @@ const echo = defineEndpoint({
   method: "POST",
   path: "/api/test/{id}",
   summary: "echo",
+  description: "A test endpoint that answers what it was sent.",
+  examples: { responses: {} },
   tags: ["test"],
   auth: "public",
   params: z.strictObject({ id: z.uuid() }),

@@ -12,14 +12,36 @@ import { ERROR_STATUS, type ErrorCode } from "@/lib/errors";
 
 type JsonSchema = Record<string, unknown>;
 
+/**
+ * What zod's JSON Schema carries that says nothing to a reader: the safe-integer bounds of every `.int()`, its own
+ * (long) regexes next to `format: uuid` and `format: date-time`, and `propertyNames: {type: string}` (JSON keys are
+ * strings). Removed after generation, so every endpoint's schemas are clean without special zod calls.
+ * lib/api/openapi-docs.test.ts scans the whole document for them.
+ */
+function withoutNoise(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutNoise);
+  if (node === null || typeof node !== "object") return node;
+  const schema: JsonSchema = {};
+  for (const [key, value] of Object.entries(node)) schema[key] = withoutNoise(value);
+  if (schema.minimum === Number.MIN_SAFE_INTEGER) delete schema.minimum;
+  if (schema.maximum === Number.MAX_SAFE_INTEGER) delete schema.maximum;
+  if (schema.format === "uuid" || schema.format === "date-time") delete schema.pattern;
+  const names = schema.propertyNames as JsonSchema | undefined;
+  if (names && Object.keys(names).length === 1 && names.type === "string") delete schema.propertyNames;
+  return schema;
+}
+
 function schemaOf(schema: z.ZodType, io: "input" | "output"): JsonSchema {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
     target: "draft-2020-12",
     io,
     unrepresentable: "any",
   });
-  return rest;
+  return withoutNoise(rest) as JsonSchema;
 }
+
+/** The ID path parameters show in examples and in the curl sample: any UUIDv4 would do. */
+export const EXAMPLE_PARAM_ID = "5b0d7a3e-8c1f-4e2a-9b6d-3f4e5a6b7c8d";
 
 function parametersOf(endpoint: Endpoint): JsonSchema[] {
   const parameters: JsonSchema[] = [];
@@ -36,6 +58,7 @@ function parametersOf(endpoint: Endpoint): JsonSchema[] {
         in: location,
         required: location === "path" || (json.required ?? []).includes(name),
         ...(typeof description === "string" ? { description } : {}),
+        ...(location === "path" && propertySchema.format === "uuid" ? { example: EXAMPLE_PARAM_ID } : {}),
         schema: propertySchema,
       });
     }
@@ -82,11 +105,18 @@ function responsesOf(endpoint: Endpoint): Record<string, JsonSchema> {
   for (const code of declaredErrorCodes(endpoint)) {
     byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
   }
+  const examples = endpoint.examples.responses as Record<string, unknown>;
   for (const [status, response] of Object.entries(endpoint.responses)) {
     if (byStatus.has(Number(status))) continue;
+    const media = response.schema
+      ? {
+          schema: schemaOf(response.schema, "output"),
+          ...(examples[status] !== undefined ? { example: examples[status] } : {}),
+        }
+      : undefined;
     responses[status] = {
       description: response.description,
-      ...(response.schema ? { content: { "application/json": { schema: schemaOf(response.schema, "output") } } } : {}),
+      ...(media ? { content: { "application/json": media } } : {}),
     };
   }
   for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
@@ -96,34 +126,79 @@ function responsesOf(endpoint: Endpoint): Record<string, JsonSchema> {
       description: declared ? `${declared}. ${meanings}` : meanings,
       "x-error-codes": codes,
       ...(status === 429 || status === 503 ? { headers: { "Retry-After": RETRY_AFTER } } : {}),
-      content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+      content: {
+        "application/json": {
+          schema: { $ref: "#/components/schemas/Error" },
+          examples: Object.fromEntries(codes.map((code) => [code, { summary: code, value: errorExample(code) }])),
+        },
+      },
     };
   }
   return responses;
 }
 
-function operationOf(endpoint: Endpoint): JsonSchema {
+/** The error body as it comes, for one code: the message is the code's meaning, the request ID made up. */
+function errorExample(code: ErrorCode) {
+  const meaning = CODE_DESCRIPTIONS[code];
+  return {
+    error: {
+      code,
+      message: `${meaning.charAt(0).toUpperCase()}${meaning.slice(1)}.`,
+      requestId: "0f6c1d2e-3a4b-4c5d-8e9f-a0b1c2d3e4f5",
+    },
+  };
+}
+
+/**
+ * A ready-to-paste curl command for the operation (`x-codeSamples`, which the rendered reference shows): the path
+ * with example IDs, the token from $TUSSILAGO_TOKEN, and the example body. Built here so every endpoint has one.
+ */
+function curlSample(endpoint: Endpoint, serverUrl: string): string {
+  const url = `${serverUrl}${endpoint.path.replace(/\{[^}]+\}/g, EXAMPLE_PARAM_ID)}`;
+  const lines = [`curl -X ${endpoint.method} '${url}'`];
+  if (endpoint.auth !== "public") lines.push(`-H "Authorization: Bearer $TUSSILAGO_TOKEN"`);
+  if (endpoint.idempotent) lines.push(`-H "Idempotency-Key: $(uuidgen)"`);
+  if (endpoint.body && endpoint.examples.request !== undefined) {
+    lines.push("-H 'Content-Type: application/json'");
+    // JSON inside single quotes: an apostrophe in the example would end the shell string.
+    lines.push(`--data '${JSON.stringify(endpoint.examples.request).replaceAll("'", "'\\''")}'`);
+  } else if (endpoint.rawBody) {
+    lines.push(`-H 'Content-Type: ${endpoint.rawBody.contentTypes[0]}'`, "--data-binary @source.tar.gz");
+  }
+  return lines.join(" \\\n  ");
+}
+
+function operationOf(endpoint: Endpoint, serverUrl: string): JsonSchema {
   const operation: JsonSchema = {
     operationId: endpoint.id,
     summary: endpoint.summary,
     tags: endpoint.tags,
     parameters: parametersOf(endpoint),
     responses: responsesOf(endpoint),
+    "x-codeSamples": [{ lang: "Shell", label: "curl", source: curlSample(endpoint, serverUrl) }],
   };
   if (endpoint.auth === "public") {
     operation.security = [];
+    operation.description = `${endpoint.description}\n\n**Who may call it:** anyone; no token needed.`;
   } else {
     const role = PERMISSIONS[endpoint.auth.permission];
     operation.description =
-      `Needs a token with the \`${endpoint.auth.scope}\` scope whose role is at least \`${role}\` ` +
-      "(a read token acts as a viewer, a read,write token as an admin, both capped by their creator's role).";
+      `${endpoint.description}\n\n**Who may call it:** a token with the \`${endpoint.auth.scope}\` scope whose ` +
+      `role is at least \`${role}\` (a read token acts as a viewer, a read,write token as an admin, both capped by ` +
+      "their creator's role).";
     operation["x-required-scope"] = endpoint.auth.scope;
     operation["x-required-role"] = role;
   }
   if (endpoint.body) {
+    const example = endpoint.examples.request;
     operation.requestBody = {
       required: true,
-      content: { "application/json": { schema: schemaOf(endpoint.body, "input") } },
+      content: {
+        "application/json": {
+          schema: schemaOf(endpoint.body, "input"),
+          ...(example !== undefined ? { example } : {}),
+        },
+      },
     };
   } else if (endpoint.rawBody) {
     operation.requestBody = {
@@ -152,13 +227,19 @@ const TAGS: Record<string, string> = {
  * The server is the platform's public URL (TUSSILAGO_PUBLIC_URL, else http://<host>:<PORT>), not the request's
  * Host header: a document that clients generate code from must not carry an address a request chose.
  */
-export function buildOpenApiDocument(serverUrl: string = getEnv().publicUrl): JsonSchema {
+export function buildOpenApiDocument(
+  serverUrl: string = getEnv().publicUrl,
+  registry: readonly Endpoint[] = endpoints,
+): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
-  for (const endpoint of endpoints) {
+  for (const endpoint of registry) {
     paths[endpoint.path] ??= {};
-    (paths[endpoint.path] as Record<string, JsonSchema>)[endpoint.method.toLowerCase()] = operationOf(endpoint);
+    (paths[endpoint.path] as Record<string, JsonSchema>)[endpoint.method.toLowerCase()] = operationOf(
+      endpoint,
+      serverUrl,
+    );
   }
-  const tags = [...new Set(endpoints.flatMap((endpoint) => endpoint.tags))].map((name) => ({
+  const tags = [...new Set(registry.flatMap((endpoint) => endpoint.tags))].map((name) => ({
     name,
     description: TAGS[name] ?? name,
   }));

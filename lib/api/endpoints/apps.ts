@@ -2,6 +2,15 @@
 import { z } from "zod";
 import { defineEndpoint } from "@/lib/api/endpoint";
 import { iso, isoDate, pageOf } from "@/lib/api/endpoints/common";
+import {
+  EXAMPLE_IDS,
+  EXAMPLE_LATER,
+  EXAMPLE_TIME,
+  exampleApp,
+  exampleOperationOf,
+  examplePage,
+  exampleUpload,
+} from "@/lib/api/endpoints/examples";
 import { operationSchema } from "@/lib/api/endpoints/identity";
 import { pageQuery, queryDateTime, queryInt } from "@/lib/api/query";
 import { appName, appSettings, envKey } from "@/lib/domain/app-rules";
@@ -95,6 +104,8 @@ export const listAppsEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/apps",
   summary: "The team's apps, newest first",
+  description: "The team's apps, newest first, each with its status, address, processes, source and settings.",
+  examples: { responses: { 200: examplePage(exampleApp) } },
   tags: ["apps"],
   auth: { scope: "read", permission: "apps:read" },
   errors: [],
@@ -113,6 +124,25 @@ export const createAppEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/apps",
   summary: "Create an app (a git source is optional: tarballs can be uploaded per deployment)",
+  description:
+    "Creates an app: a name unique in the team, an optional git source (`autoDeploy` lets its webhook deploy pushes) and optional settings. Nothing is built yet: deploy it with `POST /api/v1/apps/{appId}/deployments`. `409` when the name is taken in the team or the team's app quota is reached. Audited as `app.created`.",
+  examples: {
+    request: { name: "shop", source: { type: "git", url: "https://github.com/example/shop.git", ref: "main" } },
+    responses: {
+      201: {
+        app: {
+          ...exampleApp,
+          status: "created",
+          url: null,
+          replicas: 1,
+          processes: undefined,
+          currentDeploymentId: null,
+          source: { type: "git", url: "https://github.com/example/shop.git", ref: "main", autoDeploy: false },
+          updatedAt: EXAMPLE_TIME,
+        },
+      },
+    },
+  },
   tags: ["apps"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict", "quota_exceeded"],
@@ -129,6 +159,9 @@ export const getAppEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/apps/{appId}",
   summary: "One app",
+  description:
+    "One app: its status, address, per-process-type counts (desired, running, crashed, the last crash), current deployment, source and settings.",
+  examples: { responses: { 200: { app: exampleApp } } },
   tags: ["apps"],
   auth: { scope: "read", permission: "apps:read" },
   errors: [],
@@ -147,6 +180,12 @@ export const updateAppEndpoint = defineEndpoint({
   method: "PATCH",
   path: "/api/v1/apps/{appId}",
   summary: "Rename an app or change its source and settings (takes effect at the next deployment)",
+  description:
+    "Renames an app or changes its source and settings; they take effect at the next deployment. Only fields whose value differs are written. `409` when the new name is taken or the app is being deleted. Audited as `app.updated`.",
+  examples: {
+    request: { settings: { memoryMb: 1024, releaseCommand: "python manage.py migrate" } },
+    responses: { 200: { app: { ...exampleApp, settings: { ...exampleApp.settings, memoryMb: 1024 } } } },
+  },
   tags: ["apps"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict"],
@@ -160,6 +199,13 @@ export const deleteAppEndpoint = defineEndpoint({
   method: "DELETE",
   path: "/api/v1/apps/{appId}",
   summary: "Delete an app: its containers, route, images and data go asynchronously",
+  description:
+    "Deletes an app: the answer is immediate (`status: deleting`), and the worker then removes its containers, route, images, logs and rows (operation `app.delete`; poll it). Audited as `app.deletion_requested`.",
+  examples: {
+    responses: {
+      202: { app: { ...exampleApp, status: "deleting" }, operation: exampleOperationOf("app.delete", EXAMPLE_IDS.app) },
+    },
+  },
   tags: ["apps"],
   auth: { scope: "write", permission: "apps:write" },
   errors: [],
@@ -191,6 +237,19 @@ export const getEnvEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/apps/{appId}/env",
   summary: "The app's environment variables, values masked",
+  description:
+    "The app's environment variables with every value masked (values are write-only through the API), and when each was last changed.",
+  examples: {
+    responses: {
+      200: {
+        env: { SHOP_MODE: "••••••", SENTRY_DSN: "••••••" },
+        variables: [
+          { key: "SENTRY_DSN", updatedAt: EXAMPLE_TIME },
+          { key: "SHOP_MODE", updatedAt: EXAMPLE_LATER },
+        ],
+      },
+    },
+  },
   tags: ["apps"],
   auth: { scope: "read", permission: "env:read" },
   errors: [],
@@ -207,6 +266,20 @@ export const putEnvEndpoint = defineEndpoint({
   method: "PUT",
   path: "/api/v1/apps/{appId}/env",
   summary: 'Set and unset variables: {"env": {"KEY": "value", "OLD_KEY": null}}; null unsets',
+  description:
+    "Sets and unsets variables in one change: a string sets, `null` unsets, keys left out stay. A running app restarts once to pick them up (operation `app.restart`). Keys the platform sets itself (such as `PORT` and `DATABASE_URL`) are refused with `422`; `409` while the app is being deleted. Audited with the keys, never the values.",
+  examples: {
+    request: { env: { SHOP_MODE: "live", OLD_FLAG: null } },
+    responses: {
+      200: {
+        env: { SHOP_MODE: "••••••", SENTRY_DSN: "••••••" },
+        variables: [
+          { key: "SENTRY_DSN", updatedAt: EXAMPLE_TIME },
+          { key: "SHOP_MODE", updatedAt: EXAMPLE_LATER },
+        ],
+      },
+    },
+  },
   tags: ["apps"],
   auth: { scope: "write", permission: "env:write" },
   errors: ["conflict"],
@@ -233,6 +306,9 @@ export const createUploadEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/uploads",
   summary: "Upload a source tarball (Content-Type: application/gzip); deploy it within 24 hours",
+  description:
+    'Uploads a source tarball (`.tar.gz`) as the request body, streamed and checked as a readable tarball on arrival. Deploy it within 24 hours with `POST /api/v1/apps/{appId}/deployments` and `{"source": {"type": "upload", "uploadId"}}`. `413` past the upload limit (`TUSSILAGO_UPLOAD_MAX_MB`), `409` when the team\'s upload quota is reached.',
+  examples: { responses: { 201: { upload: exampleUpload } } },
   tags: ["deployments"],
   auth: { scope: "write", permission: "deployments:create" },
   rawBody: {
@@ -261,6 +337,13 @@ export const startAppEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/apps/{appId}/actions/start",
   summary: "Start the app's current release again (after a stop)",
+  description:
+    "Starts the app's current release again after a stop (operation `app.start`; poll it). `409` when the app has no release yet or is being deleted.",
+  examples: {
+    responses: {
+      202: { app: { ...exampleApp, status: "deploying" }, operation: exampleOperationOf("app.start", EXAMPLE_IDS.app) },
+    },
+  },
   tags: ["apps"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict"],
@@ -274,6 +357,13 @@ export const stopAppEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/apps/{appId}/actions/stop",
   summary: "Stop the app: its route answers 503 and its containers are removed",
+  description:
+    "Stops the app: its containers are removed and its address answers `503` until it is started again (operation `app.stop`). `409` when there is nothing to stop or the app is being deleted.",
+  examples: {
+    responses: {
+      202: { app: exampleApp, operation: exampleOperationOf("app.stop", EXAMPLE_IDS.app) },
+    },
+  },
   tags: ["apps"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict"],
@@ -287,6 +377,13 @@ export const restartAppEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/apps/{appId}/actions/restart",
   summary: "Replace the app's containers with fresh ones, without downtime (also done when env vars change)",
+  description:
+    "Replaces the app's containers with fresh ones from the same release, one at a time behind the route, so there is no downtime (operation `app.restart`). `409` when the app has no release or is being deleted.",
+  examples: {
+    responses: {
+      202: { app: exampleApp, operation: exampleOperationOf("app.restart", EXAMPLE_IDS.app) },
+    },
+  },
   tags: ["apps"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict"],
@@ -300,6 +397,14 @@ export const rollbackAppEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/apps/{appId}/actions/rollback",
   summary: "Release an earlier successful deployment's image again, without rebuilding",
+  description:
+    "Releases an earlier successful deployment's kept image again, without rebuilding (operation `app.rollback`). `409` when that deployment's image is no longer kept or the app is being deleted; `404` for a deployment of another app.",
+  examples: {
+    request: { deploymentId: EXAMPLE_IDS.previousDeployment },
+    responses: {
+      202: { app: exampleApp, operation: exampleOperationOf("app.rollback", EXAMPLE_IDS.app) },
+    },
+  },
   tags: ["apps"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict"],
@@ -316,6 +421,17 @@ export const scaleAppEndpoint = defineEndpoint({
   summary:
     "Set the number of containers per process type (0 to 20 each): {replicas} for web, or {processes: {web, worker, ...}} " +
     "for types of the current release (another type: 422); a running app converges to it",
+  description:
+    "Sets the number of containers per process type, 0 to 20 each: `replicas` for web, or `processes` for any type of the current release (another type is refused with `422`). A running app converges to the new counts (operation `app.scale`). `409` when the app has never been released, is being deleted, or the team's process quota would be exceeded.",
+  examples: {
+    request: { processes: { web: 3, worker: 1 } },
+    responses: {
+      202: {
+        app: { ...exampleApp, replicas: 3 },
+        operation: exampleOperationOf("app.scale", EXAMPLE_IDS.app),
+      },
+    },
+  },
   tags: ["apps"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict"],
@@ -339,6 +455,24 @@ export const appLogsEndpoint = defineEndpoint({
   path: "/api/v1/apps/{appId}/logs",
   summary:
     "What the app's containers printed, oldest first, labelled by replica; poll with ?since=<time of the last line>",
+  description:
+    "What the app's containers printed, oldest first, each line labelled with its process type and replica. The worker collects logs when someone polls, so the first answer may be short: poll with `since` set to the `time` of the last line seen.",
+  examples: {
+    responses: {
+      200: {
+        lines: [
+          {
+            time: EXAMPLE_TIME,
+            replica: 0,
+            process: "web",
+            stream: "stdout",
+            text: "Listening at: http://0.0.0.0:8080",
+          },
+          { time: EXAMPLE_LATER, replica: 0, process: "worker", stream: "stderr", text: "Connected to redis" },
+        ],
+      },
+    },
+  },
   tags: ["apps"],
   auth: { scope: "read", permission: "apps:read" },
   errors: [],

@@ -2,6 +2,13 @@
 import { z } from "zod";
 import { defineEndpoint } from "@/lib/api/endpoint";
 import { idParams, iso, isoDate, pageOf } from "@/lib/api/endpoints/common";
+import {
+  EXAMPLE_IDS,
+  exampleDeployment,
+  exampleOperation,
+  examplePage,
+  exampleQueuedDeployment,
+} from "@/lib/api/endpoints/examples";
 import { operationSchema } from "@/lib/api/endpoints/identity";
 import { pageQuery, queryInt } from "@/lib/api/query";
 import type { DeploymentView } from "@/lib/domain/deployments";
@@ -71,6 +78,9 @@ export const listDeploymentsEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/apps/{appId}/deployments",
   summary: "The app's deployments, newest first",
+  description:
+    "The app's deployments, newest first: status, source and commit, trigger, plan, phases with timings and error.",
+  examples: { responses: { 200: examplePage(exampleDeployment) } },
   tags: ["deployments"],
   auth: { scope: "read", permission: "apps:read" },
   errors: [],
@@ -98,6 +108,17 @@ export const createDeploymentEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/apps/{appId}/deployments",
   summary: "Deploy: build the source into an image (then release it); older unfinished deployments are cancelled",
+  description:
+    "Deploys: builds the source into an image and, when the build succeeds, releases it (operation `app.deploy`; follow the deployment and its log). The source is the app's git source by default, another git URL or ref, or an upload. Older unfinished deployments of the app are cancelled (superseded). `409` when the upload was already used or expired, or the app is being deleted; `422` for an SSH URL without a deploy key.",
+  examples: {
+    request: { source: { type: "upload", uploadId: EXAMPLE_IDS.upload } },
+    responses: {
+      202: {
+        deployment: { ...exampleQueuedDeployment, source: { type: "upload", commitSha: null } },
+        operation: exampleOperation,
+      },
+    },
+  },
   tags: ["deployments"],
   auth: { scope: "write", permission: "deployments:create" },
   errors: ["conflict"],
@@ -117,6 +138,16 @@ export const redeployDeploymentEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/deployments/{id}/redeploy",
   summary: "Deploy a deployment's source again: the same commit, or the same upload while it is kept",
+  description:
+    "Deploys a deployment's source again as a new deployment (`trigger: redeploy`): the same pinned commit, or the same upload while it is kept. `409` once the upload is no longer kept, or while the app is being deleted.",
+  examples: {
+    responses: {
+      202: {
+        deployment: { ...exampleQueuedDeployment, trigger: "redeploy", redeployOfId: EXAMPLE_IDS.previousDeployment },
+        operation: exampleOperation,
+      },
+    },
+  },
   tags: ["deployments"],
   auth: { scope: "write", permission: "deployments:create" },
   errors: ["conflict"],
@@ -136,6 +167,9 @@ export const getDeploymentEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/deployments/{id}",
   summary: "A deployment: status, plan, phase timings, error",
+  description:
+    "One deployment: status, source and commit, trigger, the build plan (and which file decided what), phases with timings, and the error when it failed.",
+  examples: { responses: { 200: { deployment: exampleDeployment } } },
   tags: ["deployments"],
   auth: { scope: "read", permission: "apps:read" },
   errors: [],
@@ -148,6 +182,13 @@ export const cancelDeploymentEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/deployments/{id}/cancel",
   summary: "Cancel a queued or building deployment",
+  description:
+    "Cancels a queued or building deployment: a queued one ends `cancelled` at once, a building one when the worker stops its build. `409` when it already finished building.",
+  examples: {
+    responses: {
+      200: { deployment: { ...exampleQueuedDeployment, status: "building", cancelRequested: true } },
+    },
+  },
   tags: ["deployments"],
   auth: { scope: "write", permission: "deployments:create" },
   errors: ["conflict"],
@@ -164,6 +205,17 @@ export const deploymentLogsEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/deployments/{id}/logs",
   summary: "The build log from a byte offset; poll with ?offset=<nextOffset> until complete",
+  description:
+    "The build and release log from a byte offset. Poll with `offset` set to the answer's `nextOffset` until `complete` is true.",
+  examples: {
+    responses: {
+      200: {
+        text: "Fetching https://github.com/example/shop.git at main\nPlanning: uv.lock found\n",
+        nextOffset: 74,
+        complete: false,
+      },
+    },
+  },
   tags: ["deployments"],
   auth: { scope: "read", permission: "apps:read" },
   errors: [],

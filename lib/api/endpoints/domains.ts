@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { defineEndpoint, errorBody } from "@/lib/api/endpoint";
 import { idParams, iso, isoDate, pageOf } from "@/lib/api/endpoints/common";
+import { EXAMPLE_TIME, exampleDomain, examplePage } from "@/lib/api/endpoints/examples";
 import { pageQuery } from "@/lib/api/query";
 import type { DomainView } from "@/lib/domain/domains";
 
@@ -65,6 +66,8 @@ export const listDomainsEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/apps/{appId}/domains",
   summary: "The app's custom domains, newest first",
+  description: "The app's custom domains, newest first, with their verification and certificate state.",
+  examples: { responses: { 200: examplePage(exampleDomain) } },
   tags: ["domains"],
   auth: { scope: "read", permission: "apps:read" },
   errors: [],
@@ -82,6 +85,24 @@ export const addDomainEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/apps/{appId}/domains",
   summary: "Add a custom domain to the app (pending until its DNS proves control)",
+  description:
+    "Adds a custom hostname to the app. It stays `pending` (not routed) until DNS proves control: create the `verification` TXT record, or point the name here with one of the `alternatives`, then call verify (the worker also checks pending domains periodically). `409` when the hostname is used by any app or the quota is reached.",
+  examples: {
+    request: { hostname: "shop.example.com" },
+    responses: {
+      201: {
+        domain: {
+          ...exampleDomain,
+          status: "pending",
+          verifiedAt: null,
+          verifiedBy: null,
+          lastCheckedAt: null,
+          tls: { status: "pending", issuer: null, expiresAt: null, error: null },
+          updatedAt: EXAMPLE_TIME,
+        },
+      },
+    },
+  },
   tags: ["domains"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict", "quota_exceeded"],
@@ -102,6 +123,8 @@ export const getDomainEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/domains/{id}",
   summary: "One custom domain",
+  description: "One custom domain: its DNS records to create, verification and certificate state.",
+  examples: { responses: { 200: { domain: exampleDomain } } },
   tags: ["domains"],
   auth: { scope: "read", permission: "apps:read" },
   errors: [],
@@ -118,6 +141,9 @@ export const updateDomainEndpoint = defineEndpoint({
   method: "PATCH",
   path: "/api/v1/domains/{id}",
   summary: "Turn the HTTP → HTTPS redirect or HSTS on or off",
+  description:
+    "Turns the HTTP → HTTPS redirect or HSTS on or off; Caddy's configuration is updated by the worker. `409` while the app is being deleted.",
+  examples: { request: { hsts: true }, responses: { 200: { domain: { ...exampleDomain, hsts: true } } } },
   tags: ["domains"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict"],
@@ -134,6 +160,8 @@ export const deleteDomainEndpoint = defineEndpoint({
   method: "DELETE",
   path: "/api/v1/domains/{id}",
   summary: "Remove a custom domain; it stops being routed",
+  description: "Removes a custom domain; it stops being routed and its certificate is no longer renewed.",
+  examples: { responses: {} },
   tags: ["domains"],
   auth: { scope: "write", permission: "apps:write" },
   errors: [],
@@ -147,6 +175,9 @@ export const verifyDomainEndpoint = defineEndpoint({
   path: "/api/v1/domains/{id}/verify",
   summary:
     "Check the domain's DNS now (a few seconds at most) and answer the domain: verified, or why not (checkError)",
+  description:
+    "Checks the domain's DNS now (a few seconds at most) and answers the domain: `verified` (then routed, and a certificate is obtained), or still `pending` with `checkError` saying why. `429` after too many checks by the team in a minute; `409` while the app is being deleted.",
+  examples: { responses: { 200: { domain: exampleDomain } } },
   tags: ["domains"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict", "rate_limited"],

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { defineEndpoint, errorBody } from "@/lib/api/endpoint";
 import { idParams, iso, isoDate } from "@/lib/api/endpoints/common";
+import { EXAMPLE_LATER, EXAMPLE_TIME, exampleDeployKey, exampleHostKey } from "@/lib/api/endpoints/examples";
 import type { DeployKeyView } from "@/lib/domain/deploy-keys";
 import type { GitHostKeyView } from "@/lib/domain/git-host-keys";
 import type { GitTokenView } from "@/lib/domain/git-tokens";
@@ -25,6 +26,9 @@ export const createDeployKeyEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/apps/{appId}/deploy-key",
   summary: "Create the app's SSH deploy key, or replace it with a new one (the private key never leaves the server)",
+  description:
+    "Creates the app's SSH deploy key (ed25519), or replaces it with a new one. Add the public key to the repository as a read-only deploy key; the private key never leaves the server. `409` while the app is being deleted.",
+  examples: { responses: { 201: { deployKey: exampleDeployKey }, 200: { deployKey: exampleDeployKey } } },
   tags: ["git"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict"],
@@ -42,6 +46,8 @@ export const getDeployKeyEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/apps/{appId}/deploy-key",
   summary: "The app's deploy key (public half)",
+  description: "The public half of the app's deploy key and its fingerprint. `404` when it has none.",
+  examples: { responses: { 200: { deployKey: exampleDeployKey } } },
   tags: ["git"],
   auth: { scope: "read", permission: "apps:read" },
   errors: [],
@@ -54,6 +60,8 @@ export const deleteDeployKeyEndpoint = defineEndpoint({
   method: "DELETE",
   path: "/api/v1/apps/{appId}/deploy-key",
   summary: "Delete the app's deploy key; SSH clones fail until a new one is created",
+  description: "Deletes the app's deploy key; SSH clones fail until a new one is created.",
+  examples: { responses: {} },
   tags: ["git"],
   auth: { scope: "write", permission: "apps:write" },
   errors: [],
@@ -86,6 +94,9 @@ export const listGitHostKeysEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/apps/{appId}/git-host-keys",
   summary: "The SSH host keys pinned for the app's git server, oldest first",
+  description:
+    "The SSH host keys pinned for the app's git server, oldest first. Clones over SSH trust only confirmed keys: a key first seen by a clone waits for confirmation here.",
+  examples: { responses: { 200: { items: [exampleHostKey] } } },
   tags: ["git"],
   auth: { scope: "read", permission: "apps:read" },
   errors: [],
@@ -100,6 +111,9 @@ export const confirmGitHostKeyEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/git-host-keys/{id}/confirm",
   summary: "Trust this host key for the app's clones (after comparing its fingerprint with the server's)",
+  description:
+    "Trusts a pinned host key for the app's SSH clones. Compare its fingerprint with the one the git server's operator publishes first.",
+  examples: { responses: { 200: { hostKey: { ...exampleHostKey, confirmed: true, confirmedAt: EXAMPLE_LATER } } } },
   tags: ["git"],
   auth: { scope: "write", permission: "apps:write" },
   errors: [],
@@ -113,6 +127,8 @@ export const deleteGitHostKeyEndpoint = defineEndpoint({
   method: "DELETE",
   path: "/api/v1/git-host-keys/{id}",
   summary: "Forget a pinned host key; the next SSH clone records the server's keys again for confirmation",
+  description: "Forgets a pinned host key; the next SSH clone records the server's keys again, unconfirmed.",
+  examples: { responses: {} },
   tags: ["git"],
   auth: { scope: "write", permission: "apps:write" },
   errors: [],
@@ -143,6 +159,12 @@ export const setGitTokenEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/apps/{appId}/git-token",
   summary: "Store (or replace) the read token used to clone the app's private repository over HTTPS",
+  description:
+    "Stores (or replaces) a read-only access token used to clone the app's private repository over HTTPS. It is stored sealed and never answered. `409` while the app is being deleted.",
+  examples: {
+    request: { username: "git", token: "glpat-Xy7kQ2mN9pR4sT6vW8zA" },
+    responses: { 200: { gitToken: { username: "git", createdAt: EXAMPLE_TIME } } },
+  },
   tags: ["git"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict"],
@@ -160,6 +182,8 @@ export const deleteGitTokenEndpoint = defineEndpoint({
   method: "DELETE",
   path: "/api/v1/apps/{appId}/git-token",
   summary: "Delete the app's read token",
+  description: "Deletes the app's HTTPS read token; clones of a private repository fail without it.",
+  examples: { responses: {} },
   tags: ["git"],
   auth: { scope: "write", permission: "apps:write" },
   errors: [],

@@ -3,6 +3,16 @@
 import { z } from "zod";
 import { defineEndpoint, errorBody } from "@/lib/api/endpoint";
 import { idParams, isoDate, pageOf } from "@/lib/api/endpoints/common";
+import {
+  EXAMPLE_IDS,
+  EXAMPLE_LATER,
+  EXAMPLE_TIME,
+  exampleAuditEvent,
+  exampleInvitation,
+  exampleMember,
+  exampleOperation,
+  examplePage,
+} from "@/lib/api/endpoints/examples";
 import { pageQuery, queryDateTime, queryText } from "@/lib/api/query";
 import type { AuditEventView } from "@/lib/domain/audit";
 import { auditFilters } from "@/lib/domain/audit";
@@ -25,6 +35,12 @@ export const getTeamEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/team",
   summary: "The team the API token belongs to",
+  description: "The team the token belongs to (a token belongs to exactly one team). `404` when the team is gone.",
+  examples: {
+    responses: {
+      200: { team: { id: EXAMPLE_IDS.team, name: "Acme", slug: "acme", createdAt: EXAMPLE_TIME } },
+    },
+  },
   tags: ["team"],
   auth: { scope: "read", permission: "team:read" },
   errors: ["not_found"],
@@ -54,6 +70,8 @@ export const listMembersEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/members",
   summary: "The team's members, newest first",
+  description: "The team's members with their role, newest first, paginated with `limit` and `cursor`.",
+  examples: { responses: { 200: examplePage(exampleMember) } },
   tags: ["team"],
   auth: { scope: "read", permission: "members:read" },
   errors: [],
@@ -93,6 +111,9 @@ export const listInvitationsEndpoint = defineEndpoint({
   summary:
     "The team's invitations, newest first. Needs an admin-level role: a read-only token acts as a viewer and is " +
     "answered 403, so use a token with the write scope",
+  description:
+    "The team's invitations (pending, accepted, revoked or expired), newest first. Invitations hold email addresses of people who are not members yet, so only admins and owners see them: a read-only token acts as a viewer and is answered `403`.",
+  examples: { responses: { 200: examplePage(exampleInvitation) } },
   tags: ["team"],
   auth: { scope: "read", permission: "invitations:read" },
   errors: [],
@@ -112,6 +133,17 @@ export const createInvitationEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/invitations",
   summary: "Invite someone by email as admin, member or viewer; the invitation is valid for 72 hours",
+  description:
+    "Invites someone by email as `admin`, `member` or `viewer`, valid for 72 hours. With mail configured the link is mailed and `link` is `null`; without, `link` is the accept link, shown in this answer only. `409` when the address is already a member or has a pending invitation. Audited as `invitation.created`.",
+  examples: {
+    request: { email: "grace@example.com", role: "member" },
+    responses: {
+      201: {
+        invitation: exampleInvitation,
+        link: "https://tussilago.example.org/invitations/accept#token=Qm9vbGVhbiBsb2dpYw",
+      },
+    },
+  },
   tags: ["team"],
   auth: { scope: "write", permission: "invitations:manage" },
   errors: ["conflict"],
@@ -134,6 +166,9 @@ export const revokeInvitationEndpoint = defineEndpoint({
   method: "DELETE",
   path: "/api/v1/invitations/{id}",
   summary: "Revoke a pending invitation; its link stops working",
+  description:
+    "Revokes a pending invitation: its link stops working at once. `409` when it was already accepted or revoked. Audited as `invitation.revoked`.",
+  examples: { responses: { 200: { invitation: { ...exampleInvitation, status: "revoked" } } } },
   tags: ["team"],
   auth: { scope: "write", permission: "invitations:manage" },
   errors: ["conflict"],
@@ -188,6 +223,9 @@ export const listAuditEventsEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/audit-events",
   summary: "The team's audit log, newest first, optionally filtered",
+  description:
+    "The team's audit log, newest first: who (a user, a token or the system) did what to which resource, from where. Filter by exact `action`, `actorId`, `targetId` and a `since`/`until` time window. `ip` and `userAgent` are shown to admins, owners, write tokens and the event's own actor only.",
+  examples: { responses: { 200: examplePage(exampleAuditEvent) } },
   tags: ["team"],
   auth: { scope: "read", permission: "audit:read" },
   errors: [],
@@ -226,6 +264,15 @@ export const getOperationEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/operations/{id}",
   summary: "The status of an asynchronous operation of the team",
+  description:
+    "An asynchronous operation of the team: endpoints that touch infrastructure answer `202` with one (and a `Location` header pointing here). Poll until `status` is `succeeded`, `failed` or `cancelled`; `error` then says why in words meant for people.",
+  examples: {
+    responses: {
+      200: {
+        operation: { ...exampleOperation, status: "succeeded", startedAt: EXAMPLE_TIME, finishedAt: EXAMPLE_LATER },
+      },
+    },
+  },
   tags: ["operations"],
   auth: { scope: "read", permission: "team:read" },
   errors: [],

@@ -2,6 +2,15 @@
 import { z } from "zod";
 import { defineEndpoint, errorBody } from "@/lib/api/endpoint";
 import { idParams, iso, isoDate, pageOf } from "@/lib/api/endpoints/common";
+import {
+  EXAMPLE_IDS,
+  EXAMPLE_LATER,
+  exampleCronJob,
+  exampleOperationOf,
+  examplePage,
+  exampleQueuedRun,
+  exampleRun,
+} from "@/lib/api/endpoints/examples";
 import { operationSchema } from "@/lib/api/endpoints/identity";
 import { pageQuery, queryInt } from "@/lib/api/query";
 import { type CronJobView, cronJobInput, MAX_CRON_JOBS_PER_APP } from "@/lib/domain/cron";
@@ -34,6 +43,8 @@ export const getCronEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/apps/{appId}/cron",
   summary: "The app's cron jobs, by name",
+  description: "The app's cron jobs by name, each with its schedule, time zone, time limit and next run.",
+  examples: { responses: { 200: { jobs: [exampleCronJob] } } },
   tags: ["runs"],
   auth: { scope: "read", permission: "apps:read" },
   errors: [],
@@ -47,6 +58,21 @@ export const putCronEndpoint = defineEndpoint({
   path: "/api/v1/apps/{appId}/cron",
   summary:
     "Replace the app's cron jobs; each due tick runs the command once in a one-off container of the current release",
+  description:
+    "Replaces the app's cron jobs as a whole (an empty list removes them all). At each due tick the command runs once in a one-off container of the current release; a tick whose previous run is still going is recorded as `skipped`. `422` for a bad schedule or time zone (details name the job's field); `409` while the app is being deleted or past the team's cron job quota.",
+  examples: {
+    request: {
+      jobs: [
+        {
+          name: "nightly-report",
+          schedule: "30 2 * * *",
+          command: "python manage.py send_report",
+          timezone: "Europe/Stockholm",
+        },
+      ],
+    },
+    responses: { 200: { jobs: [exampleCronJob] } },
+  },
   tags: ["runs"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict", "quota_exceeded"],
@@ -108,6 +134,8 @@ export const listRunsEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/apps/{appId}/runs",
   summary: "The app's one-off and cron runs, newest first",
+  description: "The app's one-off and cron runs, newest first, with status, exit code and times.",
+  examples: { responses: { 200: examplePage(exampleRun) } },
   tags: ["runs"],
   auth: { scope: "read", permission: "apps:read" },
   errors: [],
@@ -121,6 +149,14 @@ export const createRunEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/apps/{appId}/runs",
   summary: "Run a command once in a one-off container of the app's current release",
+  description:
+    "Runs a command once, by `/bin/sh -c` inside a one-off container of the app's current release, with the app's environment (operation `app.run`; follow the run and its output). `409` when the app has no release yet, is being deleted, or the team's concurrent run quota is reached. Audited as `run.create` with the command.",
+  examples: {
+    request: { command: "python manage.py migrate --check", timeoutSeconds: 600 },
+    responses: {
+      202: { run: exampleQueuedRun, operation: exampleOperationOf("app.run", EXAMPLE_IDS.run) },
+    },
+  },
   tags: ["runs"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict", "quota_exceeded"],
@@ -149,6 +185,8 @@ export const getRunEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/runs/{id}",
   summary: "One run: its status, exit code and times",
+  description: "One run: what it ran, in which release, its status, exit code, reason and times.",
+  examples: { responses: { 200: { run: exampleRun } } },
   tags: ["runs"],
   auth: { scope: "read", permission: "apps:read" },
   errors: [],
@@ -161,6 +199,15 @@ export const cancelRunEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/runs/{id}/cancel",
   summary: "Cancel a queued or running run (its container is killed)",
+  description:
+    "Cancels a run: a queued one ends `cancelled` at once, a running one's container is killed. `409` when the run has already ended.",
+  examples: {
+    responses: {
+      200: {
+        run: { ...exampleQueuedRun, status: "cancelled", finishedAt: EXAMPLE_LATER, cancelRequestedAt: EXAMPLE_LATER },
+      },
+    },
+  },
   tags: ["runs"],
   auth: { scope: "write", permission: "apps:write" },
   errors: ["conflict"],
@@ -177,6 +224,9 @@ export const runLogsEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/runs/{id}/logs",
   summary: "What the command printed, from a byte offset (or its last lines); poll with ?offset=<nextOffset>",
+  description:
+    "What the command printed, from a byte offset (or its last `tail` lines). Poll with `offset` set to `nextOffset` until `complete` is true.",
+  examples: { responses: { 200: { text: "No migrations to apply.\n", nextOffset: 24, complete: true } } },
   tags: ["runs"],
   auth: { scope: "read", permission: "apps:read" },
   errors: [],

@@ -3,6 +3,14 @@
 import { z } from "zod";
 import { defineEndpoint } from "@/lib/api/endpoint";
 import { idParams, iso, isoDate, pageOf } from "@/lib/api/endpoints/common";
+import {
+  EXAMPLE_IDS,
+  EXAMPLE_TIME,
+  exampleDatabase,
+  exampleOperationOf,
+  examplePage,
+  exampleRedis,
+} from "@/lib/api/endpoints/examples";
 import { operationSchema } from "@/lib/api/endpoints/identity";
 import { pageQuery } from "@/lib/api/query";
 import type { DatabaseView } from "@/lib/domain/databases";
@@ -67,6 +75,8 @@ export const listDatabasesEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/databases",
   summary: "The team's PostgreSQL databases, newest first",
+  description: "The team's PostgreSQL databases, newest first, with status, attached app and limits.",
+  examples: { responses: { 200: examplePage(exampleDatabase) } },
   tags: ["databases"],
   auth: { scope: "read", permission: "databases:read" },
   errors: [],
@@ -85,6 +95,17 @@ export const createDatabaseEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/databases",
   summary: "Create a PostgreSQL database (its own role and database on the tenant server)",
+  description:
+    "Creates a PostgreSQL database with its own role on the tenant server (operation `database.provision`; poll it until `ready`). With `appId` it is attached at once: the app gets `DATABASE_URL` and `PG*` at its next restart. `409` when the name is taken, the app already has a database or a quota is reached; `404` for an app of another team; `503` when this installation has no tenant PostgreSQL.",
+  examples: {
+    request: { name: "orders", appId: EXAMPLE_IDS.app, limits: { connectionLimit: 20 } },
+    responses: {
+      202: {
+        database: { ...exampleDatabase, status: "provisioning", updatedAt: EXAMPLE_TIME },
+        operation: exampleOperationOf("database.provision", EXAMPLE_IDS.database),
+      },
+    },
+  },
   tags: ["databases"],
   auth: { scope: "write", permission: "databases:manage" },
   errors: ["conflict", "quota_exceeded", "not_found"],
@@ -102,6 +123,8 @@ export const getDatabaseEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/databases/{id}",
   summary: "One database",
+  description: "One database: status, attached app, limits and the last error.",
+  examples: { responses: { 200: { database: exampleDatabase } } },
   tags: ["databases"],
   auth: { scope: "read", permission: "databases:read" },
   errors: [],
@@ -127,6 +150,18 @@ export const updateDatabaseEndpoint = defineEndpoint({
   summary:
     "Attach the database to an app or detach it (takes effect when the app restarts), and/or change its limits " +
     "(asynchronous: 202 with an operation)",
+  description:
+    "Attaches the database to an app or detaches it (`200`; a running app restarts to get or lose the variables), and/or changes its limits (`202` with operation `database.limits`; sessions opened afterwards get them). Both in one body apply both or neither. `409` when the app already has a database, or the database is provisioning, deleting or failed.",
+  examples: {
+    request: { limits: { statementTimeoutMs: 15000 } },
+    responses: {
+      200: { database: exampleDatabase },
+      202: {
+        database: { ...exampleDatabase, limits: { ...exampleDatabase.limits, statementTimeoutMs: 15000 } },
+        operation: exampleOperationOf("database.limits", EXAMPLE_IDS.database),
+      },
+    },
+  },
   tags: ["databases"],
   auth: { scope: "write", permission: "databases:manage" },
   errors: ["conflict", "quota_exceeded"],
@@ -149,6 +184,16 @@ export const deleteDatabaseEndpoint = defineEndpoint({
   method: "DELETE",
   path: "/api/v1/databases/{id}",
   summary: "Delete a database and all its data",
+  description:
+    "Deletes the database and all its data (operation `database.delete`); an attached app restarts without it.",
+  examples: {
+    responses: {
+      202: {
+        database: { ...exampleDatabase, status: "deleting" },
+        operation: exampleOperationOf("database.delete", EXAMPLE_IDS.database),
+      },
+    },
+  },
   tags: ["databases"],
   auth: { scope: "write", permission: "databases:manage" },
   errors: [],
@@ -161,6 +206,13 @@ export const rotateDatabaseEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/databases/{id}/rotate",
   summary: "Replace the password; sessions using the old one end and attached apps restart",
+  description:
+    "Replaces the database's password (operation `database.rotate`): sessions using the old one end, and the attached app restarts with the new one. `409` while it is provisioning or being deleted.",
+  examples: {
+    responses: {
+      202: { database: exampleDatabase, operation: exampleOperationOf("database.rotate", EXAMPLE_IDS.database) },
+    },
+  },
   tags: ["databases"],
   auth: { scope: "write", permission: "databases:manage" },
   errors: ["conflict"],
@@ -186,6 +238,20 @@ export const databaseCredentialsEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/databases/{id}/credentials",
   summary: "The connection details with the password (write scope; every call is audited)",
+  description:
+    "The connection details, password included. Needs the write scope and an admin role, and every call is audited (`database.credentials_revealed`). `409` while the database is provisioning or being deleted.",
+  examples: {
+    responses: {
+      200: {
+        url: "postgresql://t_acme_orders:s3cr3t-Pa55@db.example.org:5432/t_acme_orders",
+        host: "db.example.org",
+        port: 5432,
+        database: "t_acme_orders",
+        user: "t_acme_orders",
+        password: "s3cr3t-Pa55",
+      },
+    },
+  },
   tags: ["databases"],
   auth: { scope: "write", permission: "databases:manage" },
   errors: ["conflict"],
@@ -203,6 +269,8 @@ export const listRedisEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/redis",
   summary: "The team's Redis instances, newest first",
+  description: "The team's Redis instances, newest first, with status and attached app.",
+  examples: { responses: { 200: examplePage(exampleRedis) } },
   tags: ["redis"],
   auth: { scope: "read", permission: "databases:read" },
   errors: [],
@@ -220,6 +288,17 @@ export const createRedisEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/redis",
   summary: "Create a Redis instance (an ACL user confined to its own key prefix on the tenant server)",
+  description:
+    "Creates a Redis instance: an ACL user confined to its own key prefix on the tenant server (operation `redis.provision`; poll it until `ready`). With `appId` it is attached at once: the app gets `REDIS_URL` and `REDIS_*` at its next restart. `409` when the name is taken, the app already has one or a quota is reached; `404` for an app of another team; `503` when this installation has no tenant Redis.",
+  examples: {
+    request: { name: "cache", appId: EXAMPLE_IDS.app },
+    responses: {
+      202: {
+        redis: { ...exampleRedis, status: "provisioning", updatedAt: EXAMPLE_TIME },
+        operation: exampleOperationOf("redis.provision", EXAMPLE_IDS.redis),
+      },
+    },
+  },
   tags: ["redis"],
   auth: { scope: "write", permission: "databases:manage" },
   errors: ["conflict", "quota_exceeded", "not_found"],
@@ -237,6 +316,8 @@ export const getRedisEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/redis/{id}",
   summary: "One Redis instance",
+  description: "One Redis instance: status, attached app and the last error.",
+  examples: { responses: { 200: { redis: exampleRedis } } },
   tags: ["redis"],
   auth: { scope: "read", permission: "databases:read" },
   errors: [],
@@ -249,6 +330,9 @@ export const updateRedisEndpoint = defineEndpoint({
   method: "PATCH",
   path: "/api/v1/redis/{id}",
   summary: "Attach the Redis instance to an app, or detach it (takes effect when the app restarts)",
+  description:
+    "Attaches the Redis instance to an app (`appId`) or detaches it (`null`); a running app restarts to get or lose the variables. `409` when the app already has one or this one is being deleted.",
+  examples: { request: { appId: null }, responses: { 200: { redis: { ...exampleRedis, appId: null } } } },
   tags: ["redis"],
   auth: { scope: "write", permission: "databases:manage" },
   errors: ["conflict"],
@@ -265,6 +349,16 @@ export const deleteRedisEndpoint = defineEndpoint({
   method: "DELETE",
   path: "/api/v1/redis/{id}",
   summary: "Delete a Redis instance and all its keys",
+  description:
+    "Deletes the Redis user and all its keys (operation `redis.delete`); an attached app restarts without it.",
+  examples: {
+    responses: {
+      202: {
+        redis: { ...exampleRedis, status: "deleting" },
+        operation: exampleOperationOf("redis.delete", EXAMPLE_IDS.redis),
+      },
+    },
+  },
   tags: ["redis"],
   auth: { scope: "write", permission: "databases:manage" },
   errors: [],
@@ -277,6 +371,13 @@ export const rotateRedisEndpoint = defineEndpoint({
   method: "POST",
   path: "/api/v1/redis/{id}/rotate",
   summary: "Replace the password; clients using the old one are disconnected and attached apps restart",
+  description:
+    "Replaces the password (operation `redis.rotate`): clients using the old one are disconnected and the attached app restarts with the new one. `409` while it is provisioning or being deleted.",
+  examples: {
+    responses: {
+      202: { redis: exampleRedis, operation: exampleOperationOf("redis.rotate", EXAMPLE_IDS.redis) },
+    },
+  },
   tags: ["redis"],
   auth: { scope: "write", permission: "databases:manage" },
   errors: ["conflict"],
@@ -302,6 +403,20 @@ export const redisCredentialsEndpoint = defineEndpoint({
   method: "GET",
   path: "/api/v1/redis/{id}/credentials",
   summary: "The connection details with the password (write scope; every call is audited)",
+  description:
+    "The connection details, password included; every key and channel must start with `keyPrefix:`. Needs the write scope and an admin role, and every call is audited (`redis.credentials_revealed`). `409` while it is provisioning or being deleted.",
+  examples: {
+    responses: {
+      200: {
+        url: "redis://t_acme_cache:s3cr3t-Pa55@redis.example.org:6379",
+        host: "redis.example.org",
+        port: 6379,
+        user: "t_acme_cache",
+        password: "s3cr3t-Pa55",
+        keyPrefix: "t_acme_cache",
+      },
+    },
+  },
   tags: ["redis"],
   auth: { scope: "write", permission: "databases:manage" },
   errors: ["conflict"],
