@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { measureApiListApps } from "@/scripts/bench/api";
+import { measureBackup } from "@/scripts/bench/backup";
 import { measureCaddyLoad } from "@/scripts/bench/caddy";
 import { BenchContext } from "@/scripts/bench/context";
 import { measureDeployOverhead } from "@/scripts/bench/deploy";
@@ -28,7 +29,8 @@ type MetricName =
   | "redeploy_to_live_ms"
   | "upload_extract_ms"
   | "recovery_ms"
-  | "reboot_ms";
+  | "reboot_ms"
+  | "backup_ms";
 
 /** In run order: idle before the load test, so the platform is measured at rest before anything warmed it up. */
 const METRICS: readonly MetricName[] = [
@@ -39,6 +41,7 @@ const METRICS: readonly MetricName[] = [
   "caddy_load_ms",
   "redeploy_to_live_ms",
   "upload_extract_ms",
+  "backup_ms",
   // Each starts and stops a platform of its own (scripts/bench/recovery.ts): last, so they disturb nothing else.
   "recovery_ms",
   "reboot_ms",
@@ -54,6 +57,7 @@ const UNITS: Record<MetricName, string> = {
   upload_extract_ms: "ms",
   recovery_ms: "ms",
   reboot_ms: "ms",
+  backup_ms: "ms",
 };
 
 function isMetricName(value: string): value is MetricName {
@@ -154,6 +158,9 @@ async function main(): Promise<number> {
             break;
           case "upload_extract_ms":
             results[name] = await measureUploadExtract(context);
+            break;
+          case "backup_ms":
+            results[name] = await measureBackup(context);
             break;
           case "recovery_ms":
             results[name] = await measureRecovery(context);
