@@ -6,6 +6,7 @@ import {
   createClient,
   DisconnectsClientError,
   ErrorReply,
+  RESP_TYPES,
   SocketClosedUnexpectedlyError,
   SocketTimeoutError,
   TimeoutError,
@@ -30,7 +31,8 @@ import { InfraError } from "./errors";
 // largest replies the platform asks for are SCAN batches of one tenant's key names (deprovision), bounded by the
 // batch size, proto-max-bulk-len and that tenant's memory quota on the platform's own Redis: a tenant can make a
 // worker hold at most about what it may store. RESP2 integers beyond 2^53 lose precision (counts and byte sizes stay
-// far below it). Bulk strings are decoded as UTF-8: this connection is not meant for binary values.
+// far below it). command() decodes bulk strings as UTF-8; commandBinary() keeps them as bytes (the tenant Redis
+// export's DUMP payloads and key names).
 
 // ---------------------------------------------------------------------------------------------------------------
 // Types and errors
@@ -39,6 +41,8 @@ export type RedisArg = string | number | Buffer;
 
 // Error replies nested inside arrays (EXEC) are values; a top-level error reply rejects the command instead.
 export type RedisValue = string | number | null | RedisReplyError | RedisValue[];
+// The same with bulk strings as bytes (commandBinary): DUMP payloads and values are binary, not UTF-8.
+export type RedisBinaryValue = Buffer | string | number | null | RedisReplyError | RedisBinaryValue[];
 
 export type RedisConnectOptions = {
   host?: string;
@@ -107,6 +111,16 @@ export function toRedisValue(reply: unknown): RedisValue {
   if (Array.isArray(reply)) return reply.map(toRedisValue);
   throw new RedisConnectionError("protocol", "unexpected Redis reply type");
 }
+
+/** Like toRedisValue, but bulk strings stay Buffers (commandBinary asks node-redis for them as such). */
+function toRedisBinaryValue(reply: unknown): RedisBinaryValue {
+  if (reply === null || typeof reply === "string" || typeof reply === "number" || Buffer.isBuffer(reply)) return reply;
+  if (reply instanceof ErrorReply) return new RedisReplyError(reply.message);
+  if (Array.isArray(reply)) return reply.map(toRedisBinaryValue);
+  throw new RedisConnectionError("protocol", "unexpected Redis reply type");
+}
+
+const BINARY_REPLIES = { [RESP_TYPES.BLOB_STRING]: Buffer } as const;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Connection
@@ -222,6 +236,26 @@ export class RedisConnection {
     try {
       // rejectInFlight: the timeout also covers a command already sent, which is the case that matters.
       return toRedisValue(await this.client.sendCommand(argv, { timeout: timeoutMs, rejectInFlight: true }));
+    } catch (error) {
+      throw this.translate(error, timeoutMs);
+    }
+  }
+
+  /**
+   * command() for binary data (tenant Redis export: DUMP payloads): bulk string replies come back as Buffers instead
+   * of being decoded as UTF-8, which would corrupt them. Same timeouts and errors; not for (un)subscribing.
+   */
+  async commandBinary(args: readonly RedisArg[], options: { timeoutMs?: number } = {}): Promise<RedisBinaryValue> {
+    if (this.failure !== null) throw this.failure;
+    const argv = commandArguments(args);
+    const timeoutMs = timeoutValue(options.timeoutMs, this.commandTimeoutMs, "timeoutMs");
+    try {
+      const reply = await this.client.sendCommand(argv, {
+        timeout: timeoutMs,
+        rejectInFlight: true,
+        typeMapping: BINARY_REPLIES,
+      });
+      return toRedisBinaryValue(reply);
     } catch (error) {
       throw this.translate(error, timeoutMs);
     }

@@ -9,7 +9,8 @@ export type TenantRedisErrorKind =
   | "unavailable"
   | "misconfigured"
   | "unexpected_reply"
-  | "command_failed";
+  | "command_failed"
+  | "out_of_memory";
 
 export type TenantRedisOperation =
   | "names"
@@ -18,7 +19,9 @@ export type TenantRedisOperation =
   | "deprovision"
   | "inspect"
   | "connection_info"
-  | "quota";
+  | "quota"
+  | "export"
+  | "import";
 
 const USER_MESSAGES: Record<TenantRedisErrorKind, string> = {
   invalid_argument: "The request contained an invalid value.",
@@ -27,6 +30,7 @@ const USER_MESSAGES: Record<TenantRedisErrorKind, string> = {
   misconfigured: "The Redis service is not configured correctly on the server.",
   unexpected_reply: "The Redis service gave an unexpected answer.",
   command_failed: "The Redis service reported an error.",
+  out_of_memory: "The Redis server ran out of memory: the import stopped before all keys were written.",
 };
 
 // Messages carry the operation, a short reason and at most the server's error code: never a password, a password

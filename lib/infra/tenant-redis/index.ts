@@ -7,11 +7,19 @@
 // which imports the pure names.ts and types.ts directly (.dependency-cruiser.cjs). By concern:
 // types.ts, errors.ts (TenantRedisError), names.ts (names, validation and connection info: pure, so the domain
 // imports it directly), acl.ts (the ACL rules and their verification), admin.ts (the admin connection and the
-// commands the operations share), operations.ts (provision, rotate, deprovision, inspect, list).
+// commands the operations share), operations.ts (provision, rotate, deprovision, inspect, list), export.ts (a tenant's
+// keys to a file and back, for moving data).
 
 export { tenantRedisAclRules, tenantRedisCommandRules } from "./acl";
 export { withAdmin } from "./admin";
 export { TenantRedisError, type TenantRedisErrorKind, type TenantRedisOperation } from "./errors";
+export {
+  EXPORT_FORMAT,
+  EXPORT_VERSION,
+  exportTenantRedis,
+  importTenantRedis,
+  type TenantRedisAdminTarget,
+} from "./export";
 export { tenantRedisConnectionInfo, tenantRedisNames } from "./names";
 export {
   deprovisionTenantRedis,
