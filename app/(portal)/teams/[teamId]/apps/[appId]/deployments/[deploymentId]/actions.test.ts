@@ -130,11 +130,12 @@ describe("cancelDeploymentAction", () => {
     const row = await getDb().deployment.findUniqueOrThrow({ where: { id: deployment.id } });
     expect(row.cancelRequestedAt).not.toBeNull();
 
-    await getDb().deployment.update({ where: { id: deployment.id }, data: { status: "built" } });
+    // Once its release has started it is too late, and the action says so (#18: a built one can still be cancelled).
+    await getDb().deployment.update({ where: { id: deployment.id }, data: { status: "releasing" } });
     const late = await cancelDeploymentAction({ status: "idle" }, form(fields));
     expect(late).toEqual({
       status: "error",
-      message: "This deployment is built; only a queued or building one can be cancelled.",
+      message: `Too late to cancel: the release of deployment #${deployment.number} had already started. Roll back or deploy again instead.`,
     });
   });
 });
