@@ -27,6 +27,13 @@ const BODIES: Record<string, () => unknown> = {
   scaleApp: () => ({ replicas: 1 }),
   createInvitation: () => ({ email: `${unique("authz")}@example.test`, role: "viewer" }),
   createDatabase: () => ({ name: unique("authz") }),
+  createNotificationChannel: () => ({
+    kind: "email",
+    name: unique("authz"),
+    target: "authz@example.test",
+    events: ["deployment.failed"],
+  }),
+  updateNotificationChannel: () => ({ enabled: true }),
   updateDatabase: () => ({ appId: null }),
   createRedis: () => ({ name: unique("authz") }),
   updateRedis: () => ({ appId: null }),

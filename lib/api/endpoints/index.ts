@@ -53,6 +53,7 @@ import {
   listMembersEndpoint,
   revokeInvitationEndpoint,
 } from "@/lib/api/endpoints/identity";
+import { notificationEndpoints } from "@/lib/api/endpoints/notifications";
 import { getOpenApiEndpoint } from "@/lib/api/endpoints/openapi";
 import {
   cancelRunEndpoint,
@@ -155,4 +156,5 @@ export const endpoints: readonly Endpoint[] = [
   deleteRedisEndpoint,
   rotateRedisEndpoint,
   redisCredentialsEndpoint,
+  ...notificationEndpoints,
 ];
