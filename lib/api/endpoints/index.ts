@@ -53,6 +53,7 @@ import {
   listMembersEndpoint,
   revokeInvitationEndpoint,
 } from "@/lib/api/endpoints/identity";
+import { appMetricsEndpoint } from "@/lib/api/endpoints/metrics";
 import { notificationEndpoints } from "@/lib/api/endpoints/notifications";
 import { getOpenApiEndpoint } from "@/lib/api/endpoints/openapi";
 import {
@@ -117,6 +118,7 @@ export const endpoints: readonly Endpoint[] = [
   rollbackAppEndpoint,
   scaleAppEndpoint,
   appLogsEndpoint,
+  appMetricsEndpoint,
   getCronEndpoint,
   putCronEndpoint,
   listRunsEndpoint,

@@ -43,6 +43,7 @@ export default async function AppLayout({ children, params }: { children: ReactN
             { href: base, label: "Overview" },
             { href: `${base}/deployments`, label: "Deployments" },
             { href: `${base}/logs`, label: "Logs" },
+            { href: `${base}/metrics`, label: "Metrics" },
             { href: `${base}/runs`, label: "Runs" },
             { href: `${base}/cron`, label: "Cron" },
             { href: `${base}/env`, label: "Environment" },
