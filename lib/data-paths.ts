@@ -38,3 +38,8 @@ export function gitCaBundleDir(dataDir: string): string {
 export function caddyAccessLogPath(dataDir: string): string {
   return path.join(dataDir, "logs", "caddy", "access.log");
 }
+
+/** The local backup store's directory, when no bucket is configured (lib/infra/backup-store). */
+export function backupsDir(dataDir: string): string {
+  return path.join(dataDir, "backups");
+}

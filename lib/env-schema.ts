@@ -87,6 +87,24 @@ export const envSchema = z.object({
   // The directory of pg_dump and pg_restore (backups); unset: the newest /usr/lib/postgresql/<N>/bin that has pg_dump,
   // else PATH (lib/infra/pg-backup/tools.ts).
   TUSSILAGO_PG_BIN_DIR: optionalString,
+  // Where backups are stored (lib/infra/backup-store): an S3-compatible bucket, s3://bucket/prefix; unset: the data
+  // directory's backups/. Credentials are required with it (parseEnv).
+  TUSSILAGO_BACKUP_S3_URL: optionalString.refine(
+    (value) => value === undefined || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/[a-z0-9/_.-]*)?$/.test(value),
+    "must look like s3://bucket/prefix (lower-case bucket; prefix of a-z 0-9 / _ . -)",
+  ),
+  TUSSILAGO_BACKUP_S3_ENDPOINT: optionalString.refine(
+    (value) => value === undefined || /^https?:\/\/[A-Za-z0-9.[\]:-]+(?::[0-9]{1,5})?\/?$/.test(value),
+    "must be an http:// or https:// URL without a path (MinIO, Garage, R2)",
+  ),
+  TUSSILAGO_BACKUP_S3_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{1,64}$/, "must be a region name such as us-east-1")
+    .default("us-east-1"),
+  TUSSILAGO_BACKUP_S3_ACCESS_KEY_ID: optionalString,
+  TUSSILAGO_BACKUP_S3_SECRET_ACCESS_KEY: optionalString,
+  // Unset: on when an endpoint is set (most S3-compatible servers want path-style), off for AWS.
+  TUSSILAGO_BACKUP_S3_FORCE_PATH_STYLE: z.enum(["0", "1", "true", "false", ""]).default(""),
   TUSSILAGO_OCI_RUNTIME: z
     .string()
     .regex(/^[A-Za-z0-9_./-]+$/, "must be a runtime name or path")

@@ -5,7 +5,9 @@ import os from "node:os";
 import path from "node:path";
 import envPaths from "env-paths";
 import { z } from "zod";
+import { backupsDir } from "@/lib/data-paths";
 import { envSchema, SECRET_HELP } from "@/lib/env-schema";
+import type { BackupStoreConfig } from "@/lib/infra/backup-store/types";
 
 /** The instance-wide quota defaults from the environment (the shape of Quotas in lib/domain/quotas.ts). */
 export type QuotaDefaults = {
@@ -127,6 +129,16 @@ export type Env = {
     /** The iptables chain host setup installs ("none" when it ran with --no-firewall). */
     firewallChain: string;
   };
+  /** Where backups are stored: the bucket (TUSSILAGO_BACKUP_S3_*), or null for `<data dir>/backups`. */
+  backupS3: {
+    bucket: string;
+    prefix: string;
+    region: string;
+    endpoint: string | undefined;
+    forcePathStyle: boolean;
+    accessKeyId: string;
+    secretAccessKey: string;
+  } | null;
   /**
    * Tenant data services (lib/services/tenant-services.ts). The admin URLs are unset when neither the operator nor
    * the supervisor (which starts embedded ones) provided them: the features then answer "unavailable".
@@ -210,6 +222,37 @@ function isLoopbackBind(bind: string): boolean {
   return bind === "localhost" || bind === "::1" || bind.startsWith("127.");
 }
 
+function backupS3Of(raw: z.infer<typeof envSchema>): Env["backupS3"] {
+  const url = raw.TUSSILAGO_BACKUP_S3_URL;
+  if (url === undefined) return null;
+  const accessKeyId = raw.TUSSILAGO_BACKUP_S3_ACCESS_KEY_ID;
+  const secretAccessKey = raw.TUSSILAGO_BACKUP_S3_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) {
+    throw new ConfigError(
+      "TUSSILAGO_BACKUP_S3_URL is set without credentials: set TUSSILAGO_BACKUP_S3_ACCESS_KEY_ID and TUSSILAGO_BACKUP_S3_SECRET_ACCESS_KEY, or unset it to keep backups in the data directory.",
+    );
+  }
+  const [, bucket = "", prefix = ""] = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url) ?? [];
+  const endpoint = raw.TUSSILAGO_BACKUP_S3_ENDPOINT?.replace(/\/+$/, "");
+  const pathStyle = raw.TUSSILAGO_BACKUP_S3_FORCE_PATH_STYLE;
+  return {
+    bucket,
+    prefix: prefix.replace(/^\/+|\/+$/g, ""),
+    region: raw.TUSSILAGO_BACKUP_S3_REGION,
+    endpoint,
+    forcePathStyle: pathStyle === "" ? endpoint !== undefined : pathStyle === "1" || pathStyle === "true",
+    accessKeyId,
+    secretAccessKey,
+  };
+}
+
+/** The backup store's configuration (lib/infra/backup-store), for the jobs and checks that build the store. */
+export function backupStoreConfig(env: Env = getEnv()): BackupStoreConfig {
+  if (env.backupS3 === null) return { kind: "local", dir: backupsDir(env.dataDir) };
+  const { endpoint, ...rest } = env.backupS3;
+  return { kind: "s3", ...rest, ...(endpoint ? { endpoint } : {}) };
+}
+
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = envSchema.safeParse(source);
   if (!result.success) {
@@ -227,6 +270,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     throw new ConfigError("TENANT_REDIS_HEADROOM_MB must be smaller than TENANT_REDIS_MAXMEMORY_MB.");
   }
   const dataDir = path.resolve(/*turbopackIgnore: true*/ raw.TUSSILAGO_DATA_DIR ?? defaultDataDir());
+  const backupS3 = backupS3Of(raw);
   const publicHost = raw.TUSSILAGO_BIND === "0.0.0.0" || raw.TUSSILAGO_BIND === "::" ? os.hostname() : "localhost";
   const tlsEnabled =
     raw.TUSSILAGO_TLS === "" ? !isLocalhostDomain(raw.TUSSILAGO_APPS_DOMAIN) : raw.TUSSILAGO_TLS === "on";
@@ -335,6 +379,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       backups: raw.TUSSILAGO_QUOTA_BACKUPS,
       notificationChannels: raw.TUSSILAGO_QUOTA_NOTIFICATION_CHANNELS,
     },
+    backupS3,
     smtp: raw.SMTP_URL ? { url: raw.SMTP_URL, from: raw.SMTP_FROM } : null,
     oidc:
       raw.OIDC_ISSUER && raw.OIDC_CLIENT_ID && raw.OIDC_CLIENT_SECRET
