@@ -3,6 +3,7 @@
 import fs from "node:fs/promises";
 import { enqueue } from "@/jobs/enqueue";
 import { baseImageFor } from "@/lib/build/containerfile";
+import { backupStoreSection } from "@/lib/checks/backup-store-check";
 import { pgToolsCheck } from "@/lib/checks/pg-tools-check";
 import { podmanCveChecks } from "@/lib/checks/podman-cves";
 import { defaultReachDeps, probeGitHosts, probeRegistry } from "@/lib/checks/reachability";
@@ -247,6 +248,7 @@ export async function runChecks(deps: CheckDeps): Promise<CheckReport> {
   const gitHosts = databaseOk ? [await gitHostsCheck(deps.db)] : [];
   sections.push({ name: "host", checks: [...(await hostChecks(deps.env)), ...gitHosts] });
   sections.push(await tenantServicesSection(deps.env));
+  sections.push(await backupStoreSection(deps.env));
   const ok = sections.every((section) => section.checks.every((check) => check.status !== "error"));
   return { ok, sections };
 }
