@@ -13,6 +13,7 @@ import { measureDeployOverhead } from "@/scripts/bench/deploy";
 import { measureIdle } from "@/scripts/bench/idle";
 import { measureJobPickup } from "@/scripts/bench/job-pickup";
 import { machine } from "@/scripts/bench/machine";
+import { measureMetricsOverhead } from "@/scripts/bench/metrics";
 import { type PlatformHandle, startPlatform } from "@/scripts/bench/platform";
 import { measureReboot, measureRecovery } from "@/scripts/bench/recovery";
 import { measureRedeployToLive } from "@/scripts/bench/redeploy";
@@ -30,7 +31,8 @@ type MetricName =
   | "upload_extract_ms"
   | "recovery_ms"
   | "reboot_ms"
-  | "backup_ms";
+  | "backup_ms"
+  | "metrics_overhead";
 
 /** In run order: idle before the load test, so the platform is measured at rest before anything warmed it up. */
 const METRICS: readonly MetricName[] = [
@@ -42,6 +44,7 @@ const METRICS: readonly MetricName[] = [
   "redeploy_to_live_ms",
   "upload_extract_ms",
   "backup_ms",
+  "metrics_overhead",
   // Each starts and stops a platform of its own (scripts/bench/recovery.ts): last, so they disturb nothing else.
   "recovery_ms",
   "reboot_ms",
@@ -58,6 +61,7 @@ const UNITS: Record<MetricName, string> = {
   recovery_ms: "ms",
   reboot_ms: "ms",
   backup_ms: "ms",
+  metrics_overhead: "% of one CPU",
 };
 
 function isMetricName(value: string): value is MetricName {
@@ -161,6 +165,9 @@ async function main(): Promise<number> {
             break;
           case "backup_ms":
             results[name] = await measureBackup(context);
+            break;
+          case "metrics_overhead":
+            results[name] = await measureMetricsOverhead(context);
             break;
           case "recovery_ms":
             results[name] = await measureRecovery(context);

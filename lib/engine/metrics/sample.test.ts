@@ -45,7 +45,8 @@ async function statsCalls(): Promise<number> {
   return (await podman.calls()).filter((argv) => argv[0] === "stats").length;
 }
 
-const sample = (now: number) => sampleResources({ db: getDb(), podman: getInfra().podman(), log: silentLog, now: () => now });
+const sample = (now: number) =>
+  sampleResources({ db: getDb(), podman: getInfra().podman(), log: silentLog, now: () => now });
 
 describe("sampling resources", () => {
   it("maps one podman call's containers to their apps and replicas across teams", async () => {
