@@ -58,6 +58,29 @@ export const catalog = defineCatalog({
     }),
     maxAttempts: 3,
   },
+  backup__run: {
+    payload: z.strictObject({ backupId: z.uuid(), operationId: z.uuid() }),
+    // Each attempt dumps again from the start (a finished backup is a no-op); e^1..e^4 s of backoff ride out a tenant
+    // server restart or a store hiccup. On give-up the backup is failed with the reason.
+    maxAttempts: 5,
+  },
+  backup__restore: {
+    payload: z.strictObject({
+      backupId: z.uuid(),
+      operationId: z.uuid(),
+      databaseId: z.uuid(),
+      safetyBackupId: z.uuid().optional(),
+    }),
+    // A restore into a new database waits for its provisioning by retrying: ten attempts span about six hours of
+    // backoff. Each step is idempotent (the safety backup is a no-op once finished; a replace restore starts over).
+    maxAttempts: 10,
+  },
+  backup__delete: { payload: z.strictObject({ backupId: z.uuid(), operationId: z.uuid() }), maxAttempts: 8 },
+  backup__schedule: {
+    payload: cronPayload,
+    // The next minute's pass does whatever this one did not.
+    maxAttempts: 1,
+  },
   caddy__sync: {
     queue: "caddy",
     payload: z.strictObject({ operationId: z.uuid().optional() }),
@@ -133,6 +156,19 @@ export const catalog = defineCatalog({
     // The next minute's pass picks up whatever this one did not (each job's ticks are claimed in their own
     // transaction): retrying a failed pass would only race it.
     maxAttempts: 1,
+  },
+  redis__export: {
+    payload: z.strictObject({ backupId: z.uuid(), operationId: z.uuid() }),
+    maxAttempts: 5,
+  },
+  redis__import: {
+    payload: z.strictObject({
+      backupId: z.uuid(),
+      redisId: z.uuid(),
+      operationId: z.uuid(),
+      mode: z.enum(["merge", "replace"]),
+    }),
+    maxAttempts: 5,
   },
   run__execute: {
     payload: z.strictObject({ runId: z.uuid() }),

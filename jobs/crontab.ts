@@ -24,6 +24,8 @@ const entries: CronEntry[] = [
   { task: "domain__schedule_tls_checks", match: "*/5 * * * *" },
   // Cron jobs' due ticks become runs (lib/domain/cron-ticks.ts): a missed minute is caught up by the next pass.
   { task: "cron__schedule", match: "* * * * *" },
+  // Databases whose backup is due, then retention and scratch leftovers (lib/engine/backups/schedule.ts).
+  { task: "backup__schedule", match: "* * * * *" },
 ];
 
 export function cronItems(): ParsedCronItem[] {

@@ -6,6 +6,10 @@ import type { TaskDefinition } from "@/jobs/define";
 import { appCollectLogs } from "@/jobs/tasks/app__collect_logs";
 import { appDelete } from "@/jobs/tasks/app__delete";
 import { appLifecycle } from "@/jobs/tasks/app__lifecycle";
+import { backupDelete } from "@/jobs/tasks/backup__delete";
+import { backupRestore } from "@/jobs/tasks/backup__restore";
+import { backupRun } from "@/jobs/tasks/backup__run";
+import { backupSchedule } from "@/jobs/tasks/backup__schedule";
 import { caddySync } from "@/jobs/tasks/caddy__sync";
 import { cronSchedule } from "@/jobs/tasks/cron__schedule";
 import { deploymentBuild } from "@/jobs/tasks/deployment__build";
@@ -23,6 +27,8 @@ import { platformCrashWatch } from "@/jobs/tasks/platform__crash_watch";
 import { platformPing } from "@/jobs/tasks/platform__ping";
 import { platformPrune } from "@/jobs/tasks/platform__prune";
 import { platformReconcile } from "@/jobs/tasks/platform__reconcile";
+import { redisExport } from "@/jobs/tasks/redis__export";
+import { redisImport } from "@/jobs/tasks/redis__import";
 import { runExecute } from "@/jobs/tasks/run__execute";
 import { teamDelete } from "@/jobs/tasks/team__delete";
 import { tenantDbApplyLimits } from "@/jobs/tasks/tenant_db__apply_limits";
@@ -38,6 +44,10 @@ export const tasks = {
   [appCollectLogs.name]: appCollectLogs,
   [appDelete.name]: appDelete,
   [appLifecycle.name]: appLifecycle,
+  [backupDelete.name]: backupDelete,
+  [backupRestore.name]: backupRestore,
+  [backupRun.name]: backupRun,
+  [backupSchedule.name]: backupSchedule,
   [caddySync.name]: caddySync,
   [cronSchedule.name]: cronSchedule,
   [deploymentBuild.name]: deploymentBuild,
@@ -55,6 +65,8 @@ export const tasks = {
   [platformPing.name]: platformPing,
   [platformPrune.name]: platformPrune,
   [platformReconcile.name]: platformReconcile,
+  [redisExport.name]: redisExport,
+  [redisImport.name]: redisImport,
   [runExecute.name]: runExecute,
   [teamDelete.name]: teamDelete,
   [tenantDbApplyLimits.name]: tenantDbApplyLimits,

@@ -41,6 +41,8 @@ const BODIES: Record<string, () => unknown> = {
   updateDomain: () => ({ redirectHttps: true }),
   putAppCron: () => ({ jobs: [{ name: "nightly", schedule: "0 3 * * *", command: "true" }] }),
   createRun: () => ({ command: "true" }),
+  restoreBackup: () => ({ target: "new" }),
+  importRedis: () => ({ exportId: "00000000-0000-4000-8000-000000000000", mode: "merge" }),
   setGitToken: () => ({ token: "authz-token" }),
 };
 

@@ -7,6 +7,8 @@ import { enqueue } from "@/jobs/enqueue";
 import { decryptSecret, encryptSecret } from "@/lib/crypto";
 import type { Db, Tx } from "@/lib/db";
 import { recordAudit } from "@/lib/domain/audit";
+import { type BackupSettingsInput, type BackupSettingsView, backupSettingsView } from "@/lib/domain/backup-rules";
+import { changeBackupSettingsInTx } from "@/lib/domain/backups";
 import { authorize, type Ctx } from "@/lib/domain/context";
 import { createOperation } from "@/lib/domain/operations";
 import { afterCursor, type Page, type PageInput, toPage } from "@/lib/domain/pagination";
@@ -39,6 +41,8 @@ export type DatabaseView = {
   limits: { connectionLimit: number; statementTimeoutMs: number; idleInTransactionMs: number };
   /** Why the last provisioning, rotation or deletion failed, readable by people. */
   error: string | null;
+  /** Schedule and retention of its backups (#16). */
+  backups: BackupSettingsView;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -55,6 +59,7 @@ export function databaseView(row: TenantDatabase): DatabaseView {
       idleInTransactionMs: row.idleInTransactionMs,
     },
     error: row.error,
+    backups: backupSettingsView(row),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -151,6 +156,8 @@ export type UpdateDatabaseInput = {
   /** An app of the team to attach to, or null to detach. Takes effect when the app restarts. */
   appId?: string | null;
   limits?: DatabaseLimitsChange;
+  /** Backup schedule and retention (lib/domain/backup-rules.ts); admins, like the rest of this PATCH. */
+  backups?: BackupSettingsInput;
 };
 
 /**
@@ -180,7 +187,9 @@ export async function updateDatabase(
         throw new AppError("conflict", "The database is in a failed state; rotate its credentials to repair it first.");
       }
     }
-    const attached = input.appId === undefined ? before : await attachInTx(tx, ctx, before, input.appId);
+    const attachedOnly = input.appId === undefined ? before : await attachInTx(tx, ctx, before, input.appId);
+    const attached =
+      input.backups === undefined ? attachedOnly : await changeBackupSettingsInTx(tx, ctx, attachedOnly, input.backups);
     if (!change) return { database: databaseView(attached), operation: null };
     return await changeLimitsInTx(tx, ctx, attached, change);
   });

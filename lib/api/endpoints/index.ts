@@ -17,6 +17,7 @@ import {
   stopAppEndpoint,
   updateAppEndpoint,
 } from "@/lib/api/endpoints/apps";
+import { backupEndpoints } from "@/lib/api/endpoints/backups";
 import {
   cancelDeploymentEndpoint,
   createDeploymentEndpoint,
@@ -90,6 +91,7 @@ import {
 
 export const endpoints: readonly Endpoint[] = [
   getHealthEndpoint,
+  ...backupEndpoints,
   getOpenApiEndpoint,
   getTeamEndpoint,
   listMembersEndpoint,

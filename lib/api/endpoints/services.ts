@@ -2,6 +2,7 @@
 // attached to an app with PATCH {"appId"}, credentials behind the write scope and audited.
 import { z } from "zod";
 import { defineEndpoint } from "@/lib/api/endpoint";
+import { backupSettingsChange, backupSettingsJson, backupSettingsSchema } from "@/lib/api/endpoints/backups";
 import { idParams, iso, isoDate, pageOf } from "@/lib/api/endpoints/common";
 import {
   EXAMPLE_IDS,
@@ -32,12 +33,18 @@ export const databaseSchema = z.object({
     idleInTransactionMs: z.number().int(),
   }),
   error: z.string().nullable().describe("Why the last provisioning, rotation or deletion failed"),
+  backups: backupSettingsSchema.describe("Backup schedule and retention (docs/backups.md)"),
   createdAt: isoDate,
   updatedAt: isoDate,
 });
 
 export function databaseJson(database: DatabaseView): z.input<typeof databaseSchema> {
-  return { ...database, createdAt: iso(database.createdAt), updatedAt: iso(database.updatedAt) };
+  return {
+    ...database,
+    backups: backupSettingsJson(database.backups),
+    createdAt: iso(database.createdAt),
+    updatedAt: iso(database.updatedAt),
+  };
 }
 
 export const redisSchema = z.object({
@@ -138,9 +145,13 @@ export const updateDatabaseBody = z
     limits: databaseLimitsChange
       .optional()
       .describe("New limits; the ones left out stay. They apply to sessions opened after the change"),
+    backups: backupSettingsChange.optional(),
   })
-  .refine((body) => body.appId !== undefined || body.limits !== undefined, "Give appId, limits, or both.")
-  // The refinement, as JSON Schema says it: the object has only these two fields, so one of them must be there.
+  .refine(
+    (body) => body.appId !== undefined || body.limits !== undefined || body.backups !== undefined,
+    "Give appId, limits, backups, or several.",
+  )
+  // The refinement, as JSON Schema says it: the object has only these fields, so one of them must be there.
   .meta({ minProperties: 1 });
 
 export const updateDatabaseEndpoint = defineEndpoint({
