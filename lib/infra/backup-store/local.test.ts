@@ -126,6 +126,7 @@ describe("backup store: local directory", () => {
   it("answers not_found for a missing object, deletes idempotently, and refuses keys that could escape", async () => {
     expect((await failure(store.get("t/missing.dump", path.join(work, "m")))).kind).toBe("not_found");
     expect((await failure(store.openRead("t/missing.dump"))).kind).toBe("not_found");
+    expect((await failure(store.put("t/x.dump", path.join(work, "no-such-file")))).kind).toBe("config");
     await store.put("t/delete-me.dump", await plain("d.dump", Buffer.from("x")));
     await store.delete("t/delete-me.dump");
     await store.delete("t/delete-me.dump");

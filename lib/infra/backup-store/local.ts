@@ -45,8 +45,12 @@ export function createLocalBackupStore(dir: string, encryptionKey: Buffer): Back
     async put(key, plainFile) {
       const file = pathOf(key);
       const tempDir = path.join(root, TEMP_DIR);
-      await ensureDir(tempDir);
-      await ensureDir(path.dirname(file));
+      try {
+        await ensureDir(tempDir);
+        await ensureDir(path.dirname(file));
+      } catch (error) {
+        throw new BackupStoreError("unavailable", `cannot create the store's directories for ${key}`, { cause: error });
+      }
       const temp = path.join(tempDir, `${randomUUID()}.part`);
       const encrypt = await createEncryptStream(encryptionKey, key);
       try {

@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startS3rver, type TestS3 } from "@/test/s3rver";
 import { CHUNK_BYTES } from "./crypto";
-import { backupEncryptionKey, type BackupStore, BackupStoreError, createBackupStore } from "./index";
+import { type BackupStore, BackupStoreError, backupEncryptionKey, createBackupStore } from "./index";
 
 // The S3 store against a real S3-compatible server (s3rver) on loopback, started by this file.
 
@@ -83,6 +83,7 @@ describe("backup store: S3-compatible bucket (s3rver)", () => {
     await store.delete("team/db/one.dump");
     expect((await store.list("team/")).map((item) => item.key)).toEqual(["team/db/empty.dump"]);
     expect((await failure(store.get("team/db/one.dump", out))).kind).toBe("not_found");
+    expect((await failure(store.put("team/db/x.dump", path.join(work, "no-such-file")))).kind).toBe("config");
   });
 
   it("uploads a 20 MB file in parts and reads it back", async () => {

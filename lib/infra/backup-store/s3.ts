@@ -112,6 +112,7 @@ export function createS3BackupStore(config: S3Config, encryptionKey: Buffer): Ba
       try {
         await Promise.race([upload.done(), failed]);
       } catch (error) {
+        if (errnoCode(error) === "ENOENT") throw new BackupStoreError("config", "the file to store does not exist");
         throw toBackupStoreError(error, `put ${key}`);
       }
       return { storedBytes };
