@@ -73,6 +73,7 @@ describe("ContainerHost on podman", () => {
         "run",
         "start",
         "stats",
+        "statsAll",
         "stop",
         "wait",
       ].sort(),
