@@ -5,34 +5,7 @@ import { idParams, iso, isoDate, pageOf } from "@/lib/api/endpoints/common";
 import { EXAMPLE_IDS, EXAMPLE_LATER, EXAMPLE_TIME, exampleOperationOf } from "@/lib/api/endpoints/examples";
 import { operationSchema } from "@/lib/api/endpoints/identity";
 import { pageQuery } from "@/lib/api/query";
-import type { BackupSettingsView, BackupView } from "@/lib/domain/backup-rules";
-
-export const backupSettingsSchema = z.object({
-  schedule: z.string().describe("A 5-field cron schedule in UTC, at most hourly"),
-  defaultSchedule: z.boolean().describe("Whether the schedule is the default: daily at a time derived from the id"),
-  enabled: z.boolean().describe("Whether scheduled backups run"),
-  keepDaily: z.number().int().describe("Scheduled backups kept: the newest of each of this many days"),
-  keepWeekly: z.number().int().describe("…and the newest of each of this many ISO weeks"),
-  nextAt: isoDate.nullable().describe("When the next scheduled backup starts; null when disabled or not yet planned"),
-});
-
-export function backupSettingsJson(view: BackupSettingsView): z.input<typeof backupSettingsSchema> {
-  return { ...view, nextAt: iso(view.nextAt) };
-}
-
-export const backupSettingsChange = z
-  .strictObject({
-    schedule: z
-      .string()
-      .max(100)
-      .nullable()
-      .optional()
-      .describe("Cron schedule in UTC (at most hourly); null: default"),
-    enabled: z.boolean().optional(),
-    keepDaily: z.number().int().min(0).max(90).optional(),
-    keepWeekly: z.number().int().min(0).max(52).optional(),
-  })
-  .describe("Backup schedule and retention; the fields left out stay");
+import type { BackupView } from "@/lib/domain/backup-rules";
 
 const verificationSchema = z
   .union([

@@ -2,7 +2,7 @@
 // attached to an app with PATCH {"appId"}, credentials behind the write scope and audited.
 import { z } from "zod";
 import { defineEndpoint } from "@/lib/api/endpoint";
-import { backupSettingsChange, backupSettingsJson, backupSettingsSchema } from "@/lib/api/endpoints/backups";
+import { backupSettingsChange, backupSettingsJson, backupSettingsSchema } from "@/lib/api/endpoints/backup-settings";
 import { idParams, iso, isoDate, pageOf } from "@/lib/api/endpoints/common";
 import {
   EXAMPLE_IDS,
