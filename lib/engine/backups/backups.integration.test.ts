@@ -20,6 +20,7 @@ import { type BackupStore, createBackupStore } from "@/lib/infra/backup-store";
 import { dropStaleScratchDatabases, dumpTenantDatabase, restoreDump, verifyDump } from "@/lib/infra/pg-backup";
 import { createTestTeam, createTestUser, userCtx } from "@/test/factories";
 import { pendingJobs } from "@/test/helpers";
+import { backupDeps } from "./adapters";
 import type { BackupDeps } from "./deps";
 import { restoreFromBackup } from "./restore";
 import { runBackup } from "./run";
@@ -187,5 +188,16 @@ describe("backups on the real tenant PostgreSQL", () => {
     expect(done?.error).toMatch(/damaged|integrity/i);
     const { readdir } = await import("node:fs/promises");
     expect(await readdir(tmpDir)).toEqual([]);
+  });
+
+  it("the task's dependencies as the worker builds them (adapters.ts: the environment's store and tenant server)", async () => {
+    const ctx = await teamAdmin();
+    const databaseId = await readyDatabase(ctx);
+    const tenant = await connect(ctx, databaseId);
+    await tenant.query("CREATE TABLE t (n int)");
+    await tenant.query("INSERT INTO t SELECT generate_series(1, 3)");
+    const { backup } = await createBackup(getDb(), ctx, databaseId);
+    const done = await runBackup(backupDeps(getDb(), log), backup.id);
+    expect(done).toMatchObject({ status: "verified", verification: { ok: true, tables: 1, rows: 3 } });
   });
 });
