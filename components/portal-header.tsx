@@ -24,7 +24,7 @@ export function PortalHeader({ user, teams, currentTeamId, signOut, signOutEvery
     <header className="border-zinc-200 border-b bg-white dark:border-zinc-800 dark:bg-zinc-950">
       <div className="mx-auto flex max-w-6xl items-center justify-between gap-3 px-4 py-2.5 sm:px-6">
         <div className="flex min-w-0 items-center gap-2">
-          <Link href="/teams" className="font-semibold text-brand-600 text-sm tracking-wide">
+          <Link href="/teams" className="font-semibold text-brand-900 text-sm tracking-wide dark:text-brand-400">
             TUSSILAGO
           </Link>
           <span aria-hidden="true" className="text-zinc-300 dark:text-zinc-700">

@@ -28,7 +28,7 @@ export function buttonClass(variant: ButtonVariant = "primary", extra = ""): str
 }
 
 export const inputClass =
-  "block w-full rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm shadow-xs placeholder:text-zinc-400 " +
+  "block w-full rounded-md border border-zinc-300 bg-white px-3 py-2 text-sm shadow-xs placeholder:text-zinc-500 " +
   "focus:border-zinc-500 focus:outline-2 focus:outline-zinc-300 aria-invalid:border-red-500 read-only:bg-zinc-50 " +
   "dark:border-zinc-700 dark:bg-zinc-900 dark:read-only:bg-zinc-800 dark:focus:outline-zinc-600";
 
@@ -127,9 +127,48 @@ export function TextLink({ href, children }: { href: string; children: ReactNode
 }
 
 const DATE_FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+const RELATIVE_FORMAT = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+const RELATIVE_STEPS: readonly [Intl.RelativeTimeFormatUnit, number][] = [
+  ["second", 60],
+  ["minute", 60],
+  ["hour", 24],
+  ["day", 30],
+];
 
-/** Dates in UTC: rendered on the server, so the browser's zone is unknown and a fixed zone avoids a mismatch. */
-export function DateTime({ value, empty = "—" }: { value: Date | null; empty?: string }) {
+/**
+ * The portal's one date format, "3 Dec 2026, 18:04 UTC". UTC because pages are rendered on the server, where the
+ * browser's zone is unknown, and a fixed zone keeps server and client renders equal.
+ */
+export function formatDateTime(value: Date): string {
+  return `${DATE_FORMAT.format(value)} UTC`;
+}
+
+/** "5 minutes ago", "in 2 hours"; beyond a month only the absolute date is useful. */
+export function formatRelative(value: Date, now: Date = new Date()): string | null {
+  let amount = (value.getTime() - now.getTime()) / 1000;
+  for (const [unit, size] of RELATIVE_STEPS) {
+    if (Math.abs(amount) < size) return RELATIVE_FORMAT.format(Math.round(amount), unit);
+    amount /= size;
+  }
+  return null;
+}
+
+/** A date in the one format; `relative` adds "(5 minutes ago)" where recency is what the reader wants. */
+export function DateTime({
+  value,
+  empty = "—",
+  relative = false,
+}: {
+  value: Date | null;
+  empty?: string;
+  relative?: boolean;
+}) {
   if (!value) return <span className="text-zinc-500">{empty}</span>;
-  return <time dateTime={value.toISOString()}>{DATE_FORMAT.format(value)} UTC</time>;
+  const ago = relative ? formatRelative(value) : null;
+  return (
+    <time dateTime={value.toISOString()} title={formatDateTime(value)}>
+      {formatDateTime(value)}
+      {ago ? ` (${ago})` : ""}
+    </time>
+  );
 }

@@ -54,11 +54,10 @@ export default async function SignInPage({ searchParams }: { searchParams: Searc
         </Notice>
       ) : null}
       <PasswordSignInForm action={signInWithPassword} callbackUrl={callbackUrl} />
-      {env.smtp ? (
-        <p className="text-sm">
-          <TextLink href="/forgot-password">Forgot your password?</TextLink>
-        </p>
-      ) : null}
+      {/* Always shown: without mail, the page it leads to says how an administrator makes a reset link. */}
+      <p className="text-sm">
+        <TextLink href="/forgot-password">Forgot password?</TextLink>
+      </p>
       {env.smtp || env.oidc ? (
         <div className="space-y-3 border-zinc-200 border-t pt-5 dark:border-zinc-800">
           {env.smtp ? <EmailLinkForm action={signInWithEmailLink} callbackUrl={callbackUrl} /> : null}

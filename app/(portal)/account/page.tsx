@@ -21,7 +21,7 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
   return (
     <div className="min-h-screen bg-zinc-50 dark:bg-zinc-950">
       <PortalHeader user={user} teams={teams} signOut={signOutAction} signOutEverywhere={signOutEverywhereAction} />
-      <main className="mx-auto max-w-3xl space-y-6 px-4 py-10 sm:px-6">
+      <main id="main" className="mx-auto max-w-3xl space-y-6 px-4 py-10 sm:px-6">
         <PageHeader title="Account" description={user.name ? `${user.name} · ${user.email}` : user.email} />
         {changed ? (
           <Notice tone="success">Your password was changed and your other sessions were signed out.</Notice>

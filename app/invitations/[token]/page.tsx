@@ -22,8 +22,8 @@ const ROLE_TEXT: Record<string, string> = {
 
 function Frame({ children }: { children: ReactNode }) {
   return (
-    <main className="flex min-h-screen flex-col items-center bg-zinc-50 px-4 py-12 sm:py-20 dark:bg-zinc-950">
-      <Link href="/" className="mb-8 font-semibold text-brand-600 text-sm tracking-wide">
+    <main id="main" className="flex min-h-screen flex-col items-center bg-zinc-50 px-4 py-12 sm:py-20 dark:bg-zinc-950">
+      <Link href="/" className="mb-8 font-semibold text-brand-900 text-sm tracking-wide dark:text-brand-400">
         TUSSILAGO
       </Link>
       <div className="w-full max-w-md space-y-5 rounded-xl border border-zinc-200 bg-white p-6 shadow-sm sm:p-8 dark:border-zinc-800 dark:bg-zinc-900">

@@ -5,7 +5,7 @@
 import { useEffect, useState } from "react";
 import { PendingButton } from "@/components/apps/pending-button";
 import { type FormAction, FormMessage, useActionForm } from "@/components/form";
-import { Badge, Card, Notice } from "@/components/ui";
+import { Badge, Card, formatDateTime, Notice } from "@/components/ui";
 import type { ActionState } from "@/lib/actions";
 import type { HostCheckLine, HostCheckPoll } from "./host-check-poll";
 
@@ -13,6 +13,34 @@ const POLL_MS = 2_000;
 
 const TONE = { ok: "green", warn: "amber", error: "red" } as const;
 const SYMBOL = { ok: "✓", warn: "!", error: "✗" } as const;
+
+/** The failures and warnings first, so an operator sees what to fix without reading every section. */
+function ReportSummary({ sections }: { sections: NonNullable<HostCheckPoll["report"]>["sections"] }) {
+  const problems = sections.flatMap((section) =>
+    section.checks.filter((check) => check.status !== "ok").map((check) => ({ section: section.name, check })),
+  );
+  const failed = problems.filter((problem) => problem.check.status === "error").length;
+  if (problems.length === 0) return <Notice tone="success">Every check passed.</Notice>;
+  return (
+    <div data-testid="host-report-summary">
+      <Notice
+        tone={failed > 0 ? "error" : "warning"}
+        title={`${failed} failed, ${problems.length - failed} ${problems.length - failed === 1 ? "warning" : "warnings"}`}
+      >
+        <ul className="mt-1 list-disc space-y-1 pl-5">
+          {problems.map(({ section, check }) => (
+            <li key={`${section}/${check.name}`}>
+              <span className="font-medium">
+                {section}: {check.name}
+              </span>{" "}
+              — {check.message}
+            </li>
+          ))}
+        </ul>
+      </Notice>
+    </div>
+  );
+}
 
 function CheckRow({ check }: { check: HostCheckLine }) {
   return (
@@ -95,14 +123,16 @@ export function HostChecksLive({
         </form>
         {report ? (
           <span className="text-sm text-zinc-600 dark:text-zinc-400" data-testid="host-report-time">
-            Last run {new Date(report.createdAt).toLocaleString()}
+            Last run {formatDateTime(new Date(report.createdAt))}
           </span>
         ) : null}
         <span aria-live="polite">
           {report ? <Badge tone={report.ok ? "green" : "red"}>{report.ok ? "ready" : "not ready"}</Badge> : null}
         </span>
       </div>
-      <FormMessage state={runState} />
+      {/* "The checks are running" only while they are: once the report arrives it is stale (errors stay). */}
+      {state.running || runState.status !== "success" ? <FormMessage state={runState} /> : null}
+      {report ? <ReportSummary sections={report.sections} /> : null}
       {problem ? <Notice tone="warning">{problem}</Notice> : null}
       {report ? (
         report.sections.map((section) => (

@@ -21,7 +21,7 @@ export default async function HostPage() {
   return (
     <div className="min-h-screen bg-zinc-50 dark:bg-zinc-950">
       <PortalHeader user={user} teams={teams} signOut={signOutAction} signOutEverywhere={signOutEverywhereAction} />
-      <main className="mx-auto max-w-3xl space-y-6 px-4 py-10 sm:px-6">
+      <main id="main" className="mx-auto max-w-3xl space-y-6 px-4 py-10 sm:px-6">
         <PageHeader
           title="Host readiness"
           description="What running apps needs from this machine: podman, the sandbox runtime, the base image, Caddy's admin API and the firewall. The same checks as npm run manage -- check, run by the worker."

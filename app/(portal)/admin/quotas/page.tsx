@@ -92,7 +92,7 @@ export default async function QuotasPage({ searchParams }: { searchParams: Promi
   return (
     <div className="min-h-screen bg-zinc-50 dark:bg-zinc-950">
       <PortalHeader user={user} teams={teams} signOut={signOutAction} signOutEverywhere={signOutEverywhereAction} />
-      <main className="mx-auto max-w-4xl space-y-6 px-4 py-10 sm:px-6">
+      <main id="main" className="mx-auto max-w-4xl space-y-6 px-4 py-10 sm:px-6">
         <PageHeader
           title="Quotas"
           description="What one team may use of the shared servers, the worker and the disk. Empty fields follow the default shown in them: a team's follow the instance defaults, which follow the environment (TUSSILAGO_QUOTA_*). Every change is recorded."

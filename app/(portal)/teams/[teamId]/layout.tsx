@@ -68,7 +68,7 @@ export default async function TeamLayout({ children, params }: { children: React
           <TeamNav items={nav} />
         </div>
       </div>
-      <main className="mx-auto max-w-6xl space-y-6 px-4 py-8 sm:px-6">{children}</main>
+      <main id="main" className="mx-auto max-w-6xl space-y-6 px-4 py-8 sm:px-6">{children}</main>
     </div>
   );
 }

@@ -16,7 +16,7 @@ export default async function NewTeamPage() {
   return (
     <div className="min-h-screen bg-zinc-50 dark:bg-zinc-950">
       <PortalHeader user={user} teams={teams} signOut={signOutAction} signOutEverywhere={signOutEverywhereAction} />
-      <main className="mx-auto max-w-xl space-y-6 px-4 py-10 sm:px-6">
+      <main id="main" className="mx-auto max-w-xl space-y-6 px-4 py-10 sm:px-6">
         <PageHeader
           title={teams.length ? "Create a team" : "Create your first team"}
           description="A team owns apps, databases and API tokens. Invite people once it exists."
