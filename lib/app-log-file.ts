@@ -10,6 +10,27 @@ export type AppLogLine = { time: string; replica: number; process: string; strea
 
 /** What a reader scans from the end of the file: enough for the largest tail the API allows. */
 const READ_WINDOW_BYTES = 1024 * 1024;
+/**
+ * What a filtered read (process, replica, search, time range) scans at most: the whole kept file (the worker keeps
+ * it under 4 MiB, lib/engine/app-logs.ts), never more, so a search cannot make a request read unbounded data.
+ */
+export const SEARCH_WINDOW_BYTES = 4 * 1024 * 1024;
+/** The longest search text: a plain substring, matched case-insensitively (never a pattern). */
+export const MAX_SEARCH_CHARS = 200;
+
+/** Filters over the kept lines; all optional, combined with AND. */
+export type AppLogFilter = {
+  since?: Date | undefined;
+  until?: Date | undefined;
+  process?: string | undefined;
+  replica?: number | undefined;
+  /** Plain text, case-insensitive substring of the line's text. */
+  q?: string | undefined;
+};
+
+function isFiltered(filter: AppLogFilter): boolean {
+  return filter.process !== undefined || filter.replica !== undefined || !!filter.q || filter.until !== undefined;
+}
 
 const lineSchema = z.object({
   t: z.string(),
@@ -24,11 +45,11 @@ export function encodeAppLogLine(line: AppLogLine): string {
   return JSON.stringify({ t: line.time, r: line.replica, p: line.process, s: line.stream, m: line.text });
 }
 
-/** The newest `tail` lines at or after `since` (oldest first), from the collected file. */
+/** The newest `tail` lines matching the filter (oldest first), from the collected file. */
 export async function readAppLogLines(
   dataDir: string,
   appId: string,
-  query: { tail: number; since?: Date | undefined },
+  query: { tail: number } & AppLogFilter,
 ): Promise<AppLogLine[]> {
   let handle: fs.FileHandle;
   try {
@@ -39,7 +60,7 @@ export async function readAppLogLines(
   let text: string;
   try {
     const size = (await handle.stat()).size;
-    const start = Math.max(0, size - READ_WINDOW_BYTES);
+    const start = Math.max(0, size - (isFiltered(query) ? SEARCH_WINDOW_BYTES : READ_WINDOW_BYTES));
     const buffer = Buffer.alloc(size - start);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
     text = buffer.subarray(0, bytesRead).toString("utf8");
@@ -49,6 +70,8 @@ export async function readAppLogLines(
     await handle.close();
   }
   const since = query.since?.getTime();
+  const until = query.until?.getTime();
+  const needle = query.q ? query.q.toLowerCase() : null;
   const lines: AppLogLine[] = [];
   for (const raw of text.split("\n")) {
     if (raw === "") continue;
@@ -61,6 +84,10 @@ export async function readAppLogLines(
     const parsed = lineSchema.safeParse(value);
     if (!parsed.success) continue;
     if (since !== undefined && Date.parse(parsed.data.t) < since) continue;
+    if (until !== undefined && Date.parse(parsed.data.t) > until) continue;
+    if (query.process !== undefined && parsed.data.p !== query.process) continue;
+    if (query.replica !== undefined && parsed.data.r !== query.replica) continue;
+    if (needle !== null && !parsed.data.m.toLowerCase().includes(needle)) continue;
     lines.push({
       time: parsed.data.t,
       replica: parsed.data.r,

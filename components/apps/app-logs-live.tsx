@@ -15,11 +15,39 @@ const RETRY_MS = 5_000;
 const MAX_LINES = 5_000;
 const TAILS = [100, 200, 500, 1000] as const;
 
+/** Filters over the kept lines (#17): all optional; times as RFC 3339. */
+export type LogFilter = { process?: string; replica?: number; q?: string; from?: string; until?: string };
+
 type Poll = (
   teamId: string,
   appId: string,
-  query: { tail: number; since?: string },
+  query: { tail: number; since?: string; filter?: LogFilter },
 ) => Promise<ActionState<{ lines: AppLogLine[] }>>;
+type Download = (teamId: string, appId: string, filter: LogFilter) => Promise<ActionState<{ text: string }>>;
+
+/** The form's fields as a filter: empty fields are left out; datetime-local values read as local time. */
+function filterOf(form: FormData): LogFilter {
+  const text = (name: string) => {
+    const value = form.get(name);
+    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+  };
+  const time = (name: string) => {
+    const value = text(name);
+    return value && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : undefined;
+  };
+  const replica = text("replica");
+  const filter: LogFilter = {};
+  const process = text("process");
+  const q = text("q");
+  const from = time("from");
+  const until = time("until");
+  if (process) filter.process = process;
+  if (replica !== undefined && /^[0-9]{1,3}$/.test(replica)) filter.replica = Number(replica);
+  if (q) filter.q = q;
+  if (from) filter.from = from;
+  if (until) filter.until = until;
+  return filter;
+}
 
 const keyOf = (line: AppLogLine) => `${line.time}|${line.process}|${line.replica}|${line.stream}|${line.text}`;
 
@@ -28,13 +56,16 @@ export function AppLogsLive({
   appId,
   running,
   poll,
+  download,
 }: {
   teamId: string;
   appId: string;
   running: boolean;
   poll: Poll;
+  download: Download;
 }) {
   const [tail, setTail] = useState<number>(200);
+  const [filter, setFilter] = useState<LogFilter>({});
   const [follow, setFollow] = useState(running);
   const [lines, setLines] = useState<AppLogLine[]>([]);
   const [loaded, setLoaded] = useState(false);
@@ -61,7 +92,8 @@ export function AppLogsLive({
       let delay = POLL_MS;
       try {
         const since = newest.current;
-        const result = await poll(teamId, appId, since ? { tail, since } : { tail });
+        const query = { tail, ...(since ? { since } : {}), ...(Object.keys(filter).length > 0 ? { filter } : {}) };
+        const result = await poll(teamId, appId, query);
         if (stopped()) return null;
         if (result.status === "success" && result.data) {
           append(result.data.lines, first);
@@ -79,7 +111,7 @@ export function AppLogsLive({
       return follow ? delay : null;
     },
     // A new tail, or following again: load afresh, then follow from its newest line.
-    { firstDelayMs: 0, firstEvenIfHidden: true, restartKey: `${appId}|${tail}|${follow}` },
+    { firstDelayMs: 0, firstEvenIfHidden: true, restartKey: `${appId}|${tail}|${follow}|${JSON.stringify(filter)}` },
   );
 
   // Keep the newest line in view unless the reader scrolled up.
@@ -88,8 +120,62 @@ export function AppLogsLive({
     if (element && stick.current && lines.length > 0) element.scrollTop = element.scrollHeight;
   }, [lines]);
 
+  async function save(): Promise<void> {
+    const result = await download(teamId, appId, filter);
+    if (result.status !== "success" || !result.data) {
+      setProblem(result.message ?? "The logs could not be downloaded.");
+      return;
+    }
+    const url = URL.createObjectURL(new Blob([result.data.text], { type: "text/plain;charset=utf-8" }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = `logs-${appId.slice(0, 8)}.txt`;
+    link.click();
+    URL.revokeObjectURL(url);
+  }
+
   return (
     <div className="space-y-3">
+      <form
+        className="flex flex-wrap items-end gap-3"
+        data-testid="logs-filter"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setFilter(filterOf(new FormData(event.currentTarget)));
+        }}
+      >
+        <label className="flex flex-col gap-1 text-sm">
+          Search
+          <input name="q" maxLength={200} placeholder="plain text" className={`w-48 ${inputClass}`} />
+        </label>
+        <label className="flex flex-col gap-1 text-sm">
+          Process
+          <input name="process" maxLength={30} placeholder="web, worker…" className={`w-28 ${inputClass}`} />
+        </label>
+        <label className="flex flex-col gap-1 text-sm">
+          Replica
+          <input name="replica" inputMode="numeric" maxLength={3} className={`w-16 ${inputClass}`} />
+        </label>
+        <label className="flex flex-col gap-1 text-sm">
+          From
+          <input name="from" type="datetime-local" step={1} className={inputClass} />
+        </label>
+        <label className="flex flex-col gap-1 text-sm">
+          Until
+          <input name="until" type="datetime-local" step={1} className={inputClass} />
+        </label>
+        <button type="submit" className={buttonClass("secondary")}>
+          Apply
+        </button>
+        <button
+          type="button"
+          className={buttonClass("secondary")}
+          onClick={() => void save()}
+          data-testid="logs-download"
+        >
+          Download
+        </button>
+      </form>
       <div className="flex flex-wrap items-center gap-3">
         <label className="flex items-center gap-2 text-sm">
           Last

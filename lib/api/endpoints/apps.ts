@@ -1,6 +1,7 @@
 // Apps, env vars, uploads and deployments.
 import { z } from "zod";
 import { defineEndpoint } from "@/lib/api/endpoint";
+import { appLogsQuery } from "@/lib/api/endpoints/app-logs-query";
 import { iso, isoDate, pageOf } from "@/lib/api/endpoints/common";
 import {
   EXAMPLE_IDS,
@@ -12,7 +13,7 @@ import {
   exampleUpload,
 } from "@/lib/api/endpoints/examples";
 import { operationSchema } from "@/lib/api/endpoints/identity";
-import { pageQuery, queryDateTime, queryInt } from "@/lib/api/query";
+import { pageQuery } from "@/lib/api/query";
 import { appName, appSettings, envKey } from "@/lib/domain/app-rules";
 import type { AppView } from "@/lib/domain/apps";
 import { type EnvVarView, envChanges } from "@/lib/domain/env-vars";
@@ -477,10 +478,7 @@ export const appLogsEndpoint = defineEndpoint({
   auth: { scope: "read", permission: "apps:read" },
   errors: [],
   params: appParams,
-  query: z.strictObject({
-    tail: queryInt({ min: 1, max: 1000, default: 200, description: "How many of the newest lines" }),
-    since: queryDateTime("Only lines at or after this time").optional(),
-  }),
+  query: appLogsQuery,
   responses: {
     200: {
       description: "The newest lines, collected by the worker a moment ago",

@@ -6,8 +6,8 @@ import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
 import { type ActionState, teamAction, teamCall } from "@/lib/actions";
-import type { AppLogLine } from "@/lib/app-log-file";
-import { APP_LOG_MAX_TAIL, readAppLogs } from "@/lib/domain/app-logs";
+import { type AppLogFilter, type AppLogLine, MAX_SEARCH_CHARS } from "@/lib/app-log-file";
+import { APP_LOG_MAX_TAIL, downloadAppLogs, readAppLogs } from "@/lib/domain/app-logs";
 import { getApp } from "@/lib/domain/apps";
 import { createDeployment } from "@/lib/domain/deployments";
 import {
@@ -20,6 +20,7 @@ import {
   startApp,
   stopApp,
 } from "@/lib/domain/lifecycle";
+import { lineText } from "@/lib/domain/text";
 import { createUpload } from "@/lib/domain/uploads";
 import { AppError } from "@/lib/errors";
 
@@ -105,20 +106,70 @@ export async function pollAppRuntime(teamId: string, appId: string): Promise<Act
   return await runtimePoll({ teamId, appId });
 }
 
+const logTime = z
+  .string()
+  .max(64)
+  .refine((value) => !Number.isNaN(Date.parse(value)), "must be a time")
+  .optional();
+
+/** The Logs tab's filters (#17): process type, replica, plain-text search and a time range. */
+const logFilter = z.strictObject({
+  process: z
+    .string()
+    .max(30)
+    .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/)
+    .optional(),
+  replica: z.number().int().min(0).max(MAX_REPLICAS).optional(),
+  q: lineText().max(MAX_SEARCH_CHARS).optional(),
+  from: logTime,
+  until: logTime,
+});
+export type LogFilterInput = z.input<typeof logFilter>;
+
+function filterOf(filter: z.output<typeof logFilter> | undefined): AppLogFilter {
+  return {
+    process: filter?.process,
+    replica: filter?.replica,
+    q: filter?.q || undefined,
+    until: filter?.until ? new Date(filter.until) : undefined,
+  };
+}
+
 const logsInput = appInput.extend({
   tail: z.coerce.number().int().min(1).max(APP_LOG_MAX_TAIL),
   // A line's own timestamp as the previous poll returned it (RFC 3339, podman's precision).
-  since: z
-    .string()
-    .max(64)
-    .refine((value) => !Number.isNaN(Date.parse(value)), "must be a time")
-    .optional(),
+  since: logTime,
+  filter: logFilter.optional(),
 });
 
 const logsPoll = teamCall<typeof logsInput, { lines: AppLogLine[] }>(logsInput, async (input, { db, ctx }) => {
-  const since = input.since ? new Date(input.since) : undefined;
-  return { status: "success", data: await readAppLogs(db, ctx, input.appId, { tail: input.tail, since }) };
+  // The later of the poll's position and the filter's start.
+  const times = [input.since, input.filter?.from]
+    .filter((value) => value !== undefined)
+    .map((value) => Date.parse(value));
+  const since = times.length > 0 ? new Date(Math.max(...times)) : undefined;
+  return {
+    status: "success",
+    data: await readAppLogs(db, ctx, input.appId, { tail: input.tail, since, ...filterOf(input.filter) }),
+  };
 });
+
+const downloadInput = appInput.extend({ filter: logFilter });
+
+const logsDownload = teamCall<typeof downloadInput, { text: string }>(downloadInput, async (input, { db, ctx }) => {
+  const since = input.filter.from ? new Date(input.filter.from) : undefined;
+  const text = await downloadAppLogs(db, ctx, input.appId, { since, ...filterOf(input.filter) });
+  return { status: "success", data: { text } };
+});
+
+/** The Logs tab's download: the kept lines matching the filters, as text (no podman: the collected file only). */
+export async function downloadFilteredLogs(
+  teamId: string,
+  appId: string,
+  filter: LogFilterInput,
+): Promise<ActionState<{ text: string }>> {
+  return await logsDownload({ teamId, appId, filter });
+}
 
 /**
  * The Logs tab polls this: the newest `tail` lines, or those from `since` on. Reading never runs podman; it asks the
@@ -127,7 +178,13 @@ const logsPoll = teamCall<typeof logsInput, { lines: AppLogLine[] }>(logsInput, 
 export async function pollAppLogs(
   teamId: string,
   appId: string,
-  query: { tail: number; since?: string },
+  query: { tail: number; since?: string; filter?: LogFilterInput },
 ): Promise<ActionState<{ lines: AppLogLine[] }>> {
-  return await logsPoll({ teamId, appId, tail: query.tail, ...(query.since ? { since: query.since } : {}) });
+  return await logsPoll({
+    teamId,
+    appId,
+    tail: query.tail,
+    ...(query.since ? { since: query.since } : {}),
+    ...(query.filter ? { filter: query.filter } : {}),
+  });
 }

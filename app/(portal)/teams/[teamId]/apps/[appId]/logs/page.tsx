@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { pollAppLogs } from "@/app/(portal)/teams/[teamId]/apps/[appId]/actions";
+import { downloadFilteredLogs, pollAppLogs } from "@/app/(portal)/teams/[teamId]/apps/[appId]/actions";
 import { appPage, appTitle } from "@/app/(portal)/teams/[teamId]/apps/[appId]/app-page";
 import { AppLogsLive } from "@/components/apps/app-logs-live";
 import { Card } from "@/components/ui";
@@ -19,9 +19,15 @@ export default async function AppLogsPage({ params }: { params: Params }) {
   return (
     <Card
       title="Runtime logs"
-      description="What the app's containers print, labelled by replica. New lines appear while following; the platform collects them every few seconds."
+      description="What the app's containers print, labelled by replica. New lines appear while following; the platform collects them every few seconds. Search (plain text, any case), process, replica and time range filter the kept logs (the newest 4 MiB); Download saves what matches."
     >
-      <AppLogsLive teamId={ctx.teamId} appId={app.id} running={app.status === "running"} poll={pollAppLogs} />
+      <AppLogsLive
+        teamId={ctx.teamId}
+        appId={app.id}
+        running={app.status === "running"}
+        poll={pollAppLogs}
+        download={downloadFilteredLogs}
+      />
     </Card>
   );
 }
