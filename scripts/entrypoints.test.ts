@@ -102,6 +102,7 @@ describe("npm run manage", () => {
       "worker",
       "host",
       "tenant services",
+      "backups",
     ]);
     const worker = report.sections.find((section) => section.name === "worker");
     expect(worker?.checks[0]).toMatchObject({ name: "heartbeat", status: "error" });
