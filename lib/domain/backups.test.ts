@@ -6,7 +6,14 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { countQueries } from "@/lib/database/query-counter";
 import { getDb } from "@/lib/db";
-import { createBackup, deleteBackup, getBackup, listDatabaseBackups, restoreBackup } from "@/lib/domain/backups";
+import {
+  createBackup,
+  deleteBackup,
+  getBackup,
+  latestBackup,
+  listDatabaseBackups,
+  restoreBackup,
+} from "@/lib/domain/backups";
 import type { Ctx } from "@/lib/domain/context";
 import { updateDatabase } from "@/lib/domain/databases";
 import { createRedisExport, importRedisExport } from "@/lib/domain/redis-exports";
@@ -179,6 +186,45 @@ describe("backups: restore", () => {
     });
     await expectAppError(restoreBackup(getDb(), t.owner, failed.id, { target: "new" }), "conflict");
     await expectAppError(restoreBackup(getDb(), t.owner, orphan.id, { target: "new", name: "../x" }), "invalid");
+  });
+});
+
+describe("the database page's warning", () => {
+  it("reads the newest manual or scheduled backup (not a safety one), of the caller's team only", async () => {
+    const t = await team();
+    const other = await team();
+    const databaseId = await readyDatabase(t.owner);
+    expect(await latestBackup(getDb(), t.owner, databaseId)).toBeNull();
+    await finishedBackup(t.owner, databaseId);
+    const failed = await getDb().backup.create({
+      data: {
+        teamId: t.owner.teamId,
+        kind: "postgres",
+        databaseId,
+        sourceName: "x",
+        trigger: "scheduled",
+        status: "failed",
+        error: "why",
+        startedAt: new Date(Date.now() + 1000),
+      },
+    });
+    await getDb().backup.create({
+      data: {
+        teamId: t.owner.teamId,
+        kind: "postgres",
+        databaseId,
+        sourceName: "x",
+        trigger: "safety",
+        status: "verified",
+        startedAt: new Date(Date.now() + 2000),
+      },
+    });
+    expect(await latestBackup(getDb(), t.owner, databaseId)).toMatchObject({
+      id: failed.id,
+      status: "failed",
+      error: "why",
+    });
+    expect(await latestBackup(getDb(), other.owner, databaseId)).toBeNull();
   });
 });
 
