@@ -86,6 +86,9 @@ export function PortalHeader({ user, teams, currentTeamId, signOut, signOutEvery
             <Link href="/account" className={MENU_LINK}>
               Account
             </Link>
+            <Link href="/docs/api" className={MENU_LINK} data-testid="api-docs-link">
+              API reference
+            </Link>
             {user.isAdmin ? (
               <>
                 <Link href="/admin/host" className={MENU_LINK} data-testid="admin-host-link">

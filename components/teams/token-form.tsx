@@ -11,7 +11,19 @@ const SCOPES = [
   { value: "write", label: "Read and write", hint: "Also deploys, changes settings and manages the team." },
 ] as const;
 
-export function CreateTokenForm({ action, teamId }: { action: FormAction<CreatedToken>; teamId: string }) {
+/**
+ * `apiUrl` is the platform's public URL (TUSSILAGO_PUBLIC_URL): the new token is shown with a ready-to-paste curl
+ * command, the quickest check that the token works.
+ */
+export function CreateTokenForm({
+  action,
+  teamId,
+  apiUrl,
+}: {
+  action: FormAction<CreatedToken>;
+  teamId: string;
+  apiUrl: string;
+}) {
   const form = useActionForm(action);
   const groupId = useId();
   const created = form.state.status === "success" ? form.state.data : undefined;
@@ -79,6 +91,17 @@ export function CreateTokenForm({ action, teamId }: { action: FormAction<Created
           value={created.token}
           note="Copy this token now; it will not be shown again."
         />
+      ) : null}
+      {created ? (
+        <div className="space-y-1.5">
+          <p className="font-medium text-sm">Try it: list the team's apps</p>
+          <pre
+            data-testid="token-curl"
+            className="overflow-x-auto rounded-lg bg-zinc-900 p-3 font-mono text-xs text-zinc-100 dark:bg-zinc-800"
+          >
+            <code>{`curl -H "Authorization: Bearer ${created.token}" ${apiUrl}/api/v1/apps`}</code>
+          </pre>
+        </div>
       ) : null}
     </div>
   );

@@ -37,9 +37,9 @@ function inDatabaseRange(value: string): boolean {
 }
 
 /**
- * A timestamp: RFC 3339 with seconds and `Z` or a `±HH:MM` offset (zod's pattern, which the document carries with
- * `format: date-time`), in years 0001 to 9999 after the offset. Parsed to a Date. The description states the rule
- * the pattern cannot (the year range).
+ * A timestamp: RFC 3339 with seconds and `Z` or a `±HH:MM` offset (zod's pattern; the document says `format:
+ * date-time`, its generator drops zod's long regex), in years 0001 to 9999 after the offset. Parsed to a Date. The
+ * description states the rules the format does not (seconds, the offset form, the year range).
  */
 export function queryDateTime(description: string) {
   return z.iso

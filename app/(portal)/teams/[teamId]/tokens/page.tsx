@@ -5,11 +5,12 @@ import { firstParam, type SearchParams } from "@/app/search-params";
 import { ActionButton } from "@/components/action-button";
 import { Pager } from "@/components/pager";
 import { CreateTokenForm } from "@/components/teams/token-form";
-import { Badge, Card, DateTime, EmptyState, Notice, PageHeader } from "@/components/ui";
+import { Badge, Card, DateTime, EmptyState, Notice, PageHeader, TextLink } from "@/components/ui";
 import { roleAllows } from "@/lib/auth/permissions";
 import { getDb } from "@/lib/db";
 import { type ApiTokenView, listApiTokens } from "@/lib/domain/api-tokens";
 import type { Page } from "@/lib/domain/pagination";
+import { getEnv } from "@/lib/env";
 import { isAppError } from "@/lib/errors";
 
 export const metadata: Metadata = { title: "API tokens" };
@@ -57,9 +58,12 @@ export default async function TokensPage({
         title="API tokens"
         description="Tokens let scripts and CI use the API on behalf of this team. Send them as Authorization: Bearer. A token never does more than the member who created it may do now, and stops working when that member leaves the team."
       />
+      <p className="text-sm">
+        Every endpoint, with examples: <TextLink href="/docs/api">API reference</TextLink>.
+      </p>
       {canManage ? (
         <Card title="Create a token">
-          <CreateTokenForm action={createTokenAction} teamId={ctx.teamId} />
+          <CreateTokenForm action={createTokenAction} teamId={ctx.teamId} apiUrl={getEnv().publicUrl} />
         </Card>
       ) : null}
       <Card title="Tokens">
