@@ -7,12 +7,19 @@
 // runs with TUSSILAGO_TLS=on against it), then removed (domains.ts; --no-tls skips it). Push to deploy (git.ts; --no-git
 // skips it): a local HTTPS git server with its test CA holds wsgi-stdlib, a commit is pushed and its signed delivery
 // deploys it. Processes (processes.ts; --no-processes skips it): wsgi-stdlib with a worker type, both under the sandbox
-// runtime, a one-off run's output and exit code, a cron job's run each minute. Before the examples, a hostile Containerfile (`ADD` of a loopback URL)
+// runtime, a one-off run's output and exit code, a cron job's run each minute. Metrics and notifications (observe.ts;
+// --no-metrics skips it): a signed webhook to a loopback receiver (the platform runs with
+// TUSSILAGO_WEBHOOK_ALLOW_PRIVATE_HOSTS=1), a burst through Caddy counted by the metrics API beside CPU and memory
+// samples, and the app's container killed with `podman kill`: the crash reaches the webhook and the app serves again.
+// Backups (backups.ts; --no-backups skips it): a tenant database with rows backed up and verified, a dropped table
+// restored onto the same database (a safety backup first), a restore into a new database, a Redis export and import.
+// Before the examples, a hostile Containerfile (`ADD` of a loopback URL)
 // must be refused by the build policy with nothing reaching the host's loopback. Prints each phase's time and exits
 // non-zero on the first failure.
 // Where the base image is missing (no registry here), it is built from Debian packages first (docs/operations.md).
 //
 //   sudo npm run smoke:host [-- --keep-data] [-- --example wsgi-stdlib] [-- --no-tls] [-- --no-git] [-- --no-processes]
+//     [-- --no-metrics] [-- --no-backups]
 //
 // The rooms: main.ts (this sequence), journeys.ts (what is proved), api.ts, caddy.ts and host.ts (how it is observed),
 // domains.ts (custom domains and HTTPS), platform.ts (starting it, through scripts/launcher.ts), support.ts (deadlines, phases, failing).
@@ -26,11 +33,13 @@ import { detectPlan, fsSourceTree } from "@/lib/build/plan";
 import { teamNetworkName } from "@/lib/engine/release";
 import { DEFAULT_HOST_CONFIG, defaultPythonVersion, parseEnv, readHostConfig } from "@/lib/env";
 import { apiClient } from "./api";
+import { smokeBackups } from "./backups";
 import { caddyFront } from "./caddy";
 import { resetHostCaddy, type SmokeTls, startSmokeTls } from "./domains";
 import { type SmokeGit, smokePushToDeploy, startSmokeGit } from "./git";
 import { ensureBaseImage } from "./host";
 import { smokeExample, smokeHostileAdd } from "./journeys";
+import { smokeObserve } from "./observe";
 import { manage, startPlatform } from "./platform";
 import { smokeProcesses } from "./processes";
 import { EXAMPLES_DIR, execFileAsync, fail, phase, SmokeFailure, say, timings } from "./support";
@@ -54,6 +63,8 @@ async function main(): Promise<number> {
       "no-tls": { type: "boolean", default: false },
       "no-git": { type: "boolean", default: false },
       "no-processes": { type: "boolean", default: false },
+      "no-metrics": { type: "boolean", default: false },
+      "no-backups": { type: "boolean", default: false },
     },
   });
   if (process.getuid?.() !== 0) fail("run as root: rootful podman is what runs gVisor (sudo npm run smoke:host)");
@@ -93,7 +104,12 @@ async function main(): Promise<number> {
   try {
     git = values["no-git"] ? null : await phase("start a local HTTPS git server", () => startSmokeGit());
     platform = await phase("start the platform (build when sources changed)", () =>
-      startPlatform(dataDir, logFile, secretKey, { ...(tls?.platformEnv ?? {}), ...(git?.platformEnv ?? {}) }),
+      startPlatform(dataDir, logFile, secretKey, {
+        // The notification step's receiver listens on the host's loopback, over http.
+        TUSSILAGO_WEBHOOK_ALLOW_PRIVATE_HOSTS: "1",
+        ...(tls?.platformEnv ?? {}),
+        ...(git?.platformEnv ?? {}),
+      }),
     );
   } catch (error) {
     await git?.stop();
@@ -131,7 +147,9 @@ async function main(): Promise<number> {
       await smokeExample(api, env, front, example, dataDir, index === 0 ? tls : null);
     }
     if (git) await smokePushToDeploy(api, front, git, platform.origin);
+    if (!values["no-metrics"]) await smokeObserve(api, env, front);
     if (!values["no-processes"]) await smokeProcesses(api, env, front);
+    if (!values["no-backups"]) await smokeBackups(api);
   } finally {
     await platform.stop();
     await git?.stop();
