@@ -339,8 +339,9 @@ test("a viewer sees a running app's state but no lifecycle controls", async ({ p
     team: `Team ${unique("watchers")}`,
   });
   const appPath = await createApp(page, teamId, unique("watched"));
-  // The owner sees the controls (no release yet: only scale).
-  await expect(page.getByRole("button", { name: "Scale" })).toBeVisible();
+  // No release yet: the deploy card leads, and there is nothing to start or scale (#18).
+  await expect(page.getByRole("heading", { name: "Deploy your app" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Scale" })).toHaveCount(0);
   const invitePath = await invite(page, teamId, uniqueEmail("viewer"), "viewer");
   const context = await browser.newContext({ baseURL });
   const viewer = await context.newPage();
@@ -351,7 +352,8 @@ test("a viewer sees a running app's state but no lifecycle controls", async ({ p
   // Membership exists once the acceptance has landed on the team page; going on earlier races it (a 404).
   await expect(viewer).toHaveURL((url) => url.pathname === `/teams/${teamId}`);
   await viewer.goto(appPath);
-  await expect(viewer.getByTestId("runtime-status")).toHaveAttribute("data-status", "created");
+  // Before a release there is no Running card (#18): the app's status is in its header.
+  await expect(viewer.getByTestId("app-status")).toHaveAttribute("data-status", "created");
   for (const label of ["Start", "Stop", "Restart", "Scale", "Roll back"]) {
     await expect(viewer.getByRole("button", { name: label, exact: true })).toHaveCount(0);
   }

@@ -27,12 +27,12 @@ export function DeploymentFailure({
         <p className="whitespace-pre-wrap break-words" data-testid="deployment-error" data-side="operator">
           {reason}
         </p>
-        <p className="mt-2">
-          This is for the platform's operator to fix, not a problem in your app: the{" "}
+        <p className="mt-2" data-testid="operator-note">
+          Not a problem in your app: the server's operator has to fix this. Operators: the{" "}
           <a href={READINESS_PAGE} className="font-medium underline underline-offset-2" data-testid="readiness-link">
             host readiness checks
           </a>{" "}
-          show what is wrong on the server. Deploy again once it is fixed.
+          show what is wrong on the server.
         </p>
       </Notice>
     );

@@ -34,9 +34,9 @@ export function imageFetchFailure(error: unknown): AppError | null {
   if (!(error instanceof PodmanError) || error.kind !== "pull_failed") return null;
   return new AppError(
     "unavailable",
-    "The server could not fetch the base image: its registry could not be reached from this host. This is for the " +
-      `platform's operator to fix, not a problem in your app; the host readiness checks (${READINESS_PAGE}) show ` +
-      "what is wrong. Deploy again once it is fixed.",
+    "The server could not fetch the base image: its registry could not be reached from this host (the platform " +
+      `operator's to fix, not a problem in your app: see the host readiness checks at ${READINESS_PAGE}). Deploy ` +
+      "again once it is fixed.",
     { cause: error },
   );
 }
