@@ -292,3 +292,44 @@ export async function listDeliveries(db: Db, ctx: Ctx, id: string, page: PageInp
   });
   return toPage(rows, page.limit, deliveryView);
 }
+
+/** The newest deliveries of these channels of the team (the portal's list): two queries whatever their number. */
+export async function recentDeliveries(
+  db: Db,
+  ctx: Ctx,
+  channelIds: string[],
+  perChannel = 5,
+): Promise<Map<string, DeliveryView[]>> {
+  authorize(ctx, "notifications:read");
+  const rows =
+    channelIds.length === 0
+      ? []
+      : await db.notificationDelivery.findMany({
+          where: { teamId: ctx.teamId, channelId: { in: channelIds } },
+          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+          take: channelIds.length * perChannel * 4,
+          include: { event: { select: { event: true, summary: true } } },
+        });
+  const result = new Map<string, DeliveryView[]>(channelIds.map((id) => [id, []]));
+  for (const row of rows) {
+    const list = result.get(row.channelId);
+    if (list && list.length < perChannel) list.push(deliveryView(row));
+  }
+  return result;
+}
+
+/** Switches one event of a channel on or off against its current events (the portal's toggles; members may). */
+export async function toggleChannelEvent(
+  db: Db,
+  ctx: Ctx,
+  id: string,
+  event: (typeof NOTIFICATION_EVENTS)[number],
+  on: boolean,
+): Promise<ChannelView> {
+  authorize(ctx, "notifications:toggle");
+  const row = await channelOfTeam(db, ctx, id);
+  const events = new Set(row.events);
+  if (on) events.add(event);
+  else events.delete(event);
+  return await updateChannel(db, ctx, id, { events: [...events] });
+}

@@ -12,7 +12,9 @@ import {
   deleteChannel,
   listChannels,
   listDeliveries,
+  recentDeliveries,
   testChannel,
+  toggleChannelEvent,
   updateChannel,
 } from "@/lib/domain/notification-channels";
 import { noteQuotaRefusal, notifyTeam } from "@/lib/domain/notifications";
@@ -201,6 +203,26 @@ describe("channels", () => {
     const five = await countQueries(() => listDeliveries(getDb(), ctx, channel.id, { limit: 50 }));
     expect(five.result.items).toHaveLength(5);
     expect(five.count).toBe(one.count);
+  });
+});
+
+describe("the portal's channel list", () => {
+  it("toggles one event against the current ones, and reads recent deliveries in constant queries", async () => {
+    const { team: t, ctx } = await team();
+    const member = await roleCtx(t.id, "member");
+    const { channel } = await email(ctx, ["deployment.failed", "app.crashed"]);
+    const off = await toggleChannelEvent(getDb(), member, channel.id, "app.crashed", false);
+    expect(off.events).toEqual(["deployment.failed"]);
+    const on = await toggleChannelEvent(getDb(), member, channel.id, "quota.reached", true);
+    expect(on.events).toEqual(["deployment.failed", "quota.reached"]);
+    const other = await email(ctx, []);
+    await testChannel(getDb(), ctx, channel.id);
+    const few = await countQueries(() => recentDeliveries(getDb(), ctx, [channel.id]));
+    for (let i = 0; i < 3; i++) await testChannel(getDb(), ctx, other.channel.id);
+    const more = await countQueries(() => recentDeliveries(getDb(), ctx, [channel.id, other.channel.id]));
+    expect(more.count).toBe(few.count);
+    expect(more.result.get(other.channel.id)).toHaveLength(3);
+    expect(more.result.get(channel.id)).toHaveLength(1);
   });
 });
 

@@ -27,6 +27,7 @@ const SECTIONS: { path: string; label: string; permission: Permission }[] = [
   { path: "/apps", label: "Apps", permission: "apps:read" },
   { path: "/members", label: "Members", permission: "members:read" },
   { path: "/invitations", label: "Invitations", permission: "invitations:read" },
+  { path: "/notifications", label: "Notifications", permission: "notifications:read" },
   { path: "/tokens", label: "API tokens", permission: "tokens:read" },
   { path: "/audit", label: "Audit log", permission: "audit:read" },
   { path: "/settings", label: "Settings", permission: "team:update" },
@@ -68,7 +69,9 @@ export default async function TeamLayout({ children, params }: { children: React
           <TeamNav items={nav} />
         </div>
       </div>
-      <main id="main" className="mx-auto max-w-6xl space-y-6 px-4 py-8 sm:px-6">{children}</main>
+      <main id="main" className="mx-auto max-w-6xl space-y-6 px-4 py-8 sm:px-6">
+        {children}
+      </main>
     </div>
   );
 }
