@@ -109,6 +109,8 @@ describe("isWritePermission", () => {
         "deployments:create",
         "env:write",
         "databases:manage",
+        "notifications:toggle",
+        "notifications:manage",
       ].sort(),
     );
     for (const permission of permissions) expect(isWritePermission(permission)).toBe(!permission.endsWith(":read"));
