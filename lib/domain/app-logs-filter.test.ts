@@ -4,7 +4,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { GET as logsRoute } from "@/app/api/v1/apps/[appId]/logs/route";
-import { encodeAppLogLine, readAppLogLines, SEARCH_WINDOW_BYTES } from "@/lib/app-log-file";
+import { type AppLogLine, encodeAppLogLine, readAppLogLines, SEARCH_WINDOW_BYTES } from "@/lib/app-log-file";
 import { appLogPath } from "@/lib/data-paths";
 import { getDb } from "@/lib/db";
 import { downloadAppLogs } from "@/lib/domain/app-logs";
@@ -20,7 +20,7 @@ const LINES = [
   { time: "2026-11-28T12:00:03.000000001Z", replica: 1, process: "web", stream: "stdout", text: "GET /axb 200" },
 ] as const;
 
-async function appWithLogs(lines: readonly (typeof LINES)[number][] = LINES) {
+async function appWithLogs(lines: readonly AppLogLine[] = LINES) {
   const owner = await createTestUser();
   const team = await createTestTeam(owner.id);
   const ctx = await userCtx(owner.id, team.id);
