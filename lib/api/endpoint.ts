@@ -6,7 +6,16 @@ import { ERROR_CODES, type ErrorCode } from "@/lib/errors";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
-export type EndpointResponse = { description: string; schema?: z.ZodType; headers?: Record<string, string> };
+export type EndpointResponse = {
+  description: string;
+  schema?: z.ZodType;
+  headers?: Record<string, string>;
+  /**
+   * The answer is a byte stream of this media type, not JSON (a backup download): the handler returns `stream`
+   * instead of `body`, and the document shows a binary body. Errors before the first byte are still JSON.
+   */
+  binary?: { contentType: string };
+};
 
 /**
  * Examples the document shows next to the schemas (and the rendered reference at /docs/api). Typed from the

@@ -47,11 +47,13 @@ export type HandlerInput<E extends Endpoint> = {
 };
 
 type ResponseFor<R extends Record<number, EndpointResponse>> = {
-  [Status in keyof R & number]: {
-    status: Status;
-    body: R[Status]["schema"] extends z.ZodType ? z.input<R[Status]["schema"]> : undefined;
-    headers?: Record<string, string>;
-  };
+  [Status in keyof R & number]: R[Status] extends { binary: { contentType: string } }
+    ? { status: Status; stream: ReadableStream<Uint8Array>; headers?: Record<string, string> }
+    : {
+        status: Status;
+        body: R[Status]["schema"] extends z.ZodType ? z.input<R[Status]["schema"]> : undefined;
+        headers?: Record<string, string>;
+      };
 }[keyof R & number];
 
 export type HandlerResult<E extends Endpoint> = ResponseFor<E["responses"]>;
@@ -184,8 +186,22 @@ export function handle<E extends Endpoint>(
         const result = await handler({ ctx, params, query, body, request, requestId, log } as HandlerInput<E>);
         const declared = endpoint.responses[result.status];
         if (!declared) throw new Error(`${endpoint.id} answered undeclared status ${result.status}`);
+        if (declared.binary) {
+          if (!("stream" in result)) throw new Error(`${endpoint.id} answered ${result.status} without its stream`);
+          // Bytes, not JSON: no schema to pass, and nothing is stored for idempotency (a download is a GET).
+          return new Response(result.stream, {
+            status: result.status,
+            headers: {
+              "content-type": declared.binary.contentType,
+              "cache-control": "no-store",
+              "x-content-type-options": "nosniff",
+              "x-request-id": requestId,
+              ...result.headers,
+            },
+          });
+        }
         // Answers go through their schema too: unknown fields are stripped, so internals cannot leak by accident.
-        const output = declared.schema ? declared.schema.parse(result.body) : undefined;
+        const output = declared.schema ? declared.schema.parse("body" in result ? result.body : undefined) : undefined;
         if (claimedKey) {
           await storeIdempotentAnswer(getDb(), claimedKey, {
             status: result.status,

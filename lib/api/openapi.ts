@@ -114,6 +114,13 @@ function responsesOf(endpoint: Endpoint): Record<string, JsonSchema> {
           ...(examples[status] !== undefined ? { example: examples[status] } : {}),
         }
       : undefined;
+    if (response.binary) {
+      responses[status] = {
+        description: response.description,
+        content: { [response.binary.contentType]: { schema: { type: "string", format: "binary" } } },
+      };
+      continue;
+    }
     responses[status] = {
       description: response.description,
       ...(media ? { content: { "application/json": media } } : {}),
@@ -165,6 +172,8 @@ function curlSample(endpoint: Endpoint, serverUrl: string): string {
   } else if (endpoint.rawBody) {
     lines.push(`-H 'Content-Type: ${endpoint.rawBody.contentTypes[0]}'`, "--data-binary @source.tar.gz");
   }
+  // A binary answer is saved under the name the server gives (Content-Disposition), not printed to the terminal.
+  if (Object.values(endpoint.responses).some((response) => response.binary)) lines.push("--fail -OJ");
   return lines.join(" \\\n  ");
 }
 

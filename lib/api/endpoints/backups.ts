@@ -123,6 +123,25 @@ export const deleteBackupEndpoint = defineEndpoint({
   responses: { 202: { description: "Accepted; poll the operation", schema: z.object({ operation: operationSchema }) } },
 });
 
+export const downloadBackupEndpoint = defineEndpoint({
+  id: "downloadBackup",
+  method: "GET",
+  path: "/api/v1/backups/{id}/download",
+  summary: "Download a backup's file",
+  description:
+    "Streams the backup decrypted: a `pg_dump` custom-format archive (`pg_restore --no-owner --no-acl -d <url> " +
+    "<file>` restores it), or a Redis export. The file name (`Content-Disposition`) is `<source name>-<UTC time>." +
+    "dump`. Audited as `backup.downloaded`. Every chunk is authenticated before it is sent: a damaged or modified " +
+    "stored file aborts the transfer (the connection is cut, never ended cleanly), so an incomplete download " +
+    "cannot pass for a whole one. `409` for a backup that is not finished and successful.",
+  examples: { responses: {} },
+  tags: ["backups"],
+  auth: { scope: "read", permission: "databases:manage" },
+  errors: ["conflict", "unavailable"],
+  params: idParams,
+  responses: { 200: { description: "The backup's file", binary: { contentType: "application/octet-stream" } } },
+});
+
 export const restoreBackupBody = z.discriminatedUnion("target", [
   z.strictObject({
     target: z.literal("new").describe("Into a new database of the team (then attachable)"),
@@ -229,6 +248,7 @@ export const backupEndpoints = [
   listBackupsEndpoint,
   getBackupEndpoint,
   deleteBackupEndpoint,
+  downloadBackupEndpoint,
   restoreBackupEndpoint,
   createRedisExportEndpoint,
   importRedisEndpoint,
