@@ -261,6 +261,22 @@ describe("deployments", () => {
   });
 
   describe("reading deployments", () => {
+    it("GET /deployments/{id} says whose a failure is (failureSide), and null while it has not failed", async () => {
+      const appId = await newApp();
+      const { body } = await deployUpload(appId);
+      expect(body.deployment.failureSide).toBeNull();
+      await getDb().deployment.update({
+        where: { id: body.deployment.id },
+        data: { status: "failed", failureSide: "operator", error: "The server could not fetch the base image" },
+      });
+      const response = await call(getDeploymentRoute, `/api/v1/deployments/${body.deployment.id}`, {
+        token: read,
+        params: { id: body.deployment.id },
+      });
+      const { deployment } = getDeploymentEndpoint.responses[200].schema.parse(await response.json());
+      expect(deployment).toMatchObject({ status: "failed", failureSide: "operator" });
+    });
+
     it("GET /deployments/{id} answers the deployment; another team's token gets 404", async () => {
       const appId = await newApp();
       const { body } = await deployUpload(appId);

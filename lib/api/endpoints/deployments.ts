@@ -59,6 +59,12 @@ export const deploymentSchema = z.object({
   imageBuilt: z.boolean(),
   phases: z.array(phaseSchema),
   error: z.string().nullable(),
+  failureSide: z
+    .enum(["tenant", "operator"])
+    .nullable()
+    .describe(
+      "Whose a failure is to fix: `tenant` (the app's source, its build steps, its start) or `operator` (the host, e.g. a base image the server could not fetch); null unless failed",
+    ),
   cancelRequested: z.boolean(),
   createdAt: isoDate,
   finishedAt: isoDate.nullable(),

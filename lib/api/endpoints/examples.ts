@@ -130,6 +130,7 @@ export const exampleDeployment: Of<typeof deploymentSchema> = {
     { name: "releasing", status: "succeeded", startedAt: "2026-03-14T09:27:40.000Z", finishedAt: EXAMPLE_LATER },
   ],
   error: null,
+  failureSide: null,
   cancelRequested: false,
   createdAt: EXAMPLE_TIME,
   finishedAt: EXAMPLE_LATER,
