@@ -1,17 +1,30 @@
 import { detectWebProcess, LOOKED_FOR, type WebServer } from "./framework";
-import { isTomlTable, parseToml, TomlError, type TomlTable, tomlGet } from "./mini-toml";
-import { parseProcfile } from "./procfile";
+import { dependencyNames, type Manifests, readToml } from "./plan/manifests";
+import { DEFAULT_INSTALL_ARGV, detectInstaller } from "./plan/package-managers";
+import { detectPythonVersion } from "./plan/python-version";
 import {
-  type Clause,
-  PYTHON_MINOR_CANDIDATES,
-  parsePoetryConstraint,
-  parseSpecifierSet,
-  resolveMinorVersion,
-  toMinorVersion,
-} from "./python-version";
+  type BuildPlan,
+  type DetectPlanOptions,
+  type Installer,
+  PlanError,
+  type PlanErrorCode,
+  type PlanOverrides,
+  quote,
+} from "./plan/types";
+import { parseProcfile } from "./procfile";
+import { toMinorVersion } from "./python-version";
 import type { SourceTree } from "./source-tree";
 
 export { fsSourceTree, memorySourceTree, SourcePathError, type SourceTree, scopedSourceTree } from "./source-tree";
+export {
+  type BuildPlan,
+  DEFAULT_INSTALL_ARGV,
+  type DetectPlanOptions,
+  type Installer,
+  PlanError,
+  type PlanErrorCode,
+  type PlanOverrides,
+};
 
 /**
  * The build plan: what the deploy pipeline decided about an app's source before building it (see the "Deploy
@@ -19,67 +32,8 @@ export { fsSourceTree, memorySourceTree, SourcePathError, type SourceTree, scope
  * snapshot always gives the same plan, and the plan is shown to the user and stored on the deployment.
  */
 
-export type Installer = "uv" | "poetry" | "pipenv" | "pip" | "none";
-
-export type PlanOverrides = {
-  pythonVersion?: string;
-  install?: string;
-  web?: string;
-  release?: string | null;
-  /** Process types added or overridden in app settings (names checked there); never web or release. */
-  processes?: Record<string, string>;
-};
-
 /** Process types other than web become podman labels and container names: a letter first (lib/infra/podman/args.ts). */
 const PROCESS_TYPE = /^[a-z][a-z0-9_-]{0,29}$/;
-
-export type BuildPlan = {
-  builder: "containerfile" | "python";
-  /** Relative path of the Containerfile/Dockerfile when builder = "containerfile". */
-  containerfile?: string;
-  installer: Installer;
-  /** "3.12" style major.minor; the build uses the newest patch release of that series. */
-  pythonVersion: string;
-  /**
-   * The command that installs dependencies inside the image, run from the app directory. When detected (not
-   * overridden) it is shell-free: the arguments of `DEFAULT_INSTALL_ARGV[installer]` joined by single spaces, none
-   * containing whitespace or shell syntax, so `installCommand.split(" ")` is its argv for an exec-form RUN.
-   * An install command overridden in app settings is the tenant's own and runs inside the build sandbox.
-   */
-  installCommand: string | null;
-  /** Process name → command ("web", "worker", ...); web always binds to $PORT. */
-  processes: Record<string, string>;
-  release: string | null;
-  /** Human readable: which file decided what. */
-  reasons: string[];
-};
-
-export type PlanErrorCode = "no_plan" | "invalid_python_version" | "invalid_override";
-
-export class PlanError extends Error {
-  readonly code: PlanErrorCode;
-  constructor(message: string, code: PlanErrorCode = "no_plan") {
-    super(message);
-    this.name = "PlanError";
-    this.code = code;
-  }
-}
-
-export type DetectPlanOptions = { defaultPythonVersion: string; overrides?: PlanOverrides };
-
-/** Installing the project root is left out for poetry: the app runs from its source directory, and Poetry 2
- * refuses to install a root that is not a package. */
-export const DEFAULT_INSTALL_ARGV = {
-  uv: ["uv", "sync", "--locked", "--no-dev"],
-  poetry: ["poetry", "install", "--only", "main", "--no-root", "--no-interaction"],
-  pipenv: ["pipenv", "install", "--deploy", "--system"],
-  pipRequirements: ["pip", "install", "--no-cache-dir", "-r", "requirements.txt"],
-  pipProject: ["pip", "install", "--no-cache-dir", "."],
-} as const satisfies Record<string, readonly string[]>;
-
-function quote(value: string, max = 40): string {
-  return JSON.stringify(value.length > max ? `${value.slice(0, max)}...` : value);
-}
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
@@ -87,213 +41,6 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 function checkOverrideCommand(label: string, value: string | null | undefined): void {
   if (value === undefined || value === null) return;
   if (CONTROL.test(value)) throw new PlanError(`the ${label} override contains control characters`, "invalid_override");
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Manifests
-
-type Manifests = { pyproject: TomlTable | null; pipfile: TomlTable | null; requirements: string | null };
-
-async function readToml(tree: SourceTree, relPath: string, reasons: string[]): Promise<TomlTable | null> {
-  const text = await tree.readFile(relPath);
-  if (text === null) return null;
-  try {
-    return parseToml(text);
-  } catch (error) {
-    if (!(error instanceof TomlError)) throw error;
-    reasons.push(`${relPath} could not be parsed (${error.message}): ignoring its contents`);
-    return null;
-  }
-}
-
-function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, "-");
-}
-
-function requirementName(requirement: string): string | null {
-  const match = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(requirement);
-  return match?.[1] ? normalizeName(match[1]) : null;
-}
-
-/** Top-level dependency names from whichever manifests exist; only used to warn about a missing server. */
-function dependencyNames(manifests: Manifests): Set<string> {
-  const names = new Set<string>();
-  const add = (name: string | null) => {
-    if (name) names.add(name);
-  };
-  for (const line of manifests.requirements?.split("\n") ?? []) {
-    const trimmed = line.trim();
-    if (trimmed !== "" && !trimmed.startsWith("#") && !trimmed.startsWith("-")) add(requirementName(trimmed));
-  }
-  const pyproject = manifests.pyproject;
-  if (pyproject) {
-    const deps = tomlGet(pyproject, ["project", "dependencies"]);
-    if (Array.isArray(deps)) for (const dep of deps) if (typeof dep === "string") add(requirementName(dep));
-    const poetryDeps = tomlGet(pyproject, ["tool", "poetry", "dependencies"]);
-    if (isTomlTable(poetryDeps)) for (const key of Object.keys(poetryDeps)) add(normalizeName(key));
-  }
-  const pipfilePackages = manifests.pipfile ? tomlGet(manifests.pipfile, ["packages"]) : undefined;
-  if (isTomlTable(pipfilePackages)) for (const key of Object.keys(pipfilePackages)) add(normalizeName(key));
-  return names;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Installer
-
-async function detectInstaller(
-  tree: SourceTree,
-  reasons: string[],
-): Promise<{ installer: Installer; installCommand: string | null }> {
-  const has = (relPath: string) => tree.exists(relPath);
-  const pyproject = await has("pyproject.toml");
-  const requireManifest = (lock: string, manifest: string, present: boolean) => {
-    if (!present) reasons.push(`warning: ${lock} found without ${manifest}; the install step needs both`);
-  };
-  if (await has("uv.lock")) {
-    reasons.push("uv.lock found: installing with uv");
-    requireManifest("uv.lock", "pyproject.toml", pyproject);
-    return { installer: "uv", installCommand: DEFAULT_INSTALL_ARGV.uv.join(" ") };
-  }
-  if (await has("poetry.lock")) {
-    reasons.push("poetry.lock found: installing with poetry");
-    requireManifest("poetry.lock", "pyproject.toml", pyproject);
-    return { installer: "poetry", installCommand: DEFAULT_INSTALL_ARGV.poetry.join(" ") };
-  }
-  if (await has("Pipfile.lock")) {
-    reasons.push("Pipfile.lock found: installing with pipenv");
-    requireManifest("Pipfile.lock", "Pipfile", await has("Pipfile"));
-    return { installer: "pipenv", installCommand: DEFAULT_INSTALL_ARGV.pipenv.join(" ") };
-  }
-  if (await has("requirements.txt")) {
-    reasons.push("requirements.txt found: installing with pip");
-    return { installer: "pip", installCommand: DEFAULT_INSTALL_ARGV.pipRequirements.join(" ") };
-  }
-  if (pyproject) {
-    reasons.push("pyproject.toml found without a lock file or requirements.txt: installing the project with pip");
-    return { installer: "pip", installCommand: DEFAULT_INSTALL_ARGV.pipProject.join(" ") };
-  }
-  reasons.push(
-    "no uv.lock, poetry.lock, Pipfile.lock, requirements.txt or pyproject.toml found: no dependencies to install",
-  );
-  return { installer: "none", installCommand: null };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Python version
-
-function firstMeaningfulLine(text: string): string | null {
-  for (const line of text.split("\n")) {
-    const trimmed = line.trim();
-    if (trimmed !== "" && !trimmed.startsWith("#")) return trimmed;
-  }
-  return null;
-}
-
-function describeRange(defaultVersion: string): string {
-  const all = [...new Set([...PYTHON_MINOR_CANDIDATES, defaultVersion])];
-  return all.sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1])).join(", ");
-}
-
-function fromConstraint(
-  source: string,
-  raw: string,
-  clauses: Clause[] | null,
-  defaultVersion: string,
-  reasons: string[],
-): string | null {
-  if (clauses === null) {
-    reasons.push(`${source} ${quote(raw)} not understood: ignoring it`);
-    return null;
-  }
-  const chosen = resolveMinorVersion(clauses, defaultVersion);
-  if (chosen === null) {
-    throw new PlanError(
-      `${source} ${quote(raw)} is not satisfied by any supported Python version (${describeRange(defaultVersion)})`,
-      "invalid_python_version",
-    );
-  }
-  reasons.push(
-    chosen === defaultVersion
-      ? `Python ${chosen}: the default satisfies ${source} ${quote(raw)}`
-      : `Python ${chosen}: the lowest version satisfying ${source} ${quote(raw)} ` +
-          `(the default ${defaultVersion} does not)`,
-  );
-  return chosen;
-}
-
-/** A pinned version that contradicts requires-python is the tenant's call, but worth pointing out. */
-function checkAgainstRequiresPython(version: string, source: string, pyproject: TomlTable | null, reasons: string[]) {
-  const requiresPython = pyproject ? tomlGet(pyproject, ["project", "requires-python"]) : undefined;
-  if (typeof requiresPython !== "string") return;
-  const clauses = parseSpecifierSet(requiresPython);
-  if (clauses !== null && resolveMinorVersion(clauses, version, []) === null) {
-    reasons.push(`warning: Python ${version} from ${source} does not satisfy requires-python ${quote(requiresPython)}`);
-  }
-}
-
-async function detectPythonVersion(
-  tree: SourceTree,
-  pyproject: TomlTable | null,
-  defaultVersion: string,
-  reasons: string[],
-): Promise<string> {
-  const pinned = await tree.readFile(".python-version");
-  if (pinned !== null) {
-    const line = firstMeaningfulLine(pinned);
-    if (line !== null) {
-      const minor = toMinorVersion(line);
-      if (minor === null) {
-        throw new PlanError(
-          `.python-version asks for ${quote(line)}; expected a CPython version such as 3.12 or 3.12.4`,
-          "invalid_python_version",
-        );
-      }
-      reasons.push(`Python ${minor} from .python-version${line === minor ? "" : ` (${line})`}`);
-      checkAgainstRequiresPython(minor, ".python-version", pyproject, reasons);
-      return minor;
-    }
-    reasons.push(".python-version is empty: ignoring it");
-  }
-
-  const runtime = await tree.readFile("runtime.txt");
-  if (runtime !== null) {
-    const line = firstMeaningfulLine(runtime) ?? "";
-    const match = /^python-(.+)$/.exec(line);
-    const minor = match?.[1] ? toMinorVersion(match[1]) : null;
-    if (minor === null) {
-      throw new PlanError(
-        `runtime.txt asks for ${quote(line)}; expected a line such as python-3.12.4`,
-        "invalid_python_version",
-      );
-    }
-    reasons.push(`Python ${minor} from runtime.txt (${line})`);
-    checkAgainstRequiresPython(minor, "runtime.txt", pyproject, reasons);
-    return minor;
-  }
-
-  if (pyproject) {
-    const requiresPython = tomlGet(pyproject, ["project", "requires-python"]);
-    if (typeof requiresPython === "string") {
-      const clauses = parseSpecifierSet(requiresPython);
-      const chosen = fromConstraint("requires-python", requiresPython, clauses, defaultVersion, reasons);
-      if (chosen) return chosen;
-    }
-    const poetryPython = tomlGet(pyproject, ["tool", "poetry", "dependencies", "python"]);
-    if (typeof poetryPython === "string") {
-      const clauses = parsePoetryConstraint(poetryPython);
-      const chosen = fromConstraint(
-        "[tool.poetry.dependencies] python",
-        poetryPython,
-        clauses,
-        defaultVersion,
-        reasons,
-      );
-      if (chosen) return chosen;
-    }
-  }
-
-  reasons.push(`Python ${defaultVersion}: the platform default (no .python-version, runtime.txt or requires-python)`);
-  return defaultVersion;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

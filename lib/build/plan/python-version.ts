@@ -1,0 +1,129 @@
+import type { TomlTable } from "../mini-toml";
+import { tomlGet } from "../mini-toml";
+import {
+  type Clause,
+  PYTHON_MINOR_CANDIDATES,
+  parsePoetryConstraint,
+  parseSpecifierSet,
+  resolveMinorVersion,
+  toMinorVersion,
+} from "../python-version";
+import type { SourceTree } from "../source-tree";
+import { PlanError, quote } from "./types";
+
+// Which Python minor series the image uses, from the version files and manifests (first match wins).
+
+function firstMeaningfulLine(text: string): string | null {
+  for (const line of text.split("\n")) {
+    const trimmed = line.trim();
+    if (trimmed !== "" && !trimmed.startsWith("#")) return trimmed;
+  }
+  return null;
+}
+
+function describeRange(defaultVersion: string): string {
+  const all = [...new Set([...PYTHON_MINOR_CANDIDATES, defaultVersion])];
+  return all.sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1])).join(", ");
+}
+
+function fromConstraint(
+  source: string,
+  raw: string,
+  clauses: Clause[] | null,
+  defaultVersion: string,
+  reasons: string[],
+): string | null {
+  if (clauses === null) {
+    reasons.push(`${source} ${quote(raw)} not understood: ignoring it`);
+    return null;
+  }
+  const chosen = resolveMinorVersion(clauses, defaultVersion);
+  if (chosen === null) {
+    throw new PlanError(
+      `${source} ${quote(raw)} is not satisfied by any supported Python version (${describeRange(defaultVersion)})`,
+      "invalid_python_version",
+    );
+  }
+  reasons.push(
+    chosen === defaultVersion
+      ? `Python ${chosen}: the default satisfies ${source} ${quote(raw)}`
+      : `Python ${chosen}: the lowest version satisfying ${source} ${quote(raw)} ` +
+          `(the default ${defaultVersion} does not)`,
+  );
+  return chosen;
+}
+
+/** A pinned version that contradicts requires-python is the tenant's call, but worth pointing out. */
+function checkAgainstRequiresPython(version: string, source: string, pyproject: TomlTable | null, reasons: string[]) {
+  const requiresPython = pyproject ? tomlGet(pyproject, ["project", "requires-python"]) : undefined;
+  if (typeof requiresPython !== "string") return;
+  const clauses = parseSpecifierSet(requiresPython);
+  if (clauses !== null && resolveMinorVersion(clauses, version, []) === null) {
+    reasons.push(`warning: Python ${version} from ${source} does not satisfy requires-python ${quote(requiresPython)}`);
+  }
+}
+
+export async function detectPythonVersion(
+  tree: SourceTree,
+  pyproject: TomlTable | null,
+  defaultVersion: string,
+  reasons: string[],
+): Promise<string> {
+  const pinned = await tree.readFile(".python-version");
+  if (pinned !== null) {
+    const line = firstMeaningfulLine(pinned);
+    if (line !== null) {
+      const minor = toMinorVersion(line);
+      if (minor === null) {
+        throw new PlanError(
+          `.python-version asks for ${quote(line)}; expected a CPython version such as 3.12 or 3.12.4`,
+          "invalid_python_version",
+        );
+      }
+      reasons.push(`Python ${minor} from .python-version${line === minor ? "" : ` (${line})`}`);
+      checkAgainstRequiresPython(minor, ".python-version", pyproject, reasons);
+      return minor;
+    }
+    reasons.push(".python-version is empty: ignoring it");
+  }
+
+  const runtime = await tree.readFile("runtime.txt");
+  if (runtime !== null) {
+    const line = firstMeaningfulLine(runtime) ?? "";
+    const match = /^python-(.+)$/.exec(line);
+    const minor = match?.[1] ? toMinorVersion(match[1]) : null;
+    if (minor === null) {
+      throw new PlanError(
+        `runtime.txt asks for ${quote(line)}; expected a line such as python-3.12.4`,
+        "invalid_python_version",
+      );
+    }
+    reasons.push(`Python ${minor} from runtime.txt (${line})`);
+    checkAgainstRequiresPython(minor, "runtime.txt", pyproject, reasons);
+    return minor;
+  }
+
+  if (pyproject) {
+    const requiresPython = tomlGet(pyproject, ["project", "requires-python"]);
+    if (typeof requiresPython === "string") {
+      const clauses = parseSpecifierSet(requiresPython);
+      const chosen = fromConstraint("requires-python", requiresPython, clauses, defaultVersion, reasons);
+      if (chosen) return chosen;
+    }
+    const poetryPython = tomlGet(pyproject, ["tool", "poetry", "dependencies", "python"]);
+    if (typeof poetryPython === "string") {
+      const clauses = parsePoetryConstraint(poetryPython);
+      const chosen = fromConstraint(
+        "[tool.poetry.dependencies] python",
+        poetryPython,
+        clauses,
+        defaultVersion,
+        reasons,
+      );
+      if (chosen) return chosen;
+    }
+  }
+
+  reasons.push(`Python ${defaultVersion}: the platform default (no .python-version, runtime.txt or requires-python)`);
+  return defaultVersion;
+}
