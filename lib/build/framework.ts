@@ -25,6 +25,7 @@ export const LOOKED_FOR = [
   "a FastAPI/Starlette app object (name = FastAPI(...)) in a top-level module or in app/ or src/",
   "a Flask app object (name = Flask(__name__)) or a create_app() factory",
   "a wsgi.py/asgi.py exposing application or app",
+  "a script entry point ([project.scripts], a package with __main__.py, main.py, app.py or bot.py)",
   "a Containerfile/Dockerfile",
 ];
 

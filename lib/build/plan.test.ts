@@ -754,8 +754,9 @@ describe("commands only carry validated names", () => {
   it.each([
     ["a file name that is not a Python module", { "my-app.py": FLASK_APP, "1st.py": FASTAPI_APP }],
     ["a keyword file name", { "class.py": FASTAPI_APP }],
-    ["a non-identifier app name", { "main.py": "app$x = FastAPI()\n`id` = Flask(__name__)\n" }],
-    ["an indented app object", { "main.py": "if True:\n    app = FastAPI()\n" }],
+    // server.py, not main.py: a main.py is a script entry point (#20) and would be started as `python main.py`.
+    ["a non-identifier app name", { "server.py": "app$x = FastAPI()\n`id` = Flask(__name__)\n" }],
+    ["an indented app object", { "server.py": "if True:\n    app = FastAPI()\n" }],
     ["a package directory that is not an identifier", { "app/my-mod.py": FASTAPI_APP, "src/a b/main.py": FASTAPI_APP }],
     [
       "a Django package with an invalid settings module",

@@ -2,6 +2,7 @@ import { detectWebProcess, LOOKED_FOR, type WebServer } from "./framework";
 import { dependencyNames, type Manifests, readToml } from "./plan/manifests";
 import { DEFAULT_INSTALL_ARGV, detectInstaller } from "./plan/package-managers";
 import { detectPythonVersion } from "./plan/python-version";
+import { detectScriptEntry } from "./plan/start-command";
 import {
   type BuildPlan,
   type DetectPlanOptions,
@@ -103,6 +104,7 @@ export async function detectPlan(tree: SourceTree, options: DetectPlanOptions): 
   let pythonVersion: string;
   let server: WebServer | null = null;
   let dependencies = new Set<string>();
+  let pyproject: Manifests["pyproject"] = null;
 
   if (containerfile !== null) {
     builder = "containerfile";
@@ -126,6 +128,7 @@ export async function detectPlan(tree: SourceTree, options: DetectPlanOptions): 
       requirements: await tree.readFile("requirements.txt"),
     };
     dependencies = dependencyNames(manifests);
+    pyproject = manifests.pyproject;
     pythonVersion =
       overriddenVersion ?? (await detectPythonVersion(tree, manifests.pyproject, defaultVersion, reasons));
   }
@@ -162,6 +165,13 @@ export async function detectPlan(tree: SourceTree, options: DetectPlanOptions): 
             "Django project without a release command: migrations are not run automatically; " +
               "add `release: python manage.py migrate --noinput` to a Procfile to run them on each deploy",
           );
+        }
+      } else if (Object.keys(processes).length === 0) {
+        // No framework: a script entry point starts the app, as web only when it serves $PORT (#20).
+        const entry = await detectScriptEntry(tree, pyproject);
+        if (entry) {
+          reasons.push(...entry.reasons);
+          processes = { [entry.process]: entry.command };
         }
       }
     } else {
