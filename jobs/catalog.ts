@@ -112,6 +112,12 @@ export const catalog = defineCatalog({
   },
   domain__schedule_tls_checks: { payload: cronPayload, maxAttempts: 2 },
   email__send: { payload: z.strictObject({ emailId: z.uuid() }), maxAttempts: 8 },
+  instance__usage: {
+    // The crontab's runs and the admin page's refresh carry nothing: the job measures the whole instance. A failed
+    // run is measured again by the next one a quarter of an hour later, so one retry is enough.
+    payload: cronPayload,
+    maxAttempts: 2,
+  },
   metrics__rollup: {
     queue: "metrics",
     // Each run recomputes the last hour's buckets at least: a retry or the next run covers a failed one.

@@ -26,6 +26,8 @@ const entries: CronEntry[] = [
   { task: "cron__schedule", match: "* * * * *" },
   // Databases whose backup is due, then retention and scratch leftovers (lib/engine/backups/schedule.ts).
   { task: "backup__schedule", match: "* * * * *" },
+  // Disk use of images, builds, logs and backups for the instance admin's usage view (lib/engine/instance-usage.ts).
+  { task: "instance__usage", match: "*/15 * * * *" },
 ];
 
 export function cronItems(): ParsedCronItem[] {

@@ -19,9 +19,10 @@ import { domainCheckTls } from "@/jobs/tasks/domain__check_tls";
 import { domainScheduleChecks } from "@/jobs/tasks/domain__schedule_checks";
 import { domainScheduleTlsChecks } from "@/jobs/tasks/domain__schedule_tls_checks";
 import { emailSend } from "@/jobs/tasks/email__send";
-import { notificationDeliver } from "@/jobs/tasks/notification__deliver";
+import { instanceUsage } from "@/jobs/tasks/instance__usage";
 import { metricsRollup } from "@/jobs/tasks/metrics__rollup";
 import { metricsSample } from "@/jobs/tasks/metrics__sample";
+import { notificationDeliver } from "@/jobs/tasks/notification__deliver";
 import { platformCheck } from "@/jobs/tasks/platform__check";
 import { platformCrashWatch } from "@/jobs/tasks/platform__crash_watch";
 import { platformPing } from "@/jobs/tasks/platform__ping";
@@ -57,6 +58,7 @@ export const tasks = {
   [domainScheduleChecks.name]: domainScheduleChecks,
   [domainScheduleTlsChecks.name]: domainScheduleTlsChecks,
   [emailSend.name]: emailSend,
+  [instanceUsage.name]: instanceUsage,
   [notificationDeliver.name]: notificationDeliver,
   [metricsRollup.name]: metricsRollup,
   [metricsSample.name]: metricsSample,

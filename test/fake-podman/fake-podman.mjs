@@ -1002,6 +1002,34 @@ function info(args, globals) {
   return { stdout: `${JSON.stringify(data, null, 4)}\n` };
 }
 
+// `system df --format json`: podman's rows (Type, Total, Active, Size, RawSize, Reclaimable, RawReclaimable, ...),
+// counted from the state; an image's bytes are its `size` (0 unless a test wrote one into state.json).
+function systemDf(state, sub, args) {
+  if (sub !== "df") throw fail(`unrecognized command \`podman system ${sub ?? ""}\``);
+  const { flags } = parseFlags("system df", args, { format: value("f") });
+  requireJsonFormat(flags);
+  const used = new Set(state.containers.map((c) => findImage(state, c.image)?.id).filter((id) => id !== undefined));
+  const imageBytes = state.images.reduce((sum, image) => sum + (image.size ?? 0), 0);
+  const unusedBytes = state.images.filter((i) => !used.has(i.id)).reduce((sum, i) => sum + (i.size ?? 0), 0);
+  const row = (type, total, active, bytes, reclaimable) => ({
+    Type: type,
+    Total: total,
+    Active: active,
+    Size: humanSize(bytes),
+    RawSize: bytes,
+    Reclaimable: `${humanSize(reclaimable)} (0%)`,
+    RawReclaimable: reclaimable,
+    TotalCount: total,
+  });
+  const running = state.containers.filter((c) => c.state === "running").length;
+  const rows = [
+    row("Images", state.images.length, used.size, imageBytes, unusedBytes),
+    row("Containers", state.containers.length, running, 0, 0),
+    row("Local Volumes", 0, 0, 0, 0),
+  ];
+  return { stdout: `${JSON.stringify(rows, null, 4)}\n` };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Entry point
 
@@ -1065,6 +1093,8 @@ function dispatch(argv) {
       return { key: "VERSION", run: () => version(args) };
     case "info":
       return { key: "INFO", run: () => info(args, globals) };
+    case "system":
+      return { key: `SYSTEM_${(args[0] ?? "").toUpperCase()}`, run: (s) => systemDf(s, args[0], args.slice(1)) };
     default:
       throw fail(`unrecognized command \`podman ${command ?? ""}\`\nTry 'podman --help' for more information`);
   }

@@ -33,7 +33,8 @@ export type PodmanOperation =
   | "network_exists"
   | "network_remove"
   | "version"
-  | "info";
+  | "info"
+  | "system_df";
 
 const USER_MESSAGES: Record<Exclude<PodmanErrorKind, "command_failed">, string> = {
   invalid_argument: "The request contained an invalid value.",

@@ -109,6 +109,18 @@ export const infoSchema = z.object({
   version: z.object({ Version: z.string() }).optional(),
 });
 
+// `podman system df --format json`: one object per type ("Images", "Containers", "Local Volumes"). Size and
+// Reclaimable are human strings ("281MB", "168MB (59%)"); the Raw* fields carry the bytes, which is all we read.
+export const systemDfSchema = z.array(
+  z.object({
+    Type: z.string(),
+    Total: z.number().int().nonnegative(),
+    Active: z.number().int().nonnegative(),
+    RawSize: z.number().nonnegative(),
+    RawReclaimable: z.number().nonnegative(),
+  }),
+);
+
 export function parseJson<T>(operation: PodmanOperation, schema: z.ZodType<T>, stdout: string): T {
   let data: unknown;
   try {

@@ -1,11 +1,11 @@
 import type { ExecResult } from "../exec";
 import { callOptions, type PodmanContext } from "./context";
 import { commandFailed } from "./errors";
-import { infoSchema, parseJson, versionSchema } from "./parse";
-import type { Podman } from "./types";
+import { infoSchema, parseJson, systemDfSchema, versionSchema } from "./parse";
+import type { DiskUsageRow, Podman } from "./types";
 
-// What podman says about itself and the host: for host readiness (`manage check`).
-export function systemCommands(ctx: PodmanContext): Pick<Podman, "version" | "info"> {
+// What podman says about itself and the host: for host readiness (`manage check`) and the instance usage view.
+export function systemCommands(ctx: PodmanContext): Pick<Podman, "version" | "info" | "systemDf"> {
   const { config, json } = ctx;
   return {
     async version(options) {
@@ -50,6 +50,24 @@ export function systemCommands(ctx: PodmanContext): Pick<Podman, "version" | "in
         rootless: data.host.security?.rootless ?? null,
         storageDriver: data.store?.graphDriverName ?? null,
       };
+    },
+
+    async systemDf(options) {
+      const operation = "system_df";
+      let result: ExecResult;
+      try {
+        result = await json(["system", "df", "--format", "json"], callOptions(options));
+      } catch (err) {
+        throw commandFailed(operation, err);
+      }
+      const rows = parseJson(operation, systemDfSchema, result.stdout);
+      const row = (type: string): DiskUsageRow | null => {
+        const found = rows.find((candidate) => candidate.Type === type);
+        return found
+          ? { total: found.Total, active: found.Active, bytes: found.RawSize, reclaimableBytes: found.RawReclaimable }
+          : null;
+      };
+      return { images: row("Images"), containers: row("Containers"), volumes: row("Local Volumes") };
     },
   };
 }

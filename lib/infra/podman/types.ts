@@ -110,6 +110,14 @@ export type PodmanInfo = {
   storageDriver: string | null;
 };
 
+/** One row of `podman system df`: how many, how many in use, bytes on disk and bytes a prune could free. */
+export type DiskUsageRow = { total: number; active: number; bytes: number; reclaimableBytes: number };
+export type PodmanDiskUsage = {
+  images: DiskUsageRow | null;
+  containers: DiskUsageRow | null;
+  volumes: DiskUsageRow | null;
+};
+
 export type CallOptions = { signal?: AbortSignal; timeoutMs?: number };
 
 export type PullPolicy = "always" | "missing" | "never" | "newer";
@@ -182,4 +190,6 @@ export type Podman = {
   removeNetwork(name: string, options?: CallOptions): Promise<void>;
   version(options?: CallOptions): Promise<PodmanVersion>;
   info(options?: CallOptions): Promise<PodmanInfo>;
+  /** `podman system df`: disk use of images, containers and volumes (the instance admin's usage view). */
+  systemDf(options?: CallOptions): Promise<PodmanDiskUsage>;
 };
