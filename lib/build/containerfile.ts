@@ -50,7 +50,10 @@ export function renderContainerfile(plan: BuildPlan, options: { baseImage: strin
     "    && python3 -m venv /opt/venv && chown -R app:app /opt/venv",
     "WORKDIR /app",
   ];
-  const dependencyFiles = DEPENDENCY_FILES[plan.installer];
+  // A Pipfile without a lock installs with --skip-lock (lib/build/plan/package-managers.ts): COPY of a missing
+  // Pipfile.lock would fail the build.
+  const noLock = plan.installer === "pipenv" && plan.installCommand?.includes("--skip-lock") === true;
+  const dependencyFiles = noLock ? ["Pipfile"] : DEPENDENCY_FILES[plan.installer];
   const setup = INSTALLER_SETUP[plan.installer];
   if (plan.installer !== "none" && plan.installCommand) {
     if (setup) lines.push("USER app", `RUN ${shellForm(setup)}`, "USER root");

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { type BuildPlan, detectPlan, fsSourceTree } from "../plan";
+import { renderContainerfile } from "../containerfile";
+import { type BuildPlan, detectPlan, fsSourceTree, PlanError } from "../plan";
 
 // Table-driven plans of the fixture projects in test/fixtures/plans (issue #20): each case is a directory shaped
 // like the public fixtures of Heroku's Python buildpack, Railpack and Nixpacks, with the plan we expect for it.
@@ -12,6 +13,15 @@ function planOf(dir: string): Promise<BuildPlan> {
 }
 
 type Case = { dir: string; expected: Partial<BuildPlan>; reasons: RegExp[] };
+
+async function planFailure(dir: string): Promise<PlanError> {
+  const error = await planOf(dir).then(
+    () => null,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof PlanError)) throw new Error(`expected a PlanError, got ${String(error)}`);
+  return error;
+}
 
 function expectReasons(plan: BuildPlan, reasons: RegExp[]): void {
   for (const reason of reasons)
@@ -56,5 +66,43 @@ describe("apps without a web server: script entry points", () => {
     const plan = await planOf(dir);
     expect(plan).toMatchObject(expected);
     expectReasons(plan, reasons);
+  });
+});
+
+describe("Pipenv", () => {
+  const cases: Case[] = [
+    {
+      dir: "pipenv-lock-version",
+      expected: { installer: "pipenv", installCommand: "pipenv install --deploy --system", pythonVersion: "3.11" },
+      reasons: [/^Python 3\.11 from Pipfile\.lock python_full_version \("3\.11\.9"\)/],
+    },
+    {
+      dir: "pipenv-no-lock",
+      expected: { installer: "pipenv", installCommand: "pipenv install --system --skip-lock", pythonVersion: "3.10" },
+      reasons: [
+        /^warning: Pipfile found without Pipfile\.lock: installing with pipenv --skip-lock/,
+        /^Python 3\.10 from Pipfile python_full_version/,
+      ],
+    },
+  ];
+  it.each(cases)("$dir", async ({ dir, expected, reasons }) => {
+    const plan = await planOf(dir);
+    expect(plan).toMatchObject(expected);
+    expectReasons(plan, reasons);
+  });
+
+  it("copies only the Pipfile into the dependency layer when there is no lock", async () => {
+    const text = renderContainerfile(await planOf("pipenv-no-lock"), {
+      baseImage: "python:3.10",
+      pyprojectOnly: false,
+    });
+    expect(text).toContain('COPY --chown=app:app ["Pipfile", "/app/"]');
+    expect(text).toContain('RUN ["/bin/sh","-c","pipenv install --system --skip-lock"]');
+  });
+
+  it("refuses an invalid Pipfile.lock, naming it", async () => {
+    const error = await planFailure("pipenv-invalid-lock");
+    expect(error.code).toBe("no_plan");
+    expect(error.message).toMatch(/^Pipfile\.lock is not valid JSON/);
   });
 });

@@ -1,5 +1,21 @@
 import type { SourceTree } from "../source-tree";
-import type { Installer } from "./types";
+import { type Installer, PlanError } from "./types";
+
+/** A Pipfile.lock that is not a JSON object (merge conflict, truncated) would fail the build later and obscurely. */
+async function checkPipfileLock(tree: SourceTree): Promise<void> {
+  const text = await tree.readFile("Pipfile.lock");
+  if (text === null) return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof SyntaxError ? error.message : "unreadable";
+    throw new PlanError(`Pipfile.lock is not valid JSON (${detail}); regenerate it with \`pipenv lock\``);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new PlanError("Pipfile.lock is not valid JSON (expected an object); regenerate it with `pipenv lock`");
+  }
+}
 
 // Which package manager installs the dependencies, from the lock files and manifests at the root.
 
@@ -9,6 +25,8 @@ export const DEFAULT_INSTALL_ARGV = {
   uv: ["uv", "sync", "--locked", "--no-dev"],
   poetry: ["poetry", "install", "--only", "main", "--no-root", "--no-interaction"],
   pipenv: ["pipenv", "install", "--deploy", "--system"],
+  // Without a lock there is nothing to --deploy against: resolve from the Pipfile, as Heroku's buildpack did.
+  pipenvNoLock: ["pipenv", "install", "--system", "--skip-lock"],
   pipRequirements: ["pip", "install", "--no-cache-dir", "-r", "requirements.txt"],
   pipProject: ["pip", "install", "--no-cache-dir", "."],
 } as const satisfies Record<string, readonly string[]>;
@@ -35,18 +53,26 @@ export async function detectInstaller(
   if (await has("Pipfile.lock")) {
     reasons.push("Pipfile.lock found: installing with pipenv");
     requireManifest("Pipfile.lock", "Pipfile", await has("Pipfile"));
+    await checkPipfileLock(tree);
     return { installer: "pipenv", installCommand: DEFAULT_INSTALL_ARGV.pipenv.join(" ") };
   }
   if (await has("requirements.txt")) {
     reasons.push("requirements.txt found: installing with pip");
     return { installer: "pip", installCommand: DEFAULT_INSTALL_ARGV.pipRequirements.join(" ") };
   }
+  if (await has("Pipfile")) {
+    reasons.push(
+      "warning: Pipfile found without Pipfile.lock: installing with pipenv --skip-lock, so versions are resolved " +
+        "at build time; commit a Pipfile.lock (`pipenv lock`) for repeatable builds",
+    );
+    return { installer: "pipenv", installCommand: DEFAULT_INSTALL_ARGV.pipenvNoLock.join(" ") };
+  }
   if (pyproject) {
     reasons.push("pyproject.toml found without a lock file or requirements.txt: installing the project with pip");
     return { installer: "pip", installCommand: DEFAULT_INSTALL_ARGV.pipProject.join(" ") };
   }
   reasons.push(
-    "no uv.lock, poetry.lock, Pipfile.lock, requirements.txt or pyproject.toml found: no dependencies to install",
+    "no uv.lock, poetry.lock, Pipfile.lock, requirements.txt, Pipfile or pyproject.toml found: no dependencies to install",
   );
   return { installer: "none", installCommand: null };
 }

@@ -1,5 +1,4 @@
-import type { TomlTable } from "../mini-toml";
-import { tomlGet } from "../mini-toml";
+import { parseToml, TomlError, type TomlTable, tomlGet } from "../mini-toml";
 import {
   type Clause,
   PYTHON_MINOR_CANDIDATES,
@@ -63,6 +62,55 @@ function checkAgainstRequiresPython(version: string, source: string, pyproject: 
   }
 }
 
+/** A Pipenv pin ("3.11" or "3.11.9") as a minor series; anything else is an error naming the file and key. */
+function pipenvPin(source: string, key: string, raw: unknown, reasons: string[]): string | null {
+  if (typeof raw !== "string") return null;
+  const minor = toMinorVersion(raw);
+  if (minor === null) {
+    throw new PlanError(
+      `${source} ${key} is ${quote(raw)}; expected a CPython version such as 3.12 or 3.12.4`,
+      "invalid_python_version",
+    );
+  }
+  reasons.push(`Python ${minor} from ${source} ${key} (${quote(raw)})`);
+  return minor;
+}
+
+/**
+ * Pipenv's pins, as Heroku reads them: Pipfile.lock `_meta.requires` first (what was locked), then the Pipfile's
+ * `[requires]`; python_full_version before python_version. (Pipfile.lock was checked to be JSON already.)
+ */
+async function pipenvVersion(tree: SourceTree, reasons: string[]): Promise<string | null> {
+  const lockText = await tree.readFile("Pipfile.lock");
+  if (lockText !== null) {
+    let requires: Record<string, unknown> = {};
+    try {
+      const meta = (JSON.parse(lockText) as { _meta?: { requires?: unknown } })._meta;
+      if (typeof meta?.requires === "object" && meta.requires !== null) requires = meta.requires as typeof requires;
+    } catch {
+      // An invalid lock file is refused by the installer detection, with its own message.
+    }
+    for (const key of ["python_full_version", "python_version"]) {
+      const minor = pipenvPin("Pipfile.lock", key, requires[key], reasons);
+      if (minor) return minor;
+    }
+  }
+  const pipfileText = await tree.readFile("Pipfile");
+  if (pipfileText === null) return null;
+  let pipfile: TomlTable;
+  try {
+    pipfile = parseToml(pipfileText);
+  } catch (error) {
+    if (error instanceof TomlError) return null;
+    throw error;
+  }
+  for (const key of ["python_full_version", "python_version"]) {
+    const minor = pipenvPin("Pipfile", key, tomlGet(pipfile, ["requires", key]), reasons);
+    if (minor) return minor;
+  }
+  return null;
+}
+
 export async function detectPythonVersion(
   tree: SourceTree,
   pyproject: TomlTable | null,
@@ -103,6 +151,12 @@ export async function detectPythonVersion(
     return minor;
   }
 
+  const pipenv = await pipenvVersion(tree, reasons);
+  if (pipenv) {
+    checkAgainstRequiresPython(pipenv, "the Pipfile pin", pyproject, reasons);
+    return pipenv;
+  }
+
   if (pyproject) {
     const requiresPython = tomlGet(pyproject, ["project", "requires-python"]);
     if (typeof requiresPython === "string") {
@@ -124,6 +178,8 @@ export async function detectPythonVersion(
     }
   }
 
-  reasons.push(`Python ${defaultVersion}: the platform default (no .python-version, runtime.txt or requires-python)`);
+  reasons.push(
+    `Python ${defaultVersion}: the platform default (no .python-version, runtime.txt, Pipfile pin or requires-python)`,
+  );
   return defaultVersion;
 }
