@@ -23,6 +23,8 @@ export const PERMISSIONS = {
   "deployments:create": "member",
   "env:read": "viewer",
   "env:write": "member",
+  // Reading a secret env value in clear (audited): members can deploy code that reads it anyway.
+  "env:reveal": "member",
   "databases:read": "viewer",
   "databases:manage": "admin",
   // Taking a backup or a Redis export copies data and changes nothing: members may (#16).

@@ -79,9 +79,9 @@ describe("env vars", () => {
       const body = getEnvEndpoint.responses[200].schema.parse(JSON.parse(text));
       expect(body.env).toEqual({ API_KEY: MASK, EMPTY: MASK, OTHER: MASK });
       expect(body.variables.map((variable) => Object.keys(variable).sort())).toEqual([
-        ["key", "updatedAt"],
-        ["key", "updatedAt"],
-        ["key", "updatedAt"],
+        ["key", "secret", "updatedAt"],
+        ["key", "secret", "updatedAt"],
+        ["key", "secret", "updatedAt"],
       ]);
     });
 

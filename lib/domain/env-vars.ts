@@ -9,7 +9,8 @@ import { authorize, type Ctx } from "@/lib/domain/context";
 import { requestRestart } from "@/lib/domain/lifecycle";
 import { AppError } from "@/lib/errors";
 
-export type EnvVarView = { key: string; value: string; updatedAt: Date };
+/** `value` is the plain value of a plain variable, MASK for a secret one. */
+export type EnvVarView = { key: string; value: string; secret: boolean; updatedAt: Date };
 
 /** What every read shows instead of a value. */
 export const MASK = "••••••••";
@@ -24,6 +25,16 @@ export const envChanges = z.record(z.string(), envValue.nullable()).superRefine(
 });
 export type EnvChanges = z.infer<typeof envChanges>;
 
+/**
+ * `{"KEY": false}`: KEY's value is plain (shown on reads) rather than secret. Only for keys set in the same change:
+ * a key set without a flag keeps its flag, a new one is secret, so nothing becomes visible by accident.
+ */
+export const envSecretFlags = z.record(z.string(), z.boolean());
+export type EnvSecretFlags = z.infer<typeof envSecretFlags>;
+
+/** `restart: false` leaves running containers alone (the portal's plain "Save"); the API always restarts. */
+export type EnvSetOptions = { secret?: EnvSecretFlags; restart?: boolean };
+
 /** The plaintext length of a sealed value (AES-GCM keeps the length), without decrypting it. */
 function sealedLength(sealed: string): number {
   const ciphertext = sealed.split(".")[3] ?? "";
@@ -34,19 +45,66 @@ export async function listEnvVars(db: Db, ctx: Ctx, appId: string): Promise<EnvV
   authorize(ctx, "env:read");
   const app = await db.app.findFirst({
     where: { id: appId, teamId: ctx.teamId },
-    select: { envVars: { orderBy: { key: "asc" }, select: { key: true, updatedAt: true } } },
+    select: {
+      envVars: {
+        orderBy: { key: "asc" },
+        select: { key: true, secret: true, valueEncrypted: true, updatedAt: true },
+      },
+    },
   });
   if (!app) throw new AppError("not_found", "App not found.");
-  return app.envVars.map((row) => ({ key: row.key, value: MASK, updatedAt: row.updatedAt }));
+  return app.envVars.map((row) => ({
+    key: row.key,
+    value: row.secret ? MASK : decryptBound(row.valueEncrypted, envVarBinding(appId, row.key)),
+    secret: row.secret,
+    updatedAt: row.updatedAt,
+  }));
 }
 
-/** Applies a set of changes in one transaction; answers the masked result. Never logs or audits values. */
-export async function setEnvVars(db: Db, ctx: Ctx, appId: string, changes: EnvChanges): Promise<EnvVarView[]> {
+/**
+ * One secret value in clear, for the person who asked: members and up (they can deploy code that reads it anyway),
+ * audited with the key, never the value; the value goes to the caller only (not a log, not the audit row).
+ */
+export async function revealEnvVar(db: Db, ctx: Ctx, appId: string, key: string): Promise<string> {
+  authorize(ctx, "env:reveal");
+  const app = await db.app.findFirst({
+    where: { id: appId, teamId: ctx.teamId },
+    select: { envVars: { where: { key }, select: { valueEncrypted: true } } },
+  });
+  if (!app) throw new AppError("not_found", "App not found.");
+  const row = app.envVars[0];
+  if (!row) throw new AppError("not_found", "This variable is not set.");
+  const value = decryptBound(row.valueEncrypted, envVarBinding(appId, key));
+  await recordAudit(db, ctx, { action: "app.env_revealed", target: { type: "app", id: appId }, metadata: { key } });
+  return value;
+}
+
+/**
+ * Applies a set of changes in one transaction; answers the result, secret values masked. Never logs or audits
+ * values. A running app restarts to pick them up unless `options.restart` is false.
+ */
+export async function setEnvVars(
+  db: Db,
+  ctx: Ctx,
+  appId: string,
+  changes: EnvChanges,
+  options: EnvSetOptions = {},
+): Promise<EnvVarView[]> {
   authorize(ctx, "env:write");
   const parsed = envChanges.safeParse(changes);
   if (!parsed.success) {
     throw new AppError("invalid", "Some variables are invalid.", {
       details: parsed.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
+    });
+  }
+  const flags = options.secret ?? {};
+  const unflaggable = Object.keys(flags).filter((key) => typeof parsed.data[key] !== "string");
+  if (unflaggable.length > 0) {
+    throw new AppError("invalid", "A secret flag needs the variable's value in the same change.", {
+      details: unflaggable.map((key) => ({
+        path: `secret.${key}`,
+        message: "Set this key's value in the same change.",
+      })),
     });
   }
   await getAppOrThrow(db, ctx, appId);
@@ -63,10 +121,11 @@ export async function setEnvVars(db: Db, ctx: Ctx, appId: string, changes: EnvCh
     if (toUnset.length > 0) await tx.envVar.deleteMany({ where: { appId, key: { in: toUnset } } });
     for (const [key, value] of toSet) {
       const valueEncrypted = encryptBound(value, envVarBinding(appId, key));
+      const secret = flags[key];
       await tx.envVar.upsert({
         where: { appId_key: { appId, key } },
-        create: { appId, key, valueEncrypted },
-        update: { valueEncrypted },
+        create: { appId, key, valueEncrypted, secret: secret ?? true },
+        update: { valueEncrypted, ...(secret === undefined ? {} : { secret }) },
       });
     }
     const all = await tx.envVar.findMany({ where: { appId }, select: { valueEncrypted: true } });
@@ -81,11 +140,17 @@ export async function setEnvVars(db: Db, ctx: Ctx, appId: string, changes: EnvCh
     await recordAudit(tx, ctx, {
       action: "app.env_changed",
       target: { type: "app", id: appId },
-      metadata: { set: toSet.map(([key]) => key), unset: toUnset },
+      metadata: {
+        set: toSet.map(([key]) => key),
+        unset: toUnset,
+        // Which keys were made plain (readable by viewers): worth finding in the log. Never values.
+        ...(Object.keys(flags).length > 0 ? { plain: Object.keys(flags).filter((key) => flags[key] === false) } : {}),
+      },
     });
     // Running containers keep the environment they started with: new ones take over (lib/domain/lifecycle.ts).
     const app = await tx.app.findUniqueOrThrow({ where: { id: appId } });
-    if (app.status === "running" && app.currentDeploymentId && (toSet.length > 0 || toUnset.length > 0)) {
+    const restart = options.restart ?? true;
+    if (restart && app.status === "running" && app.currentDeploymentId && (toSet.length > 0 || toUnset.length > 0)) {
       await requestRestart(tx, ctx, app, "env_changed");
     }
   });

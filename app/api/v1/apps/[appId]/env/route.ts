@@ -9,7 +9,8 @@ export const GET = handle(getEnvEndpoint, async ({ ctx, params }) => {
 });
 
 export const PUT = handle(putEnvEndpoint, async ({ ctx, params, body }) => {
-  return { status: 200 as const, body: envJson(await setEnvVars(getDb(), ctx, params.appId, body.env)) };
+  const variables = await setEnvVars(getDb(), ctx, params.appId, body.env, { secret: body.secret });
+  return { status: 200 as const, body: envJson(variables) };
 });
 
 export const { POST, PATCH, DELETE, OPTIONS } = methodsNotAllowed("/api/v1/apps/{appId}/env");

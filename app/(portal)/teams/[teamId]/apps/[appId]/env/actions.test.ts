@@ -100,7 +100,10 @@ describe("bulkSetEnvAction", () => {
       { status: "idle" },
       form({ ...fields, lines: `# pasted\nA=1\nEMPTY=\nSECRET=${SECRET}\n` }),
     );
-    expect(state).toEqual({ status: "success", message: "Saved 3 variables: A, EMPTY, SECRET." });
+    expect(state).toEqual({
+      status: "success",
+      message: "Saved 3 variables: A, EMPTY, SECRET. They apply when the app starts.",
+    });
     expect(await resolveEnvForRelease(getDb(), app.id)).toEqual({ A: "1", EMPTY: "", KEEP: "kept", SECRET });
   });
 

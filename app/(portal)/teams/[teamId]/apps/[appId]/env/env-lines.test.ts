@@ -2,12 +2,35 @@ import { describe, expect, it } from "vitest";
 import { parseEnvLines } from "@/app/(portal)/teams/[teamId]/apps/[appId]/env/env-lines";
 
 describe("parseEnvLines", () => {
-  it("reads KEY=value lines, keeping values exactly as typed", () => {
+  it("reads KEY=value lines, an unquoted value as typed up to a comment", () => {
     expect(
-      parseEnvLines('# comment\n\nDEBUG=0\r\nDSN=postgres://u:p@h/db?x=1\nQUOTED="a b" \nEMPTY=\n  INDENTED=yes'),
+      parseEnvLines("# comment\n\nDEBUG=0\r\nDSN=postgres://u:p@h/db?x=1\nEMPTY=\n  INDENTED=yes\nNOTE=a b # why"),
     ).toEqual({
       ok: true,
-      values: { DEBUG: "0", DSN: "postgres://u:p@h/db?x=1", QUOTED: '"a b" ', EMPTY: "", INDENTED: "yes" },
+      values: { DEBUG: "0", DSN: "postgres://u:p@h/db?x=1", EMPTY: "", INDENTED: "yes", NOTE: "a b" },
+    });
+  });
+
+  // What a .env file means (#18): the old line splitter kept the quotes and the `export ` prefix made a bad key.
+  it("handles quotes, escapes, export prefixes and values spanning lines the way .env files do", () => {
+    const text = [
+      "export SECRET_KEY='s3cr3t $not_expanded'",
+      'GREETING="hello\\nworld" # a comment',
+      'PEM="-----BEGIN KEY-----',
+      "abc",
+      '-----END KEY-----"',
+      "HASH='#not a comment'",
+      "SPACED = padded ",
+    ].join("\n");
+    expect(parseEnvLines(text)).toEqual({
+      ok: true,
+      values: {
+        SECRET_KEY: "s3cr3t $not_expanded",
+        GREETING: "hello\nworld",
+        PEM: "-----BEGIN KEY-----\nabc\n-----END KEY-----",
+        HASH: "#not a comment",
+        SPACED: "padded",
+      },
     });
   });
 

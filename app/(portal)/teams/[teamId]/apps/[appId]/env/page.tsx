@@ -2,14 +2,16 @@ import type { Metadata } from "next";
 import { appPage, appTitle } from "@/app/(portal)/teams/[teamId]/apps/[appId]/app-page";
 import {
   bulkSetEnvAction,
+  revealEnvVarAction,
   setEnvVarAction,
   unsetEnvVarAction,
 } from "@/app/(portal)/teams/[teamId]/apps/[appId]/env/actions";
 import { ActionButton } from "@/components/action-button";
-import { BulkEnvForm, SetEnvVarForm } from "@/components/apps/env-forms";
-import { Card, DateTime, EmptyState, Notice } from "@/components/ui";
+import { BulkEnvForm, EditEnvVarForm, EnvValue, SetEnvVarForm } from "@/components/apps/env-forms";
+import { Card, DateTime, EmptyState, Notice, TextLink } from "@/components/ui";
 import { roleAllows } from "@/lib/auth/permissions";
 import { getDb } from "@/lib/db";
+import { type InjectedEnvVar, listInjectedEnv } from "@/lib/domain/env-injected";
 import { type EnvVarView, listEnvVars } from "@/lib/domain/env-vars";
 import { isAppError } from "@/lib/errors";
 
@@ -21,14 +23,30 @@ export async function generateMetadata({ params }: { params: Params }): Promise<
   return name ? { title: `Environment · ${name}` } : {};
 }
 
+function InjectedSource({ teamId, source }: { teamId: string; source: InjectedEnvVar["source"] }) {
+  if (source.kind === "platform") return <>the platform: the port the web process must listen on</>;
+  const section = source.kind === "database" ? "databases" : "redis";
+  return (
+    <>
+      attached {source.kind === "database" ? "database" : "Redis"}{" "}
+      <TextLink href={`/teams/${teamId}/${section}/${source.id}`}>{source.name}</TextLink>
+    </>
+  );
+}
+
 export default async function AppEnvPage({ params }: { params: Params }) {
   const { teamId, appId } = await params;
   const { ctx, app } = await appPage(teamId, appId, `/teams/${teamId}/apps/${appId}/env`);
   const canWrite = roleAllows(ctx.role, "env:write") && app.status !== "deleting";
+  const canReveal = roleAllows(ctx.role, "env:reveal");
 
   let variables: EnvVarView[];
+  let injected: InjectedEnvVar[];
   try {
-    variables = await listEnvVars(getDb(), ctx, app.id);
+    [variables, injected] = await Promise.all([
+      listEnvVars(getDb(), ctx, app.id),
+      listInjectedEnv(getDb(), ctx, app.id),
+    ]);
   } catch (error) {
     if (!isAppError(error)) throw error;
     return <Notice tone="error">{error.message}</Notice>;
@@ -39,67 +57,72 @@ export default async function AppEnvPage({ params }: { params: Params }) {
     <>
       <Card
         title="Environment variables"
-        description="Given to the app's processes at each deployment. Values are encrypted at rest and never shown again after saving."
+        description="Given to the app's processes when they start. Values are encrypted at rest; secret ones are masked until revealed, plain ones are shown."
       >
         {variables.length === 0 ? (
           <EmptyState title="No variables yet">
-            {canWrite ? "Add one below, or paste several into the bulk editor." : "This app has no variables."}
+            {canWrite ? "Add one below, or paste a .env file into the bulk editor." : "This app has no variables."}
           </EmptyState>
         ) : (
-          <div className="-mx-5 overflow-x-auto sm:-mx-6">
-            <table className="w-full min-w-[32rem] text-left text-sm" aria-label="Environment variables">
-              <thead className="border-zinc-200 border-b text-xs text-zinc-500 uppercase tracking-wide dark:border-zinc-800">
-                <tr>
-                  <th scope="col" className="px-5 py-2 font-medium sm:px-6">
-                    Key
-                  </th>
-                  <th scope="col" className="px-3 py-2 font-medium">
-                    Value
-                  </th>
-                  <th scope="col" className="px-3 py-2 font-medium">
-                    Updated
-                  </th>
-                  {canWrite ? (
-                    <th scope="col" className="px-5 py-2 font-medium sm:px-6">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  ) : null}
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-                {variables.map((variable) => (
-                  <tr key={variable.key} className="align-middle">
-                    <td className="px-5 py-3 sm:px-6">
-                      <code className="break-all font-mono text-xs">{variable.key}</code>
-                    </td>
-                    <td className="px-3 py-3">
-                      <span className="font-mono text-xs text-zinc-500" title="Hidden">
-                        {variable.value}
-                      </span>
-                      <span className="sr-only"> (hidden)</span>
-                    </td>
-                    <td className="whitespace-nowrap px-3 py-3 text-zinc-600 dark:text-zinc-400">
-                      <DateTime value={variable.updatedAt} />
-                    </td>
-                    {canWrite ? (
-                      <td className="px-5 py-3 sm:px-6">
-                        <div className="flex justify-end">
-                          <ActionButton
-                            action={unsetEnvVarAction}
-                            fields={{ ...fields, key: variable.key }}
-                            label="Remove"
-                            variant="danger"
-                            confirm={`Remove ${variable.key}?`}
-                          />
-                        </div>
-                      </td>
-                    ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ul aria-label="Environment variables" className="divide-y divide-zinc-200 dark:divide-zinc-800">
+            {variables.map((variable) => (
+              <li key={variable.key} className="flex flex-wrap items-start gap-x-4 gap-y-2 py-3" data-testid="env-row">
+                <code className="min-w-0 break-all pt-1 font-mono font-semibold text-xs">{variable.key}</code>
+                <div className="min-w-0 flex-1 pt-0.5">
+                  <EnvValue
+                    {...fields}
+                    name={variable.key}
+                    value={variable.value}
+                    secret={variable.secret}
+                    reveal={canReveal ? revealEnvVarAction : null}
+                  />
+                </div>
+                <span className="pt-0.5 text-xs text-zinc-600 dark:text-zinc-400">
+                  {variable.secret ? "secret" : "plain"} · <DateTime value={variable.updatedAt} />
+                </span>
+                {canWrite ? (
+                  <div className="flex w-full flex-wrap items-start justify-end gap-2">
+                    <EditEnvVarForm
+                      action={setEnvVarAction}
+                      {...fields}
+                      name={variable.key}
+                      value={variable.value}
+                      secret={variable.secret}
+                    />
+                    <ActionButton
+                      action={unsetEnvVarAction}
+                      fields={{ ...fields, key: variable.key }}
+                      label="Remove"
+                      variant="danger"
+                      confirm={`Remove ${variable.key}?`}
+                    />
+                  </div>
+                ) : null}
+              </li>
+            ))}
+          </ul>
         )}
+      </Card>
+      <Card
+        title="Set by the platform"
+        description="Added when the processes start, after your variables, and not editable here. Passwords are never shown on this page: reveal them on the database's or Redis's page."
+      >
+        <ul aria-label="Variables set by the platform" className="divide-y divide-zinc-200 dark:divide-zinc-800">
+          {injected.map((variable) => (
+            <li key={variable.key} className="flex flex-wrap gap-x-4 gap-y-1 py-2 text-sm" data-testid="env-injected">
+              <code className="font-mono font-semibold text-xs">{variable.key}</code>
+              {variable.value !== null ? <code className="font-mono text-xs">{variable.value}</code> : null}
+              <span className="text-zinc-600 dark:text-zinc-400">
+                from <InjectedSource teamId={ctx.teamId} source={variable.source} />
+              </span>
+            </li>
+          ))}
+        </ul>
+        {injected.length === 1 ? (
+          <p className="mt-2 text-sm text-zinc-600 dark:text-zinc-400">
+            Attach a database or Redis to get DATABASE_URL or REDIS_URL.
+          </p>
+        ) : null}
       </Card>
       {canWrite ? (
         <>
@@ -108,13 +131,15 @@ export default async function AppEnvPage({ params }: { params: Params }) {
           </Card>
           <Card
             title="Bulk editor"
-            description="Set many variables at once, e.g. pasted from a .env file. Existing keys not listed stay as they are."
+            description="Set many variables at once from a .env file. Existing keys not listed stay as they are."
           >
             <BulkEnvForm action={bulkSetEnvAction} teamId={ctx.teamId} appId={app.id} />
           </Card>
         </>
       ) : app.status !== "deleting" ? (
-        <p className="text-sm text-zinc-500">Your role can see which variables are set, but not change them.</p>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">
+          Your role can see which variables are set, but not change them.
+        </p>
       ) : null}
     </>
   );
