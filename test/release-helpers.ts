@@ -172,7 +172,6 @@ export async function buildImage(appId: string, number: number): Promise<string>
       labels: {
         team: (await getDb().app.findUniqueOrThrow({ where: { id: appId } })).teamId,
         app: appId,
-        deployment: appId,
       },
       memoryMiB: 512,
       cpus: 1,

@@ -266,6 +266,33 @@ describe("image pruning", { timeout: 300_000 }, () => {
     expect(await pruneImages({ db, podman: getInfra().podman(), log: silentLog, keep: 3 })).toEqual([]);
   });
 
+  it("keeps an image a kept deployment reused, though the deployment that built it is pruned (#19)", async () => {
+    const app = await runningApp(1);
+    const db = getDb();
+    // #2 built the image and failed; #3 reused it (same image key) and is the newest successful deployment.
+    const shared = await buildImage(app.id, 2);
+    for (const [number, status] of [
+      [2, "failed"],
+      [3, "superseded"],
+    ] as const) {
+      await db.deployment.create({
+        data: {
+          appId: app.id,
+          teamId: app.teamId,
+          number,
+          status,
+          sourceType: "upload",
+          imageRef: shared,
+          imageKey: "k",
+        },
+      });
+    }
+    expect(await pruneImages({ db, podman: getInfra().podman(), log: silentLog, keep: 3 })).toEqual([]);
+    expect(await imagesInFake()).toContain(shared);
+    const rows = await db.deployment.findMany({ where: { appId: app.id, number: { in: [2, 3] } } });
+    expect(rows.map((row) => row.imagePrunedAt)).toEqual([null, null]);
+  });
+
   it("refuses a rollback to a deployment whose image was pruned", async () => {
     const { rollbackApp } = await import("@/lib/domain/lifecycle");
     const { ctx, app } = await seedApp({ replicas: 1 });

@@ -224,6 +224,7 @@ export async function pruneImages(deps: PruneDeps): Promise<string[]> {
   );
   const successfulSeen = new Map<string, number>();
   const doomed: typeof deployments = [];
+  const keptRefs = new Set<string>();
   for (const deployment of deployments) {
     const successful = (SUCCESSFUL as readonly string[]).includes(deployment.status);
     let kept = current.has(deployment.id) || withReplicas.has(deployment.id);
@@ -234,10 +235,14 @@ export async function pruneImages(deps: PruneDeps): Promise<string[]> {
       kept ||= rank <= keep;
     }
     if (!kept) doomed.push(deployment);
+    else keptRefs.add(deployment.imageRef as string);
   }
   const removed: string[] = [];
   for (const deployment of doomed) {
     const ref = deployment.imageRef as string;
+    // A deployment that reused an earlier one's image (lib/engine/build/reuse.ts) shares its tag: an image a kept
+    // deployment references stays, whichever deployment built it.
+    if (keptRefs.has(ref)) continue;
     try {
       await podman.removeImage(ref);
     } catch (error) {

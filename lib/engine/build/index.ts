@@ -6,6 +6,9 @@
 //
 // Idempotent: a retry after a crash at any point starts the build over in a fresh workspace, truncates the log
 // (one log), rebuilds the same tag (one image) and only ever updates this deployment's row (no duplicates).
+//
+// A generated build whose image key (image-key.ts: source tree, plan, Containerfile, base image ID) matches a kept
+// image of an earlier deployment of the same app releases that image without `podman build` (reuse.ts).
 import { createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -23,6 +26,8 @@ import {
   MAX_REDACTED_LOGGED,
   userFacing,
 } from "@/lib/engine/build/context";
+import { shortKey } from "@/lib/engine/build/image-key";
+import { imageKeyFor, reuseImage } from "@/lib/engine/build/reuse";
 import {
   type BuildRun,
   buildImage,
@@ -188,16 +193,31 @@ export async function buildDeployment(deps: BuildDeps, input: BuildInput): Promi
     await run.ensureReady();
     await setPhase(deps, deploymentId, "building");
     const containerfile = await containerfileFor(run, plan, context, tenantFile);
-    const tag = imageTagFor(deployment);
-    const what = plan.builder === "containerfile" ? plan.containerfile : `Python ${plan.pythonVersion}`;
-    sink.line(`==> Building the image (${what})`);
-    await buildImage(run, { context, containerfile, tag, tenantFile });
-    await db.deployment.update({ where: { id: deploymentId }, data: { imageRef: tag } });
-    sink.line(`==> Built ${tag.split("/").pop()}`);
+    // A tenant's own Containerfile is not keyed: its FROM images are pulled again on every build and may have moved.
+    const keyInput = { plan, context, containerfile };
+    const key = tenantFile ? null : await imageKeyFor(run, keyInput);
+    const reused = key ? await reuseImage(run, key) : null;
+    if (key && reused) {
+      sink.line(
+        `==> Reused image ${shortKey(key)} from deployment #${reused.number} (same source, plan and base image)`,
+      );
+    } else {
+      const tag = imageTagFor(deployment);
+      const what = plan.builder === "containerfile" ? plan.containerfile : `Python ${plan.pythonVersion}`;
+      sink.line(`==> Building the image (${what})`);
+      await buildImage(run, { context, containerfile, tag, tenantFile });
+      // A base image the build pulled only has an ID now.
+      const imageKey = tenantFile ? null : (key ?? (await imageKeyFor(run, keyInput)));
+      await db.deployment.update({ where: { id: deploymentId }, data: { imageRef: tag, imageKey } });
+      sink.line(`==> Built ${tag.split("/").pop()}`);
+    }
     // Flushed before the release can start appending to the same file.
     await flushLog();
     await handOverToRelease(deps, deployment, operationId);
-    log.info({ tag }, "image built; release queued");
+    log.info(
+      { reusedFrom: reused?.number ?? null },
+      reused ? "image reused; release queued" : "image built; release queued",
+    );
   } catch (thrown) {
     const error = imageFetchFailure(thrown) ?? thrown;
     if (isCancelled(error) || abort.signal.aborted) {

@@ -166,7 +166,8 @@ export async function buildImage(
       contextDir: input.context,
       containerfile: input.containerfile,
       tag: input.tag,
-      labels: { team: deployment.teamId, app: deployment.appId, deployment: deployment.id },
+      // Per-deployment labels go on the containers at `podman run` (lib/engine/release/containers.ts).
+      labels: { team: deployment.teamId, app: deployment.appId },
       memoryMiB: deps.config.buildMemoryMb,
       cpus: deps.config.buildCpus,
       pidsLimit: deps.config.buildPids,

@@ -76,8 +76,6 @@ describe("build", () => {
       `tussilago.team=${TEAM}`,
       "--label",
       `tussilago.app=${APP}`,
-      "--label",
-      `tussilago.deployment=${DEPLOYMENT}`,
     ];
     expect(call.args).toEqual([
       ...head,
@@ -133,8 +131,6 @@ describe("build", () => {
       `tussilago.team=${TEAM}`,
       "--label",
       `tussilago.app=${APP}`,
-      "--label",
-      `tussilago.deployment=${DEPLOYMENT}`,
       "--",
       base.contextDir,
     ]);

@@ -39,7 +39,8 @@ export function buildCommands(
       const memory = `${checkInteger(operation, options.memoryMiB, 64, 1024 * 1024, "memory limit")}m`;
       const cpuQuota = Math.round(checkCpus(operation, options.cpus) * CPU_PERIOD_US);
       const nproc = checkInteger(operation, options.pidsLimit ?? BUILD_PIDS_LIMIT, BUILD_PIDS_LIMIT, 1 << 22, "pids");
-      const labels = labelPairs(operation, options.labels);
+      // Picked field by field: a deployment label slipped in by a caller must not reach the image (types.ts).
+      const labels = labelPairs(operation, { team: options.labels.team, app: options.labels.app });
       const buildArgs = Object.entries(options.buildArgs ?? {})
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([key, value]) => ({ key, pair: checkKeyValue(operation, key, value, BUILD_ARG_KEY, "build argument") }));

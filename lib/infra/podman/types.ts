@@ -23,6 +23,8 @@ export type PodmanConfig = {
 
 export type ResourceLabels = { team: string; app: string; deployment: string; process?: string };
 
+export type ImageLabels = { team: string; app: string };
+
 export type ContainerFilter = { team?: string; app?: string; deployment?: string; process?: string };
 
 export type PortBinding = { containerPort: number; protocol: string; hostIp: string; hostPort: number };
@@ -127,7 +129,9 @@ export type BuildOptions = CallOptions & {
   containerfile: string;
   // localhost/tsl-<hex>...:<tag>
   tag: string;
-  labels: ResourceLabels;
+  // Only what is the same for every build of the app: a per-deployment label would change the image's last layer
+  // on every build, so no build could reuse another's image (containers get theirs at `podman run`).
+  labels: ImageLabels;
   buildArgs?: Readonly<Record<string, string>>;
   memoryMiB: number;
   cpus: number;
