@@ -112,3 +112,17 @@ export async function importRedisExport(
     return { operation };
   });
 }
+
+/**
+ * The team's succeeded Redis exports, newest first, for the Redis page's import choice (an import may take an export
+ * of any Redis of the team, including a deleted one). One query; bounded by `limit`.
+ */
+export async function listTeamRedisExports(db: Db, ctx: Ctx, limit = 50): Promise<BackupView[]> {
+  authorize(ctx, "databases:read");
+  const rows = await db.backup.findMany({
+    where: { teamId: ctx.teamId, kind: "redis", status: "succeeded" },
+    orderBy: [{ startedAt: "desc" }, { id: "desc" }],
+    take: limit,
+  });
+  return rows.map(backupView);
+}

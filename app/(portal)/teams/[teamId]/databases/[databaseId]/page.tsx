@@ -8,13 +8,22 @@ import {
   revealDatabaseCredentialsAction,
   rotateDatabaseAction,
 } from "@/app/(portal)/teams/[teamId]/databases/actions";
+import {
+  backUpNowAction,
+  changeBackupSettingsAction,
+  deleteBackupAction,
+  pollBackups,
+  restoreBackupAction,
+} from "@/app/(portal)/teams/[teamId]/databases/backup-actions";
 import { type ServiceDetail, serviceDetail } from "@/app/(portal)/teams/[teamId]/databases/service-data";
 import { teamPage } from "@/app/(portal)/teams/[teamId]/team-page";
+import { BackupsSection } from "@/components/backups/backups-section";
 import { ServiceDetailView } from "@/components/services/service-views";
 import { Notice } from "@/components/ui";
 import { roleAllows } from "@/lib/auth/permissions";
 import { getDb } from "@/lib/db";
-import { latestBackup } from "@/lib/domain/backups";
+import { latestBackup, listDatabaseBackups } from "@/lib/domain/backups";
+import { getDatabase } from "@/lib/domain/databases";
 import { isAppError } from "@/lib/errors";
 
 export const metadata: Metadata = { title: "Database" };
@@ -32,6 +41,12 @@ export default async function DatabasePage({ params }: { params: Promise<{ teamI
   }
   // A failed newest backup is said first: the team must not find out when it needs the backup (#16).
   const latest = await latestBackup(getDb(), ctx, databaseId);
+  // The section shows the newest backups (the same page the section polls) and the schedule.
+  const [backups, database] = await Promise.all([
+    listDatabaseBackups(getDb(), ctx, databaseId, { limit: 30 }),
+    getDatabase(getDb(), ctx, databaseId),
+  ]);
+  const admin = roleAllows(ctx.role, "databases:manage");
   return (
     <>
       {latest?.status === "failed" ? (
@@ -47,7 +62,7 @@ export default async function DatabasePage({ params }: { params: Promise<{ teamI
         apps={detail.apps}
         poll={pollDatabases}
         actions={
-          roleAllows(ctx.role, "databases:manage")
+          admin
             ? {
                 attach: attachDatabaseAction,
                 rotate: rotateDatabaseAction,
@@ -57,6 +72,19 @@ export default async function DatabasePage({ params }: { params: Promise<{ teamI
               }
             : null
         }
+      />
+      <BackupsSection
+        ids={{ teamId: ctx.teamId, databaseId }}
+        databaseName={database.name}
+        initial={backups.items}
+        settings={database.backups}
+        backUpNow={roleAllows(ctx.role, "backups:create") ? backUpNowAction : null}
+        actions={
+          admin
+            ? { restore: restoreBackupAction, remove: deleteBackupAction, settings: changeBackupSettingsAction }
+            : null
+        }
+        poll={pollBackups}
       />
     </>
   );
