@@ -217,7 +217,7 @@ function RestoreForm({
         />
       ) : (
         <Field
-          label={`Replace this database's contents: type “${databaseName}” to confirm`}
+          label={`Replace its contents: confirm with the database's name, “${databaseName}”`}
           name="confirmName"
           autoComplete="off"
           spellCheck={false}

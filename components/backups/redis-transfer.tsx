@@ -120,7 +120,7 @@ function ImportForm({
       </fieldset>
       {mode === "replace" ? (
         <Field
-          label={`Type “${redisName}” to confirm`}
+          label={`Replace its keys: confirm with the instance's name, “${redisName}”`}
           name="confirmName"
           autoComplete="off"
           spellCheck={false}
