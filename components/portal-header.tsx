@@ -97,6 +97,9 @@ export function PortalHeader({ user, teams, currentTeamId, signOut, signOutEvery
                 <Link href="/admin/quotas" className={MENU_LINK} data-testid="admin-quotas-link">
                   Quotas
                 </Link>
+                <Link href="/admin/usage" className={MENU_LINK} data-testid="admin-usage-link">
+                  Usage
+                </Link>
               </>
             ) : null}
             <ActionButton
