@@ -18,6 +18,7 @@ const DEPENDENCY_FILES: Record<BuildPlan["installer"], string[]> = {
   uv: ["pyproject.toml", "uv.lock"],
   poetry: ["pyproject.toml", "poetry.lock"],
   pipenv: ["Pipfile", "Pipfile.lock"],
+  pdm: ["pyproject.toml", "pdm.lock"],
   pip: ["requirements.txt"],
   none: [],
 };
@@ -27,6 +28,7 @@ const INSTALLER_SETUP: Partial<Record<BuildPlan["installer"], string>> = {
   uv: "pip install uv",
   poetry: "pip install poetry",
   pipenv: "pip install pipenv",
+  pdm: "pip install pdm",
 };
 
 /** JSON array form (exec form): the values are the tenant's own commands, run by sh inside its own sandbox. */

@@ -48,7 +48,7 @@ export const deploymentSchema = z.object({
   plan: z
     .object({
       builder: z.enum(["containerfile", "python"]),
-      installer: z.enum(["uv", "poetry", "pipenv", "pip", "none"]),
+      installer: z.enum(["uv", "poetry", "pipenv", "pdm", "pip", "none"]),
       pythonVersion: z.string(),
       processes: z.record(z.string(), z.string()),
       release: z.string().nullable(),

@@ -263,7 +263,7 @@ describe("Containerfile policy: benign files", () => {
   });
 
   it("allows every Containerfile the platform generates", () => {
-    const installers = ["uv", "poetry", "pipenv", "pip", "none"] as const;
+    const installers = ["uv", "poetry", "pipenv", "pdm", "pip", "none"] as const;
     for (const installer of installers) {
       const plan = {
         builder: "python",

@@ -106,3 +106,39 @@ describe("Pipenv", () => {
     expect(error.message).toMatch(/^Pipfile\.lock is not valid JSON/);
   });
 });
+
+describe("pdm, .tool-versions and mise.toml", () => {
+  const cases: Case[] = [
+    {
+      dir: "pdm-lock",
+      expected: { installer: "pdm", installCommand: "pdm sync --prod --no-self", pythonVersion: "3.12" },
+      reasons: [/^pdm\.lock found: installing with pdm$/],
+    },
+    {
+      dir: "tool-versions",
+      expected: { installer: "pip", pythonVersion: "3.11" },
+      reasons: [/^Python 3\.11 from \.tool-versions \("3\.11\.4"; the first of several\)/],
+    },
+    {
+      dir: "mise-toml",
+      expected: { pythonVersion: "3.13" },
+      reasons: [/^Python 3\.13 from mise\.toml \[tools\] python/],
+    },
+    {
+      dir: "mise-toml-list",
+      expected: { pythonVersion: "3.10", processes: { worker: "python main.py" } },
+      reasons: [/^Python 3\.10 from \.mise\.toml \[tools\] python \("3\.10"; the first of several\)/],
+    },
+  ];
+  it.each(cases)("$dir", async ({ dir, expected, reasons }) => {
+    const plan = await planOf(dir);
+    expect(plan).toMatchObject(expected);
+    expectReasons(plan, reasons);
+  });
+
+  it("installs pdm and copies pdm.lock into the dependency layer", async () => {
+    const text = renderContainerfile(await planOf("pdm-lock"), { baseImage: "python:3.12", pyprojectOnly: false });
+    expect(text).toContain('RUN ["/bin/sh","-c","pip install pdm"]');
+    expect(text).toContain('COPY --chown=app:app ["pyproject.toml", "pdm.lock", "/app/"]');
+  });
+});

@@ -27,6 +27,8 @@ export const DEFAULT_INSTALL_ARGV = {
   pipenv: ["pipenv", "install", "--deploy", "--system"],
   // Without a lock there is nothing to --deploy against: resolve from the Pipfile, as Heroku's buildpack did.
   pipenvNoLock: ["pipenv", "install", "--system", "--skip-lock"],
+  // --no-self: like poetry's --no-root, the app runs from its source directory. pdm uses the active virtualenv.
+  pdm: ["pdm", "sync", "--prod", "--no-self"],
   pipRequirements: ["pip", "install", "--no-cache-dir", "-r", "requirements.txt"],
   pipProject: ["pip", "install", "--no-cache-dir", "."],
 } as const satisfies Record<string, readonly string[]>;
@@ -56,6 +58,11 @@ export async function detectInstaller(
     await checkPipfileLock(tree);
     return { installer: "pipenv", installCommand: DEFAULT_INSTALL_ARGV.pipenv.join(" ") };
   }
+  if (await has("pdm.lock")) {
+    reasons.push("pdm.lock found: installing with pdm");
+    requireManifest("pdm.lock", "pyproject.toml", pyproject);
+    return { installer: "pdm", installCommand: DEFAULT_INSTALL_ARGV.pdm.join(" ") };
+  }
   if (await has("requirements.txt")) {
     reasons.push("requirements.txt found: installing with pip");
     return { installer: "pip", installCommand: DEFAULT_INSTALL_ARGV.pipRequirements.join(" ") };
@@ -72,7 +79,7 @@ export async function detectInstaller(
     return { installer: "pip", installCommand: DEFAULT_INSTALL_ARGV.pipProject.join(" ") };
   }
   reasons.push(
-    "no uv.lock, poetry.lock, Pipfile.lock, requirements.txt, Pipfile or pyproject.toml found: no dependencies to install",
+    "no uv.lock, poetry.lock, Pipfile.lock, pdm.lock, requirements.txt, Pipfile or pyproject.toml found: no dependencies to install",
   );
   return { installer: "none", installCommand: null };
 }

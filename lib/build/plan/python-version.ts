@@ -1,4 +1,4 @@
-import { parseToml, TomlError, type TomlTable, tomlGet } from "../mini-toml";
+import { isTomlTable, parseToml, TomlError, type TomlTable, tomlGet } from "../mini-toml";
 import {
   type Clause,
   PYTHON_MINOR_CANDIDATES,
@@ -60,6 +60,61 @@ function checkAgainstRequiresPython(version: string, source: string, pyproject: 
   if (clauses !== null && resolveMinorVersion(clauses, version, []) === null) {
     reasons.push(`warning: Python ${version} from ${source} does not satisfy requires-python ${quote(requiresPython)}`);
   }
+}
+
+/** A pin from a version-manager file; several versions: the first is the one that tool activates. */
+function managerPin(source: string, versions: string[], reasons: string[]): string | null {
+  const first = versions[0];
+  if (first === undefined) return null;
+  const minor = toMinorVersion(first);
+  if (minor === null) {
+    throw new PlanError(
+      `${source} asks for Python ${quote(first)}; expected a CPython version such as 3.12 or 3.12.4`,
+      "invalid_python_version",
+    );
+  }
+  const note = versions.length > 1 ? `${quote(first)}; the first of several` : quote(first);
+  reasons.push(`Python ${minor} from ${source} (${note})`);
+  return minor;
+}
+
+/** asdf's .tool-versions: `python 3.12.1 3.11.0` lines; the first version listed is the active one. */
+async function toolVersionsPin(tree: SourceTree, reasons: string[]): Promise<string | null> {
+  const text = await tree.readFile(".tool-versions");
+  if (text === null) return null;
+  for (const line of text.split("\n")) {
+    const words = line.replace(/#.*/, "").trim().split(/\s+/);
+    if (words[0] === "python") return managerPin(".tool-versions", words.slice(1), reasons);
+  }
+  return null;
+}
+
+/**
+ * mise's `[tools] python` in mise.toml or .mise.toml: a string, a list (first active) or a table with `version`.
+ * mini-toml reads it: plain tables, strings, arrays and inline tables are the grammar it already handles fully.
+ */
+async function misePin(tree: SourceTree, reasons: string[]): Promise<string | null> {
+  for (const file of ["mise.toml", ".mise.toml"]) {
+    const text = await tree.readFile(file);
+    if (text === null) continue;
+    let config: TomlTable;
+    try {
+      config = parseToml(text);
+    } catch (error) {
+      if (!(error instanceof TomlError)) throw error;
+      reasons.push(`${file} could not be parsed (${error.message}): ignoring it`);
+      continue;
+    }
+    const raw = tomlGet(config, ["tools", "python"]);
+    const entries = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+    const versions = entries.flatMap((entry) => {
+      const version = isTomlTable(entry) ? entry.version : entry;
+      return typeof version === "string" ? [version] : [];
+    });
+    const minor = managerPin(`${file} [tools] python`, versions, reasons);
+    if (minor) return minor;
+  }
+  return null;
 }
 
 /** A Pipenv pin ("3.11" or "3.11.9") as a minor series; anything else is an error naming the file and key. */
@@ -151,6 +206,17 @@ export async function detectPythonVersion(
     return minor;
   }
 
+  for (const [source, pin] of [
+    [".tool-versions", toolVersionsPin],
+    ["mise.toml", misePin],
+  ] as const) {
+    const minor = await pin(tree, reasons);
+    if (minor) {
+      checkAgainstRequiresPython(minor, source, pyproject, reasons);
+      return minor;
+    }
+  }
+
   const pipenv = await pipenvVersion(tree, reasons);
   if (pipenv) {
     checkAgainstRequiresPython(pipenv, "the Pipfile pin", pyproject, reasons);
@@ -179,7 +245,7 @@ export async function detectPythonVersion(
   }
 
   reasons.push(
-    `Python ${defaultVersion}: the platform default (no .python-version, runtime.txt, Pipfile pin or requires-python)`,
+    `Python ${defaultVersion}: the platform default (no .python-version, runtime.txt, .tool-versions, mise.toml, Pipfile pin or requires-python)`,
   );
   return defaultVersion;
 }

@@ -5,7 +5,7 @@ import type { SourceTree } from "../source-tree";
  * can use them without importing the module that imports them.
  */
 
-export type Installer = "uv" | "poetry" | "pipenv" | "pip" | "none";
+export type Installer = "uv" | "poetry" | "pipenv" | "pdm" | "pip" | "none";
 
 export type PlanOverrides = {
   pythonVersion?: string;
