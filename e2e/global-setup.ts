@@ -136,7 +136,13 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
     // Custom domains' DNS checks ask a fake server whose records specs set (E2E_FAKE_DNS_URL, POST /records).
     const dns = await startFakeDnsControl();
     cleanups.push(dns.close);
-    const main = await startPlatform("e2e", await freePort(), { env: { TUSSILAGO_DNS_RESOLVERS: dns.dnsAddress } });
+    const main = await startPlatform("e2e", await freePort(), {
+      env: {
+        TUSSILAGO_DNS_RESOLVERS: dns.dnsAddress,
+        // e2e/notifications.spec.ts points a webhook channel at a listener of its own on 127.0.0.1.
+        TUSSILAGO_WEBHOOK_ALLOW_PRIVATE_HOSTS: "1",
+      },
+    });
     cleanups.push(main.stop);
     process.env.E2E_BASE_URL = main.baseUrl;
     process.env.E2E_FAKE_DNS_URL = dns.url;
