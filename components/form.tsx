@@ -150,7 +150,12 @@ export function SubmitButton({
 
 /** The outcome of the last submission: the server's message, or a fallback success text. */
 export function FormMessage<T>({ state, success }: { state: ActionState<T>; success?: string }) {
-  if (state.status === "error") return <Notice tone="error">{state.message ?? "That did not work."}</Notice>;
+  if (state.status === "error") {
+    // A field's error is shown once, under the field: the banner only points there rather than repeating it.
+    const repeated = state.message !== undefined && Object.values(state.fieldErrors ?? {}).includes(state.message);
+    const message = repeated ? "Check the highlighted fields." : (state.message ?? "That did not work.");
+    return <Notice tone="error">{message}</Notice>;
+  }
   if (state.status === "success" && (state.message ?? success))
     return <Notice tone="success">{state.message ?? success}</Notice>;
   return null;

@@ -8,6 +8,7 @@ import { type Ctx, type RequestMeta, userContext } from "@/lib/domain/context";
 import { noteQuotaRefusal } from "@/lib/domain/notifications";
 import type { PublicUser } from "@/lib/domain/users";
 import { AppError, isAppError } from "@/lib/errors";
+import { issueSentence } from "@/lib/issue-messages";
 import { logger } from "@/lib/logger";
 
 export type ActionState<T = undefined> = {
@@ -32,11 +33,12 @@ export function formToObject(formData: FormData): Record<string, unknown> {
   return result;
 }
 
+/** One sentence per field, the first issue's: a field's error is shown once, under it, in words. */
 function fieldErrorsOf(error: z.ZodError): Record<string, string> {
   const errors: Record<string, string> = {};
   for (const issue of error.issues) {
     const key = issue.path.join(".") || "_form";
-    errors[key] ??= issue.message;
+    errors[key] ??= issueSentence(issue);
   }
   return errors;
 }

@@ -3,11 +3,51 @@
 // The app settings page's forms. Each sends only its own fields to the same action, which changes only those; the
 // domain validates and names the field at fault (as `settings.<field>` or `source` for its own checks).
 import type { ReactNode } from "react";
+import type { DetectedSettings } from "@/app/(portal)/teams/[teamId]/apps/[appId]/settings/detected";
 import { APP_NAME_RULES } from "@/components/apps/rules";
 import { Field, type FormAction, FormMessage, HiddenFields, SubmitButton, useActionForm } from "@/components/form";
 import type { AppView } from "@/lib/domain/apps";
 
 type SettingsFormProps = { action: FormAction; teamId: string; app: AppView };
+type DetectedProps = SettingsFormProps & { detected: DetectedSettings | null };
+
+/**
+ * What the latest build found for one setting, beside its override field: "Detected: gunicorn app:app — leave empty
+ * to use it." The stored plan records what the build used, so while an override is set it names that instead.
+ */
+function DetectedLine({
+  detected,
+  value,
+  override,
+}: {
+  detected: DetectedSettings | null;
+  value: string | null | undefined;
+  override: string | null;
+}) {
+  if (!detected) return <>Nothing detected yet: the first build decides. Leave empty to use what it finds.</>;
+  const build = `build #${detected.deploymentNumber}`;
+  if (!value) return <>The latest build ({build}) found none. Leave empty to keep it that way.</>;
+  const shown = <code className="break-all font-mono text-zinc-800 dark:text-zinc-200">{value}</code>;
+  if (override)
+    return (
+      <>
+        Overridden. The latest build ({build}) used {shown}; empty the field to detect it again.
+      </>
+    );
+  return (
+    <>
+      Detected: {shown} ({build}) — leave empty to use it.
+    </>
+  );
+}
+
+/** Which source the subdirectory applies to, in words. */
+function sourceWords(app: AppView): string {
+  const git = app.source?.type === "git" ? app.source : null;
+  return git
+    ? `the git repository ${git.url} (${git.ref}) and every uploaded tarball`
+    : "every uploaded tarball (and the git repository, once one is set)";
+}
 
 function useSettingsForm(action: FormAction) {
   const form = useActionForm(action);
@@ -59,7 +99,7 @@ export function RenameAppForm({ action, teamId, app }: SettingsFormProps) {
   );
 }
 
-export function SourceForm({ action, teamId, app }: SettingsFormProps) {
+export function SourceForm({ action, teamId, app, detected }: DetectedProps) {
   const form = useSettingsForm(action);
   const git = app.source?.type === "git" ? app.source : null;
   return (
@@ -84,7 +124,8 @@ export function SourceForm({ action, teamId, app }: SettingsFormProps) {
           spellCheck={false}
           placeholder="main"
           defaultValue={form.value("gitRef", git?.ref ?? "")}
-          error={form.error("gitRef", "source")}
+          // The domain's "source" error is shown once, under the URL.
+          error={form.fieldError("gitRef")}
         />
       </div>
       <Field
@@ -95,15 +136,37 @@ export function SourceForm({ action, teamId, app }: SettingsFormProps) {
         placeholder="services/web"
         defaultValue={form.value("subdirectory", app.settings.subdirectory ?? "")}
         error={form.error("subdirectory")}
-        hint="Build from this directory of the source instead of its root (for monorepos)."
+        hint={
+          <>
+            Applies to {sourceWords(app)}: builds start in this directory instead of the source's root (for monorepos).
+            {detected ? (
+              <>
+                {" "}
+                The latest build (#{detected.deploymentNumber}) came from{" "}
+                {detected.source.type === "git"
+                  ? `git (${detected.source.url}${detected.source.ref ? ` at ${detected.source.ref}` : ""})`
+                  : "an upload"}
+                {app.settings.subdirectory
+                  ? ` and started in ${app.settings.subdirectory}/.`
+                  : " and started at its root."}
+              </>
+            ) : null}
+          </>
+        }
         className="max-w-md"
       />
     </SettingsForm>
   );
 }
 
-export function BuildForm({ action, teamId, app }: SettingsFormProps) {
+export function BuildForm({ action, teamId, app, detected }: DetectedProps) {
   const form = useSettingsForm(action);
+  const plan = detected?.plan;
+  const found = {
+    installCommand: plan ? `${plan.installer} (the installer)` : null,
+    webCommand: plan?.processes.web ?? null,
+    releaseCommand: plan?.release ?? null,
+  };
   const command = (name: "installCommand" | "webCommand" | "releaseCommand", label: string, hint: string) => (
     <Field
       label={label}
@@ -114,7 +177,14 @@ export function BuildForm({ action, teamId, app }: SettingsFormProps) {
       placeholder="detected"
       defaultValue={form.value(name, app.settings[name] ?? "")}
       error={form.error(name)}
-      hint={hint}
+      hint={
+        <>
+          {hint}{" "}
+          <span data-testid={`detected-${name}`}>
+            <DetectedLine detected={detected} value={found[name]} override={app.settings[name]} />
+          </span>
+        </>
+      }
     />
   );
   return (
@@ -127,7 +197,18 @@ export function BuildForm({ action, teamId, app }: SettingsFormProps) {
         placeholder="detected"
         defaultValue={form.value("pythonVersion", app.settings.pythonVersion ?? "")}
         error={form.error("pythonVersion")}
-        hint="Like 3.12. Empty: taken from .python-version, requires-python or runtime.txt."
+        hint={
+          <>
+            Like 3.12. Empty: taken from .python-version, requires-python or runtime.txt.{" "}
+            <span data-testid="detected-pythonVersion">
+              <DetectedLine
+                detected={detected}
+                value={plan?.builder === "python" ? plan.pythonVersion : null}
+                override={app.settings.pythonVersion}
+              />
+            </span>
+          </>
+        }
         className="max-w-md"
       />
       {command("installCommand", "Install command", "Replaces the detected dependency install (uv, poetry, pip…).")}

@@ -136,7 +136,8 @@ export const appSettings = z.strictObject({
   webCommand: command.nullable().optional(),
   releaseCommand: command.nullable().optional(),
   memoryMb: z.number().int().min(128).max(16_384).optional(),
-  cpuMillis: z.number().int().min(100).max(8_000).optional(),
+  // In CPUs, the unit people set it in (the portal and the CLI), though it is stored in thousandths.
+  cpuMillis: z.number().int().min(100, "Use at least 0.1 CPU.").max(8_000, "Use at most 8 CPUs.").optional(),
   healthCheckPath: healthCheckPath.optional(),
   replicas: z.number().int().min(0).max(20).optional(),
   processes: processCommands.nullable().optional(),

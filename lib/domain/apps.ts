@@ -21,6 +21,7 @@ import { isPlainLine } from "@/lib/domain/text";
 import { getEnv } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { type App, type Operation, Prisma } from "@/lib/generated/prisma/client";
+import { type IssueLike, issueSentence } from "@/lib/issue-messages";
 
 export type AppView = {
   id: string;
@@ -113,7 +114,7 @@ function parseOrInvalid<T>(
   schema: {
     safeParse(
       value: unknown,
-    ): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+    ): { success: true; data: T } | { success: false; error: { issues: (IssueLike & { path: PropertyKey[] })[] } };
   },
   value: unknown,
   field: string,
@@ -122,7 +123,8 @@ function parseOrInvalid<T>(
   if (parsed.success) return parsed.data;
   const details = parsed.error.issues.map((issue) => ({
     path: [field, ...issue.path.map(String)].join("."),
-    message: issue.message,
+    // In words for people (the portal shows it under the field; the API's clients read it too).
+    message: issueSentence(issue),
   }));
   throw new AppError("invalid", details[0]?.message ?? `Invalid ${field}.`, { details });
 }

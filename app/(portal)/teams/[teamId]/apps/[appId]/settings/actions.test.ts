@@ -134,6 +134,16 @@ describe("updateAppAction", () => {
     expect(await appRow(app.id)).toMatchObject({ memoryMb: 512, cpuMillis: 1000, healthCheckPath: "/" });
     expect(await changedKeys(app.id)).toEqual([]);
   });
+
+  // #18: "Too small: expected number to be >=128" was shown, twice (banner and field).
+  it("words the domain's range errors for people, in CPUs for the CPU field", async () => {
+    const { user, fields } = await appWith("member");
+    session.user = user;
+    const memory = await updateAppAction({ status: "idle" }, form({ ...fields, memoryMb: "64" }));
+    expect(memory.fieldErrors).toEqual({ "settings.memoryMb": "Use a number of at least 128." });
+    const cpu = await updateAppAction({ status: "idle" }, form({ ...fields, cpus: "9" }));
+    expect(cpu.fieldErrors).toEqual({ "settings.cpuMillis": "Use at most 8 CPUs." });
+  });
 });
 
 describe("deleteAppAction", () => {

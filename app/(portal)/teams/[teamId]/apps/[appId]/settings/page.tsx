@@ -2,9 +2,11 @@ import type { Metadata } from "next";
 import type { ReactNode } from "react";
 import { appPage, appTitle } from "@/app/(portal)/teams/[teamId]/apps/[appId]/app-page";
 import { deleteAppAction, updateAppAction } from "@/app/(portal)/teams/[teamId]/apps/[appId]/settings/actions";
+import { latestDetected } from "@/app/(portal)/teams/[teamId]/apps/[appId]/settings/detected";
 import { BuildForm, DeleteAppForm, RenameAppForm, ResourcesForm, SourceForm } from "@/components/apps/settings-forms";
 import { Card } from "@/components/ui";
 import { roleAllows } from "@/lib/auth/permissions";
+import { getDb } from "@/lib/db";
 import type { AppView } from "@/lib/domain/apps";
 
 type Params = Promise<{ teamId: string; appId: string }>;
@@ -70,6 +72,7 @@ export default async function AppSettingsPage({ params }: { params: Params }) {
   const { ctx, app } = await appPage(teamId, appId, `/teams/${teamId}/apps/${appId}/settings`);
   if (!roleAllows(ctx.role, "apps:write") || app.status === "deleting") return <ReadOnlySettings app={app} />;
   const props = { action: updateAppAction, teamId: ctx.teamId, app };
+  const detected = await latestDetected(getDb(), ctx, app.id);
 
   return (
     <>
@@ -77,10 +80,10 @@ export default async function AppSettingsPage({ params }: { params: Params }) {
         <RenameAppForm {...props} />
       </Card>
       <Card title="Source" description="Where “Deploy from git” fetches the code. Uploads work with or without it.">
-        <SourceForm {...props} />
+        <SourceForm {...props} detected={detected} />
       </Card>
       <Card title="Build" description="Override what the build detects. Changes apply from the next deployment.">
-        <BuildForm {...props} />
+        <BuildForm {...props} detected={detected} />
       </Card>
       <Card title="Resources" description="Limits and scale of the running app, applied at the next release.">
         <ResourcesForm {...props} />
