@@ -130,7 +130,7 @@ export async function detectPlan(tree: SourceTree, options: DetectPlanOptions): 
     dependencies = dependencyNames(manifests);
     pyproject = manifests.pyproject;
     pythonVersion =
-      overriddenVersion ?? (await detectPythonVersion(tree, manifests.pyproject, defaultVersion, reasons));
+      overriddenVersion ?? (await detectPythonVersion(tree, manifests.pyproject, defaultVersion, reasons, installer));
   }
 
   let processes: Record<string, string> = {};

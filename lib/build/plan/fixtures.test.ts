@@ -142,3 +142,56 @@ describe("pdm, .tool-versions and mise.toml", () => {
     expect(text).toContain('COPY --chown=app:app ["pyproject.toml", "pdm.lock", "/app/"]');
   });
 });
+
+describe("Python version files and conflicting package managers", () => {
+  const cases: Case[] = [
+    {
+      dir: "version-eol-warn",
+      expected: { pythonVersion: "3.9" },
+      reasons: [
+        /^warning: Python 3\.9 reached end of life/,
+        /^warning: runtime\.txt pins 3\.9\.18; the build uses the newest 3\.9 patch release/,
+      ],
+    },
+    {
+      dir: "version-several",
+      expected: { pythonVersion: "3.12" },
+      reasons: [/^warning: several versions in \.python-version \(3\.12, 3\.11\): using the first$/],
+    },
+    {
+      dir: "version-empty",
+      expected: { pythonVersion: DEFAULT },
+      reasons: [/^warning: \.python-version is empty: ignoring it$/],
+    },
+    {
+      dir: "version-unknown-patch",
+      expected: { pythonVersion: "3.12" },
+      reasons: [/^warning: \.python-version pins 3\.12\.99; the build uses the newest 3\.12 patch release/],
+    },
+    {
+      dir: "two-locks",
+      expected: { installer: "uv" },
+      reasons: [
+        /^warning: several lock files found \(uv\.lock, poetry\.lock\): installing with uv\.lock; delete the others$/,
+      ],
+    },
+  ];
+  it.each(cases)("$dir", async ({ dir, expected, reasons }) => {
+    const plan = await planOf(dir);
+    expect(plan).toMatchObject(expected);
+    expectReasons(plan, reasons);
+  });
+
+  it.each([
+    ["version-eol", /^Python 3\.8 from \.python-version reached end of life and is not supported/],
+    ["version-unknown-minor", /^Python 3\.31 from \.python-version is not a known Python release/],
+    [
+      "runtime-with-uv",
+      /^runtime\.txt is not read by uv, which installs this app \(uv\.lock\): move the version to \.python-version/,
+    ],
+  ])("refuses %s", async (dir, message) => {
+    const error = await planFailure(dir);
+    expect(error.code).toBe("invalid_python_version");
+    expect(error.message).toMatch(message);
+  });
+});

@@ -42,6 +42,14 @@ export async function detectInstaller(
   const requireManifest = (lock: string, manifest: string, present: boolean) => {
     if (!present) reasons.push(`warning: ${lock} found without ${manifest}; the install step needs both`);
   };
+  const locks: string[] = [];
+  for (const lock of ["uv.lock", "poetry.lock", "Pipfile.lock", "pdm.lock"]) if (await has(lock)) locks.push(lock);
+  if (locks.length > 1) {
+    // The first in this order wins (documented in docs/python.md); the others are stale or a migration left behind.
+    reasons.push(
+      `warning: several lock files found (${locks.join(", ")}): installing with ${locks[0]}; delete the others`,
+    );
+  }
   if (await has("uv.lock")) {
     reasons.push("uv.lock found: installing with uv");
     requireManifest("uv.lock", "pyproject.toml", pyproject);

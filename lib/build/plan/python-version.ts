@@ -8,7 +8,7 @@ import {
   toMinorVersion,
 } from "../python-version";
 import type { SourceTree } from "../source-tree";
-import { PlanError, quote } from "./types";
+import { type Installer, PlanError, quote } from "./types";
 
 // Which Python minor series the image uses, from the version files and manifests (first match wins).
 
@@ -62,8 +62,53 @@ function checkAgainstRequiresPython(version: string, source: string, pyproject: 
   }
 }
 
+/** A version pinned by a file: the minor series, the text as written and the file it came from. */
+type Pin = { minor: string; raw: string; source: string };
+
+/** End of life dates of the series a pin may still name; older series are refused (see docs/python.md). */
+const END_OF_LIFE: Record<string, string> = { "3.9": "October 2025" };
+
+function minorNumber(version: string): number {
+  return Number(version.split(".")[1]);
+}
+
+/**
+ * What a pin can ask for: a series older than the oldest supported one is refused (end of life, no image to build
+ * on), one newer than any known release is refused (a typo, or a release the platform does not build yet); an
+ * end-of-life series still supported builds with a warning; an exact patch release is honoured as its series
+ * (the build uses the newest patch, which has the security fixes) and that is said, not hidden.
+ */
+function checkPin(pin: Pin, defaultVersion: string, reasons: string[]): string {
+  const known = [...PYTHON_MINOR_CANDIDATES, defaultVersion].map(minorNumber);
+  const minor = minorNumber(pin.minor);
+  const oldest = Math.min(...known);
+  if (minor < oldest) {
+    throw new PlanError(
+      `Python ${pin.minor} from ${pin.source} reached end of life and is not supported; ` +
+        `use a supported version (${describeRange(defaultVersion)})`,
+      "invalid_python_version",
+    );
+  }
+  if (minor > Math.max(...known)) {
+    throw new PlanError(
+      `Python ${pin.minor} from ${pin.source} is not a known Python release; ` +
+        `use a supported version (${describeRange(defaultVersion)})`,
+      "invalid_python_version",
+    );
+  }
+  const eol = END_OF_LIFE[pin.minor];
+  if (eol) reasons.push(`warning: Python ${pin.minor} reached end of life in ${eol}: it gets no security fixes`);
+  if (pin.raw.trim() !== pin.minor) {
+    reasons.push(
+      `warning: ${pin.source} pins ${pin.raw.trim()}; the build uses the newest ${pin.minor} patch release, ` +
+        "not exactly that one",
+    );
+  }
+  return pin.minor;
+}
+
 /** A pin from a version-manager file; several versions: the first is the one that tool activates. */
-function managerPin(source: string, versions: string[], reasons: string[]): string | null {
+function managerPin(source: string, versions: string[], reasons: string[]): Pin | null {
   const first = versions[0];
   if (first === undefined) return null;
   const minor = toMinorVersion(first);
@@ -75,11 +120,11 @@ function managerPin(source: string, versions: string[], reasons: string[]): stri
   }
   const note = versions.length > 1 ? `${quote(first)}; the first of several` : quote(first);
   reasons.push(`Python ${minor} from ${source} (${note})`);
-  return minor;
+  return { minor, raw: first, source };
 }
 
 /** asdf's .tool-versions: `python 3.12.1 3.11.0` lines; the first version listed is the active one. */
-async function toolVersionsPin(tree: SourceTree, reasons: string[]): Promise<string | null> {
+async function toolVersionsPin(tree: SourceTree, reasons: string[]): Promise<Pin | null> {
   const text = await tree.readFile(".tool-versions");
   if (text === null) return null;
   for (const line of text.split("\n")) {
@@ -93,7 +138,7 @@ async function toolVersionsPin(tree: SourceTree, reasons: string[]): Promise<str
  * mise's `[tools] python` in mise.toml or .mise.toml: a string, a list (first active) or a table with `version`.
  * mini-toml reads it: plain tables, strings, arrays and inline tables are the grammar it already handles fully.
  */
-async function misePin(tree: SourceTree, reasons: string[]): Promise<string | null> {
+async function misePin(tree: SourceTree, reasons: string[]): Promise<Pin | null> {
   for (const file of ["mise.toml", ".mise.toml"]) {
     const text = await tree.readFile(file);
     if (text === null) continue;
@@ -111,14 +156,14 @@ async function misePin(tree: SourceTree, reasons: string[]): Promise<string | nu
       const version = isTomlTable(entry) ? entry.version : entry;
       return typeof version === "string" ? [version] : [];
     });
-    const minor = managerPin(`${file} [tools] python`, versions, reasons);
-    if (minor) return minor;
+    const pin = managerPin(`${file} [tools] python`, versions, reasons);
+    if (pin) return pin;
   }
   return null;
 }
 
 /** A Pipenv pin ("3.11" or "3.11.9") as a minor series; anything else is an error naming the file and key. */
-function pipenvPin(source: string, key: string, raw: unknown, reasons: string[]): string | null {
+function pipenvPin(source: string, key: string, raw: unknown, reasons: string[]): Pin | null {
   if (typeof raw !== "string") return null;
   const minor = toMinorVersion(raw);
   if (minor === null) {
@@ -128,14 +173,14 @@ function pipenvPin(source: string, key: string, raw: unknown, reasons: string[])
     );
   }
   reasons.push(`Python ${minor} from ${source} ${key} (${quote(raw)})`);
-  return minor;
+  return { minor, raw, source };
 }
 
 /**
  * Pipenv's pins, as Heroku reads them: Pipfile.lock `_meta.requires` first (what was locked), then the Pipfile's
  * `[requires]`; python_full_version before python_version. (Pipfile.lock was checked to be JSON already.)
  */
-async function pipenvVersion(tree: SourceTree, reasons: string[]): Promise<string | null> {
+async function pipenvVersion(tree: SourceTree, reasons: string[]): Promise<Pin | null> {
   const lockText = await tree.readFile("Pipfile.lock");
   if (lockText !== null) {
     let requires: Record<string, unknown> = {};
@@ -146,8 +191,8 @@ async function pipenvVersion(tree: SourceTree, reasons: string[]): Promise<strin
       // An invalid lock file is refused by the installer detection, with its own message.
     }
     for (const key of ["python_full_version", "python_version"]) {
-      const minor = pipenvPin("Pipfile.lock", key, requires[key], reasons);
-      if (minor) return minor;
+      const pin = pipenvPin("Pipfile.lock", key, requires[key], reasons);
+      if (pin) return pin;
     }
   }
   const pipfileText = await tree.readFile("Pipfile");
@@ -160,8 +205,8 @@ async function pipenvVersion(tree: SourceTree, reasons: string[]): Promise<strin
     throw error;
   }
   for (const key of ["python_full_version", "python_version"]) {
-    const minor = pipenvPin("Pipfile", key, tomlGet(pipfile, ["requires", key]), reasons);
-    if (minor) return minor;
+    const pin = pipenvPin("Pipfile", key, tomlGet(pipfile, ["requires", key]), reasons);
+    if (pin) return pin;
   }
   return null;
 }
@@ -171,10 +216,19 @@ export async function detectPythonVersion(
   pyproject: TomlTable | null,
   defaultVersion: string,
   reasons: string[],
+  installer: Installer = "none",
 ): Promise<string> {
   const pinned = await tree.readFile(".python-version");
   if (pinned !== null) {
     const line = firstMeaningfulLine(pinned);
+    const lines = pinned
+      .split("\n")
+      .map((text) => text.trim())
+      .filter((text) => text !== "" && !text.startsWith("#"));
+    if (lines.length > 1) {
+      // pyenv accepts several (the first is active, the others are on PATH too); an image has one Python.
+      reasons.push(`warning: several versions in .python-version (${lines.join(", ")}): using the first`);
+    }
     if (line !== null) {
       const minor = toMinorVersion(line);
       if (minor === null) {
@@ -184,13 +238,22 @@ export async function detectPythonVersion(
         );
       }
       reasons.push(`Python ${minor} from .python-version${line === minor ? "" : ` (${line})`}`);
+      checkPin({ minor, raw: line, source: ".python-version" }, defaultVersion, reasons);
       checkAgainstRequiresPython(minor, ".python-version", pyproject, reasons);
       return minor;
     }
-    reasons.push(".python-version is empty: ignoring it");
+    reasons.push("warning: .python-version is empty: ignoring it");
   }
 
   const runtime = await tree.readFile("runtime.txt");
+  if (runtime !== null && installer === "uv") {
+    // uv never reads runtime.txt, so the image and uv's own resolution would disagree; Heroku refuses this too.
+    throw new PlanError(
+      "runtime.txt is not read by uv, which installs this app (uv.lock): move the version to .python-version " +
+        "(for example `3.12`) and delete runtime.txt",
+      "invalid_python_version",
+    );
+  }
   if (runtime !== null) {
     const line = firstMeaningfulLine(runtime) ?? "";
     const match = /^python-(.+)$/.exec(line);
@@ -202,6 +265,7 @@ export async function detectPythonVersion(
       );
     }
     reasons.push(`Python ${minor} from runtime.txt (${line})`);
+    checkPin({ minor, raw: match?.[1] ?? "", source: "runtime.txt" }, defaultVersion, reasons);
     checkAgainstRequiresPython(minor, "runtime.txt", pyproject, reasons);
     return minor;
   }
@@ -210,8 +274,9 @@ export async function detectPythonVersion(
     [".tool-versions", toolVersionsPin],
     ["mise.toml", misePin],
   ] as const) {
-    const minor = await pin(tree, reasons);
-    if (minor) {
+    const found = await pin(tree, reasons);
+    if (found) {
+      const minor = checkPin(found, defaultVersion, reasons);
       checkAgainstRequiresPython(minor, source, pyproject, reasons);
       return minor;
     }
@@ -219,8 +284,9 @@ export async function detectPythonVersion(
 
   const pipenv = await pipenvVersion(tree, reasons);
   if (pipenv) {
-    checkAgainstRequiresPython(pipenv, "the Pipfile pin", pyproject, reasons);
-    return pipenv;
+    const minor = checkPin(pipenv, defaultVersion, reasons);
+    checkAgainstRequiresPython(minor, "the Pipfile pin", pyproject, reasons);
+    return minor;
   }
 
   if (pyproject) {
