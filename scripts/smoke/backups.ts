@@ -153,8 +153,9 @@ export async function smokeBackups(api: Api): Promise<void> {
           await client.quit().catch(() => {});
         }
       };
-      const plain = `${credentials.keyPrefix}smoke:plain`;
-      const expiring = `${credentials.keyPrefix}smoke:expiring`;
+      // Every key must start with `<keyPrefix>:` (the instance's ACL).
+      const plain = `${credentials.keyPrefix}:smoke:plain`;
+      const expiring = `${credentials.keyPrefix}:smoke:expiring`;
       await withRedis(async (client) => {
         await client.set(plain, `value ${marker}`);
         await client.set(expiring, "soon gone", { EX: 3600 });
