@@ -70,6 +70,9 @@ export function renderContainerfile(plan: BuildPlan, options: { baseImage: strin
   } else {
     lines.push("COPY --chown=app:app . /app", "USER app");
   }
+  // The web server the plan found missing from the dependencies (the plan's reasons say so); a fixed name, never
+  // tenant text. After the dependencies so it does not replace a version they pinned.
+  if (plan.addedServer) lines.push(`RUN ${shellForm(`pip install ${plan.addedServer}`)}`);
   lines.push(`EXPOSE ${APP_PORT}`);
   const web = plan.processes.web;
   if (web) lines.push(`CMD ${shellForm(web)}`);

@@ -1,4 +1,4 @@
-import type { SourceTree } from "./source-tree";
+import { type SourceTree, scopedSourceTree } from "./source-tree";
 
 /**
  * Finds a web command for a Python project without a Procfile `web:` line, by recognising the framework.
@@ -9,11 +9,13 @@ import type { SourceTree } from "./source-tree";
 export type WebServer = "gunicorn" | "uvicorn";
 
 export type WebDetection = {
-  framework: "django" | "fastapi" | "starlette" | "flask" | "wsgi" | "asgi";
+  framework: "django" | "fastapi" | "starlette" | "litestar" | "fasthtml" | "flask" | "wsgi" | "asgi";
   server: WebServer;
   command: string;
   /** Why this command, for the plan's reasons. */
   reason: string;
+  /** Django only: the directory holding manage.py, when not the root. */
+  subdirectory?: string;
 };
 
 export type WebDetectionResult = { detection: WebDetection | null; notes: string[] };
@@ -21,8 +23,8 @@ export type WebDetectionResult = { detection: WebDetection | null; notes: string
 /** Written down for the PlanError message: what a project must have for the plan to find its web process. */
 export const LOOKED_FOR = [
   "a Procfile with a web: line",
-  "a Django manage.py with a <package>/wsgi.py",
-  "a FastAPI/Starlette app object (name = FastAPI(...)) in a top-level module or in app/ or src/",
+  "a Django manage.py with a <package>/wsgi.py, at the root or in a subdirectory",
+  "a FastAPI/Starlette/Litestar/FastHTML app object (name = FastAPI(...)) in a top-level module, a top-level package, app/ or src/",
   "a Flask app object (name = Flask(__name__)) or a create_app() factory",
   "a wsgi.py/asgi.py exposing application or app",
   "a script entry point ([project.scripts], a package with __main__.py, main.py, app.py or bot.py)",
@@ -76,7 +78,7 @@ function stripNonCode(source: string): string {
     .join("\n");
 }
 
-function findAssignment(code: string, className: "FastAPI" | "Starlette" | "Flask"): string | null {
+function findAssignment(code: string, className: AppClass): string | null {
   // Module level only (column 0): `name = FastAPI(`, `name: FastAPI = fastapi.FastAPI(`.
   const pattern = new RegExp(
     `^([A-Za-z_][A-Za-z0-9_]*)[ \\t]*(?::[^=\\n]+)?=[ \\t]*(?:[A-Za-z_][\\w.]*\\.)?${className}\\(`,
@@ -87,6 +89,18 @@ function findAssignment(code: string, className: "FastAPI" | "Starlette" | "Flas
     if (isPythonIdentifier(name)) return name;
   }
   return null;
+}
+
+type AppClass = "FastAPI" | "Starlette" | "Litestar" | "FastHTML" | "Flask";
+
+/** FastHTML's usual `app, rt = fast_app()`: the first name of the module-level tuple is the ASGI app. */
+function findFastApp(code: string): string | null {
+  const match =
+    /^([A-Za-z_][A-Za-z0-9_]*)[ \t]*,[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*(?:[A-Za-z_][\w.]*\.)?fast_app\(/m.exec(
+      code,
+    );
+  const name = match?.[1];
+  return name && isPythonIdentifier(name) ? name : null;
 }
 
 type Candidate = { relPath: string; module: string; pythonPath: string | null; group: number };
@@ -124,6 +138,12 @@ async function scanCandidates(tree: SourceTree): Promise<Candidate[]> {
     if (!isPythonIdentifier(pkg)) continue;
     for (const relPath of await pythonFiles(tree, `src/${pkg}`)) add(relPath, 2, "src");
   }
+  // Other top-level packages (myapp/__init__.py with a create_app() factory is the usual Flask layout).
+  for (const pkg of (await tree.list("")).sort()) {
+    if (pkg === "app" || pkg === "src" || !isPythonIdentifier(pkg)) continue;
+    if (!(await tree.exists(`${pkg}/__init__.py`))) continue;
+    for (const relPath of await pythonFiles(tree, pkg)) add(relPath, 3, null);
+  }
   // Deterministic order: the same tree always yields the same command, whatever order the directory lists in.
   return candidates
     .sort((a, b) => {
@@ -132,6 +152,28 @@ async function scanCandidates(tree: SourceTree): Promise<Candidate[]> {
       return groupA - groupB || stemA - stemB || (pathA < pathB ? -1 : pathA > pathB ? 1 : 0);
     })
     .slice(0, MAX_SCANNED_FILES);
+}
+
+/** A directory name that may appear in a command (`--chdir <dir>`): no leading dash, no shell syntax. */
+const SUBDIR = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
+
+/**
+ * Django projects kept in a subdirectory (backend/manage.py): the first such directory in name order, served
+ * with gunicorn --chdir so the settings package imports as it does from manage.py.
+ */
+async function detectDjangoInSubdirectory(tree: SourceTree, notes: string[]): Promise<WebDetection | null> {
+  for (const dir of (await tree.list("")).sort()) {
+    if (!SUBDIR.test(dir) || dir.includes("..") || !(await tree.exists(`${dir}/manage.py`))) continue;
+    const found = await detectDjango(scopedSourceTree(tree, dir), notes);
+    if (found === null) continue;
+    return {
+      ...found,
+      command: found.command.replace(" --bind ", ` --chdir ${dir} --bind `),
+      reason: found.reason.replace(/^Django project/, `Django project in ${dir}/`),
+      subdirectory: dir,
+    };
+  }
+  return null;
 }
 
 async function detectDjango(tree: SourceTree, notes: string[]): Promise<WebDetection | null> {
@@ -167,13 +209,21 @@ async function detectDjango(tree: SourceTree, notes: string[]): Promise<WebDetec
 
 type ScannedModule = Candidate & { code: string };
 
+const ASGI_FRAMEWORKS = {
+  FastAPI: "fastapi",
+  Starlette: "starlette",
+  Litestar: "litestar",
+  FastHTML: "fasthtml",
+} as const;
+
 function detectAsgiFramework(modules: ScannedModule[]): WebDetection | null {
   for (const module of modules) {
-    for (const framework of ["FastAPI", "Starlette"] as const) {
-      const name = findAssignment(module.code, framework);
+    for (const framework of ["FastAPI", "Starlette", "Litestar", "FastHTML"] as const) {
+      const name =
+        findAssignment(module.code, framework) ?? (framework === "FastHTML" ? findFastApp(module.code) : null);
       if (name === null) continue;
       return {
-        framework: framework === "FastAPI" ? "fastapi" : "starlette",
+        framework: ASGI_FRAMEWORKS[framework],
         server: "uvicorn",
         command: uvicorn(`${module.module}:${name}`, module.pythonPath),
         reason: `${framework} app object "${name}" found in ${module.relPath}: serving it with uvicorn`,
@@ -258,7 +308,7 @@ async function detectEntryModule(tree: SourceTree, notes: string[]): Promise<Web
 
 export async function detectWebProcess(tree: SourceTree): Promise<WebDetectionResult> {
   const notes: string[] = [];
-  const django = await detectDjango(tree, notes);
+  const django = (await detectDjango(tree, notes)) ?? (await detectDjangoInSubdirectory(tree, notes));
   if (django) return { detection: django, notes };
 
   const modules: ScannedModule[] = [];

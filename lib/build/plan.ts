@@ -58,11 +58,16 @@ function webFirst(processes: Record<string, string>): Record<string, string> {
   return web === undefined ? rest : { web, ...rest };
 }
 
+/** Dependencies that bring the server with them (python-fasthtml requires uvicorn). */
+const PROVIDES: Record<WebServer, string[]> = { gunicorn: [], uvicorn: ["python-fasthtml"] };
+
 function serverReason(server: WebServer, installer: Installer, dependencies: Set<string>): string | null {
-  if (dependencies.has(server)) return null;
+  if (dependencies.has(server) || PROVIDES[server].some((name) => dependencies.has(name))) return null;
   const where = installer === "none" ? "no dependency file was found" : "it is not listed in the dependencies";
-  const fix = `add ${server} as a dependency or the app will not start`;
-  return `warning: the web command runs ${server}, but ${where}; ${fix}`;
+  return (
+    `${server} is not a dependency: the platform installs it into the image so the web command can start ` +
+    `(warning: the web command runs ${server}, but ${where}; add ${server} as a dependency to choose its version)`
+  );
 }
 
 export async function detectPlan(tree: SourceTree, options: DetectPlanOptions): Promise<BuildPlan> {
@@ -103,6 +108,7 @@ export async function detectPlan(tree: SourceTree, options: DetectPlanOptions): 
   let installCommand: string | null = null;
   let pythonVersion: string;
   let server: WebServer | null = null;
+  let addedServer: WebServer | null = null;
   let dependencies = new Set<string>();
   let pyproject: Manifests["pyproject"] = null;
 
@@ -182,6 +188,7 @@ export async function detectPlan(tree: SourceTree, options: DetectPlanOptions): 
   if (server !== null) {
     const warning = serverReason(server, installer, dependencies);
     if (warning) reasons.push(warning);
+    if (warning) addedServer = server;
   }
 
   // Overrides from app settings come last so they replace whatever was detected.
@@ -238,6 +245,8 @@ export async function detectPlan(tree: SourceTree, options: DetectPlanOptions): 
 
   const plan: BuildPlan = { builder, installer, pythonVersion, installCommand, processes, release, reasons };
   if (containerfile !== null) plan.containerfile = containerfile;
+  // Only when the detected command is still the web command: an override or Procfile runs what the app chose.
+  if (addedServer !== null && plan.processes.web?.startsWith(`${addedServer} `)) plan.addedServer = addedServer;
   return plan;
 }
 

@@ -195,3 +195,57 @@ describe("Python version files and conflicting package managers", () => {
     expect(error.message).toMatch(message);
   });
 });
+
+describe("framework detection", () => {
+  const uvicorn = (target: string) => `uvicorn ${target} --host 0.0.0.0 --port $PORT`;
+  const cases: Case[] = [
+    {
+      dir: "flask-no-gunicorn",
+      expected: { processes: { web: "gunicorn app:app --bind 0.0.0.0:$PORT" } },
+      reasons: [/^gunicorn is not a dependency: the platform installs it into the image/],
+    },
+    {
+      dir: "fasthtml",
+      expected: { processes: { web: uvicorn("main:app") } },
+      reasons: [/^FastHTML app object "app" found in main\.py: serving it with uvicorn/],
+    },
+    {
+      dir: "litestar",
+      expected: { processes: { web: uvicorn("app:app") } },
+      reasons: [/^Litestar app object "app" found in app\.py/],
+    },
+    {
+      dir: "starlette",
+      expected: { processes: { web: uvicorn("server:app") } },
+      reasons: [/^Starlette app object "app" found in server\.py/],
+    },
+    {
+      dir: "flask-factory",
+      expected: { processes: { web: "gunicorn 'myapp:create_app()' --bind 0.0.0.0:$PORT" } },
+      reasons: [/^Flask app factory create_app\(\) found in myapp\/__init__\.py/],
+    },
+    {
+      dir: "django-subfolder",
+      expected: { processes: { web: "gunicorn mysite.wsgi:application --chdir backend --bind 0.0.0.0:$PORT" } },
+      reasons: [/^Django project in backend\/ \(manage\.py, manage\.py uses mysite\.settings\)/],
+    },
+  ];
+  it.each(cases)("$dir", async ({ dir, expected, reasons }) => {
+    const plan = await planOf(dir);
+    expect(plan).toMatchObject(expected);
+    expectReasons(plan, reasons);
+    expect(plan.reasons.filter((line) => /is not a dependency|not listed in the dependencies/.test(line))).toHaveLength(
+      dir === "flask-no-gunicorn" ? 1 : 0,
+    );
+  });
+
+  it("installs a server the app does not list into the image, and only then", async () => {
+    const added = renderContainerfile(await planOf("flask-no-gunicorn"), {
+      baseImage: "python:3.12",
+      pyprojectOnly: false,
+    });
+    expect(added).toContain('RUN ["/bin/sh","-c","pip install gunicorn"]');
+    const listed = renderContainerfile(await planOf("litestar"), { baseImage: "python:3.12", pyprojectOnly: false });
+    expect(listed).not.toContain("pip install uvicorn");
+  });
+});

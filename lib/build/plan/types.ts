@@ -33,6 +33,11 @@ export type BuildPlan = {
   /** Process name → command ("web", "worker", ...); web always binds to $PORT. */
   processes: Record<string, string>;
   release: string | null;
+  /**
+   * A server the detected web command needs but the app does not list: the generated Containerfile installs it
+   * after the dependencies, and a reason says so (#20). Internal to the build: not in `planToJson`.
+   */
+  addedServer?: "gunicorn" | "uvicorn";
   /** Human readable: which file decided what. */
   reasons: string[];
 };
