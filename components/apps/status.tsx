@@ -60,10 +60,11 @@ export function AppAddress({ url, status }: { url: string | null; status: AppSta
   const className = "block truncate font-mono text-xs";
   // A worker-only app (no web process) is not routed: it has no address to show.
   if (url === null) return <span className={`${className} text-zinc-600 dark:text-zinc-400`}>no web process</span>;
-  if (status !== "running") return <span className={`${className} text-zinc-600 dark:text-zinc-400`}>{url}</span>;
+  // A link whatever the state (#18): a stopped app's address is still where it will answer, and people copy it.
   return (
     <a href={url} target="_blank" rel="noopener noreferrer" className={`${className} underline underline-offset-2`}>
       {url}
+      {status === "running" ? null : <span className="text-zinc-600 dark:text-zinc-400"> (not running)</span>}
     </a>
   );
 }

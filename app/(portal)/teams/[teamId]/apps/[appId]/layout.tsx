@@ -4,6 +4,7 @@ import type { ReactNode } from "react";
 import { appOfTeam } from "@/app/(portal)/teams/[teamId]/apps/[appId]/app-page";
 import { signedInUser } from "@/app/(portal)/teams/[teamId]/team-page";
 import { AppNav } from "@/components/apps/app-nav";
+import { CopyButton } from "@/components/apps/domains/copy-button";
 import { AppAddress, AppStatusBadge } from "@/components/apps/status";
 import { Notice } from "@/components/ui";
 
@@ -36,7 +37,10 @@ export default async function AppLayout({ children, params }: { children: ReactN
             </h1>
             <AppStatusBadge status={app.status} />
           </div>
-          <AppAddress url={app.url} status={app.status} />
+          <div className="flex min-w-0 items-center gap-2">
+            <AppAddress url={app.url} status={app.status} />
+            {app.url ? <CopyButton value={app.url} label="Copy the app's address" /> : null}
+          </div>
         </div>
         <AppNav
           items={[

@@ -12,6 +12,8 @@ import {
 } from "@/app/(portal)/teams/[teamId]/apps/[appId]/actions";
 import { appPage, appTitle } from "@/app/(portal)/teams/[teamId]/apps/[appId]/app-page";
 import { redeployDeploymentAction } from "@/app/(portal)/teams/[teamId]/apps/[appId]/deployments/[deploymentId]/actions";
+import { OverviewCards } from "@/app/(portal)/teams/[teamId]/apps/[appId]/overview-cards";
+import { type OverviewSummary, overviewSummary } from "@/app/(portal)/teams/[teamId]/apps/[appId]/overview-data";
 import { AppRuntimeLive } from "@/components/apps/app-runtime-live";
 import { DeployPanel } from "@/components/apps/deploy-panel";
 import { DeploymentsTable } from "@/components/apps/deployments-table";
@@ -72,10 +74,12 @@ export default async function AppPage({ params }: { params: Params }) {
 
   let deployments: Page<DeploymentView>;
   let runtime: AppRuntimeView;
+  let summary: OverviewSummary;
   try {
-    [deployments, runtime] = await Promise.all([
+    [deployments, runtime, summary] = await Promise.all([
       listDeployments(getDb(), ctx, app.id, { limit: RECENT_DEPLOYMENTS }),
       getAppRuntime(getDb(), ctx, app.id),
+      overviewSummary(getDb(), ctx, app.id),
     ]);
   } catch (error) {
     if (!isAppError(error)) throw error;
@@ -127,6 +131,7 @@ export default async function AppPage({ params }: { params: Params }) {
         </Card>
       ) : null}
       {released ? deployCard : null}
+      <OverviewCards summary={summary} path={path} teamPath={`/teams/${ctx.teamId}`} />
       <Card title="Details">
         <dl className="grid gap-5 sm:grid-cols-2 lg:grid-cols-3">
           <Detail label="Current release">
