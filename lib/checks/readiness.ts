@@ -9,7 +9,7 @@ import { InfraError } from "@/lib/infra/errors";
 import { toUserMessage } from "@/lib/infra/exec";
 import type { Podman, PodmanInfo } from "@/lib/infra/podman";
 import { logger } from "@/lib/logger";
-import { getInfra, MissingExecutableError } from "@/lib/services/infra";
+import { getInfra, MissingExecutableError, podmanFailureCount } from "@/lib/services/infra";
 
 export type ProbeStatus = "ok" | "warn" | "error";
 /**
@@ -29,7 +29,47 @@ export type ReadinessDeps = {
   caddy?: () => CaddyClient;
   caddyAdmin?: string;
   timeoutMs?: number;
+  /**
+   * Remember a ready podman for a while (the worker's jobs: readinessDepsFromEnv), instead of one `podman info`
+   * (hundreds of ms) per job. Not for `manage check` and the host page, which show what the host says now.
+   */
+  cache?: ReadinessCache;
 };
+
+export type ReadinessCache = {
+  ttlMs: number;
+  /** Failed podman calls so far (lib/services/infra.ts): one since the answer was cached makes it stale. */
+  failures: () => number;
+  now?: () => number;
+};
+
+// A worker asks often and the answer rarely changes; a host that breaks shows in a failed podman call first.
+export const READINESS_CACHE_MS = 60_000;
+
+// Only a ready podman is remembered: an unready host is asked again by the next job, so it works once fixed.
+let podmanReady: { podman: Podman; failures: number; at: number } | null = null;
+
+/** probePodman, or the remembered answer that this podman client was ready (deps.cache). */
+async function probePodmanCached(deps: ReadinessDeps): Promise<PodmanProbe> {
+  const cache = deps.cache;
+  if (!cache) return await probePodman(deps);
+  const now = cache.now ?? Date.now;
+  if (podmanReady && podmanReady.failures === cache.failures() && now() - podmanReady.at < cache.ttlMs) {
+    let podman: Podman | null = null;
+    try {
+      podman = deps.podman();
+    } catch {
+      podman = null;
+    }
+    // Another client (the configuration changed) has not been vouched for.
+    if (podman === podmanReady.podman) return { results: [], podman, info: null };
+  }
+  const failures = cache.failures();
+  const probe = await probePodman(deps);
+  const ready = probe.podman !== null && !probe.results.some((result) => result.status === "error");
+  podmanReady = ready && probe.podman ? { podman: probe.podman, failures, at: now() } : null;
+  return probe;
+}
 
 // podman 4 answers an unknown --runtime with: `default OCI runtime "runsc" not found: invalid argument`.
 const UNKNOWN_RUNTIME = /OCI runtime "?[^"\s]*"? not found|runtime .* not found|could not find a working binary/i;
@@ -137,7 +177,7 @@ export type Need = { podman: true; caddy?: boolean; baseImage?: string | null };
 
 /**
  * The first problem that would make a build or release fail, as a sentence for the user, or null when the host is
- * ready. Cheap: one `podman info`, at most one `podman image exists` and one GET of Caddy's config. Caddy is asked
+ * ready. Cheap: one `podman info` (a ready answer is remembered for a while with deps.cache), at most one `podman image exists` and one GET of Caddy's config. Caddy is asked
  * twice a second apart, so a Caddy in the middle of a restart does not fail a deploy.
  */
 export async function readinessProblem(
@@ -151,7 +191,7 @@ export async function readinessProblem(
     logger().warn({ probe: result.name, detail: result.message }, "host not ready");
     return `This host is not ready to ${what}: ${result.tenantMessage ?? result.message}.`;
   };
-  const probe = await probePodman(deps);
+  const probe = await probePodmanCached(deps);
   const broken = probe.results.find((result) => result.status === "error");
   if (broken) return problem("run apps", broken);
   if (need.baseImage && probe.podman) {
@@ -177,5 +217,6 @@ export function readinessDepsFromEnv(env: Env = getEnv()): ReadinessDeps {
     runtime: env.infra.ociRuntime,
     caddy: () => getInfra().caddy(),
     caddyAdmin: env.release.caddyAdmin,
+    cache: { ttlMs: READINESS_CACHE_MS, failures: podmanFailureCount },
   };
 }

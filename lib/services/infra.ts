@@ -3,7 +3,7 @@ import { accessSync, constants } from "node:fs";
 import path from "node:path";
 import { getEnv } from "@/lib/env";
 import { type CaddyClient, createCaddyClient } from "@/lib/infra/caddy";
-import { type Executor, execFileExecutor } from "@/lib/infra/exec";
+import { CommandError, type Executor, execFileExecutor } from "@/lib/infra/exec";
 import { createPodman, type Podman } from "@/lib/infra/podman";
 
 export class MissingExecutableError extends Error {
@@ -43,6 +43,29 @@ export type Infra = {
 
 let cached: Infra | undefined;
 
+// Normal answers of podman that arrive as a failed command (an image or container that is not there): not a sign
+// that the host broke.
+const NOT_THERE = /no such (image|container|object|network|pod|volume)|image not known/i;
+let podmanFailures = 0;
+
+/**
+ * How many podman calls of this process failed so far (a cancel or a "no such ..." answer aside). The readiness
+ * answer a worker caches (lib/checks/readiness.ts) is stale once this moved: the next job asks podman again.
+ */
+export function podmanFailureCount(): number {
+  return podmanFailures;
+}
+
+const podmanExecutor: Executor = async (file, args, options) => {
+  try {
+    return await execFileExecutor(file, args, options);
+  } catch (error) {
+    const answer = error instanceof CommandError && (error.kind === "aborted" || NOT_THERE.test(error.stderr));
+    if (!answer) podmanFailures += 1;
+    throw error;
+  }
+};
+
 export function getInfra(): Infra {
   cached ??= (() => {
     const env = getEnv();
@@ -51,7 +74,7 @@ export function getInfra(): Infra {
     return {
       exec: execFileExecutor,
       podman: () => {
-        podman ??= createPodman(execFileExecutor, {
+        podman ??= createPodman(podmanExecutor, {
           podmanPath: resolveExecutable(env.infra.podmanPath),
           runtime: env.infra.ociRuntime,
           runtimeFlags: env.infra.ociRuntimeFlags,

@@ -29,6 +29,8 @@ export async function installFakePodman(): Promise<FakePodman> {
     await fs.writeFile(wrapper, `#!/usr/bin/env node\n${assignments}\nawait import(${JSON.stringify(FAKE)});\n`, {
       mode: 0o755,
     });
+    // A new podman client: a worker's cached readiness answer (lib/checks/readiness.ts) was about the old behaviour.
+    resetInfraForTests();
   };
   await configure({});
   const previous = process.env.TUSSILAGO_PODMAN_PATH;

@@ -44,7 +44,9 @@ export type ReleaseDeps = {
 };
 
 export const PROBE_TIMEOUT_MS = 5_000;
-export const HEALTH_BACKOFF_BASE_MS = 250;
+// Health probing starts fast (an app that is up in 100 ms is switched to then, not a quarter second later) and
+// doubles up to the max, so a slow app is not hammered (#19).
+export const HEALTH_BACKOFF_BASE_MS = 25;
 export const HEALTH_BACKOFF_MAX_MS = 5_000;
 export const OUTPUT_TAIL_LINES = 20;
 export const PROCESS_SETTLE_MS = 5_000;
