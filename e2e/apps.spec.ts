@@ -119,13 +119,13 @@ test("a member creates an app, uploads a tarball and watches it build", async ({
   await page.goto(`${appPath}/env`);
   await expect(page.getByText("No variables yet")).toBeVisible();
   await page.getByLabel("Key").fill("SECRET_KEY");
-  await page.getByLabel("Value").fill("hunter2-do-not-show");
-  await page.getByRole("button", { name: "Save variable" }).click();
+  await page.getByLabel("Value", { exact: true }).fill("hunter2-do-not-show");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.getByText("SECRET_KEY saved.")).toBeVisible();
-  const variables = page.getByRole("table", { name: "Environment variables" });
+  const variables = page.getByRole("list", { name: "Environment variables" });
   await expect(variables).toContainText("SECRET_KEY");
   await expect(variables).toContainText("••••••••");
-  await expect(page.getByLabel("Value")).toHaveValue("");
+  await expect(page.getByLabel("Value", { exact: true })).toHaveValue("");
   await page.reload();
   await expect(page.getByText("hunter2-do-not-show")).toHaveCount(0);
   await page.screenshot({ path: test.info().outputPath("env.png"), fullPage: true });
@@ -217,8 +217,8 @@ test("a viewer sees apps, deployments, variables and settings without any form",
   const appPath = await createApp(page, teamId, name);
   await page.goto(`${appPath}/env`);
   await page.getByLabel("Key").fill("VISIBLE_KEY");
-  await page.getByLabel("Value").fill("hidden-value");
-  await page.getByRole("button", { name: "Save variable" }).click();
+  await page.getByLabel("Value", { exact: true }).fill("hidden-value");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.getByText("VISIBLE_KEY saved.")).toBeVisible();
   const invitePath = await invite(page, teamId, uniqueEmail("viewer"), "viewer");
 
@@ -237,7 +237,7 @@ test("a viewer sees apps, deployments, variables and settings without any form",
   await expect(viewer.getByText("Deployments of this app will appear here.")).toBeVisible();
 
   await viewer.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Environment" }).click();
-  await expect(viewer.getByRole("table", { name: "Environment variables" })).toContainText("VISIBLE_KEY");
+  await expect(viewer.getByRole("list", { name: "Environment variables" })).toContainText("VISIBLE_KEY");
   await expect(viewer.getByRole("button", { name: "Remove" })).toHaveCount(0);
   await expect(viewer.getByLabel("Key")).toHaveCount(0);
   await expect(viewer.getByText("hidden-value")).toHaveCount(0);

@@ -161,8 +161,8 @@ test.describe("password reset by email", () => {
     await signUp(page, "Fiona Forgetful", email);
     await signOut(page);
 
-    await expect(page.getByRole("link", { name: "Forgot your password?" })).toBeVisible();
-    await page.getByRole("link", { name: "Forgot your password?" }).click();
+    await expect(page.getByRole("link", { name: "Forgot password?" })).toBeVisible();
+    await page.getByRole("link", { name: "Forgot password?" }).click();
     await expect(page).toHaveURL((url) => url.pathname === "/forgot-password");
     const answer =
       "If an account exists for that address, we sent it a link to set a new password. It works for one hour.";
