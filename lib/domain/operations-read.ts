@@ -10,6 +10,8 @@ export type OperationView = {
   kind: string;
   status: OperationStatus;
   error: string | null;
+  /** What it is doing now (a restore's step), or its last step once finished; null for operations without steps. */
+  progress?: string | null;
   targetId: string | null;
   createdAt: Date;
   startedAt: Date | null;
@@ -29,6 +31,7 @@ export async function getOperation(db: Db, ctx: Ctx, id: string): Promise<Operat
     kind: operation.kind,
     status: operation.status,
     error: operation.error,
+    progress: operation.progress,
     targetId: operation.targetId,
     createdAt: operation.createdAt,
     startedAt: operation.startedAt,

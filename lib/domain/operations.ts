@@ -39,6 +39,18 @@ export async function succeedOperation(db: Db | Tx, id: string): Promise<boolean
   return done.count === 1;
 }
 
+/**
+ * What a running operation is doing now, for the portal and API clients that poll it (a restore's steps). Only a
+ * running operation takes it: a late write from a stale attempt never overwrites a finished one.
+ */
+export async function setOperationProgress(db: Db | Tx, id: string, progress: string): Promise<boolean> {
+  const done = await db.operation.updateMany({
+    where: { id, status: "running" },
+    data: { progress: progress.slice(0, 500) },
+  });
+  return done.count === 1;
+}
+
 /** Work stopped on purpose (a cancelled deployment, one skipped for a newer release): not a failure. */
 export async function cancelOperation(db: Db | Tx, id: string, reason: string): Promise<boolean> {
   const done = await db.operation.updateMany({

@@ -41,6 +41,7 @@ export const exampleOperation: Of<typeof operationSchema> = {
   kind: "app.deploy",
   status: "queued",
   error: null,
+  progress: null,
   targetId: EXAMPLE_IDS.deployment,
   createdAt: EXAMPLE_TIME,
   startedAt: null,

@@ -240,6 +240,12 @@ export const operationSchema = z.object({
   kind: z.string(),
   status: z.enum(["queued", "running", "succeeded", "failed", "cancelled"]),
   error: z.string().nullable().describe("Why it failed (or was cancelled), readable by people"),
+  progress: z
+    .string()
+    .nullable()
+    .describe(
+      "What it is doing now (e.g. a restore's step), or its last step once finished; null when it has no steps",
+    ),
   targetId: z.uuid().nullable(),
   createdAt: isoDate,
   startedAt: isoDate.nullable(),
@@ -252,6 +258,7 @@ export function operationJson(operation: OperationView): z.input<typeof operatio
     kind: operation.kind,
     status: operation.status,
     error: operation.error,
+    progress: operation.progress ?? null,
     targetId: operation.targetId,
     createdAt: operation.createdAt.toISOString(),
     startedAt: operation.startedAt?.toISOString() ?? null,

@@ -5,7 +5,7 @@
 // failed safety backup stops the restore before anything is changed.
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
+import { claimOperation, failOperation, setOperationProgress, succeedOperation } from "@/lib/domain/operations";
 import { AppError } from "@/lib/errors";
 import type { BackupDeps } from "./deps";
 import { finalBackupReason } from "./failure";
@@ -36,6 +36,7 @@ export async function restoreFromBackup(deps: BackupDeps, job: RestoreJob): Prom
   }
   if (job.safetyBackupId) {
     log.info({ step: "safety_backup" }, "restore: taking the safety backup");
+    await setOperationProgress(db, job.operationId, "Taking and verifying a safety backup of the database");
     const safety = await runBackup(deps, job.safetyBackupId);
     if (safety?.status !== "verified") {
       const why = safety?.error ?? "it was deleted";
@@ -50,10 +51,19 @@ export async function restoreFromBackup(deps: BackupDeps, job: RestoreJob): Prom
   const file = path.join(deps.tmpDir, `${job.operationId}.restore.dump`);
   try {
     log.info({ step: "download" }, "restore: reading the backup");
+    await setOperationProgress(db, job.operationId, "Reading the backup from the backup store");
     await deps.store.get(backup.storageKey, file);
     log.info({ step: "restore", mode }, "restore: restoring");
+    await setOperationProgress(
+      db,
+      job.operationId,
+      mode === "replace"
+        ? "Restoring over the database (the app's connections are closed until it is done)"
+        : "Restoring into the new database",
+    );
     const result = await deps.pg.restoreDump({ resourceId: job.databaseId, dumpFile: file, mode });
     log.info({ tables: result.tables, rows: result.rows }, "restore finished");
+    await setOperationProgress(db, job.operationId, `Restored ${result.tables} tables, ${result.rows} rows`);
   } catch (error) {
     const reason = finalBackupReason(error);
     if (reason === null) throw error;
