@@ -73,6 +73,8 @@ export function renderContainerfile(plan: BuildPlan, options: { baseImage: strin
   // The web server the plan found missing from the dependencies (the plan's reasons say so); a fixed name, never
   // tenant text. After the dependencies so it does not replace a version they pinned.
   if (plan.addedServer) lines.push(`RUN ${shellForm(`pip install ${plan.addedServer}`)}`);
+  // After the whole source is in place: collectstatic reads the settings and every app's static files.
+  if (plan.collectstatic) lines.push(`RUN ${shellForm(plan.collectstatic)}`);
   lines.push(`EXPOSE ${APP_PORT}`);
   const web = plan.processes.web;
   if (web) lines.push(`CMD ${shellForm(web)}`);

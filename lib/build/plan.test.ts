@@ -290,7 +290,7 @@ const frameworkCases: PlanCase[] = [
     expected: { processes: { web: GUNICORN_WEB("wsgi:application") } },
   },
   {
-    name: "Django without a Procfile: gunicorn on the wsgi module, migrations only suggested",
+    name: "Django without a Procfile: gunicorn on the wsgi module, migrate proposed as the release command",
     files: {
       "requirements.txt": "django\n",
       "manage.py": 'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")\n',
@@ -298,10 +298,14 @@ const frameworkCases: PlanCase[] = [
       "mysite/settings.py": "DEBUG = False\n",
       "mysite/wsgi.py": "application = None\n",
     },
-    expected: { processes: { web: GUNICORN_WEB("mysite.wsgi:application") }, release: null },
+    // #20: proposed as the peers do, visibly, and turned off with the djangoSetup app setting.
+    expected: {
+      processes: { web: GUNICORN_WEB("mysite.wsgi:application") },
+      release: "python manage.py migrate --noinput",
+    },
     reasons: [
       /Django project \(manage\.py, manage\.py uses mysite\.settings\)/,
-      /add `release: python manage\.py migrate --noinput` to a Procfile/,
+      /^Django: release command `python manage\.py migrate --noinput` proposed/,
       /warning: the web command runs gunicorn, but it is not listed/,
     ],
   },

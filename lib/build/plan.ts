@@ -1,4 +1,5 @@
 import { detectWebProcess, LOOKED_FOR, type WebServer } from "./framework";
+import { proposeDjangoSetup } from "./plan/django";
 import { dependencyNames, type Manifests, readToml } from "./plan/manifests";
 import { DEFAULT_INSTALL_ARGV, detectInstaller } from "./plan/package-managers";
 import { detectPythonVersion } from "./plan/python-version";
@@ -109,6 +110,7 @@ export async function detectPlan(tree: SourceTree, options: DetectPlanOptions): 
   let pythonVersion: string;
   let server: WebServer | null = null;
   let addedServer: WebServer | null = null;
+  let collectstatic: string | null = null;
   let dependencies = new Set<string>();
   let pyproject: Manifests["pyproject"] = null;
 
@@ -166,11 +168,14 @@ export async function detectPlan(tree: SourceTree, options: DetectPlanOptions): 
         reasons.push(detection.reason);
         processes = webFirst({ ...processes, web: detection.command });
         server = detection.server;
-        if (detection.framework === "django" && release === null) {
-          reasons.push(
-            "Django project without a release command: migrations are not run automatically; " +
-              "add `release: python manage.py migrate --noinput` to a Procfile to run them on each deploy",
-          );
+        if (detection.framework === "django") {
+          const setup = await proposeDjangoSetup(tree, detection, {
+            hasRelease: release !== null || (overrides.release !== undefined && overrides.release !== null),
+            enabled: overrides.djangoSetup !== false,
+          });
+          reasons.push(...setup.reasons);
+          release = release ?? setup.release;
+          collectstatic = setup.collectstatic;
         }
       } else if (Object.keys(processes).length === 0) {
         // No framework: a script entry point starts the app, as web only when it serves $PORT (#20).
@@ -245,6 +250,7 @@ export async function detectPlan(tree: SourceTree, options: DetectPlanOptions): 
 
   const plan: BuildPlan = { builder, installer, pythonVersion, installCommand, processes, release, reasons };
   if (containerfile !== null) plan.containerfile = containerfile;
+  if (collectstatic !== null) plan.collectstatic = collectstatic;
   // Only when the detected command is still the web command: an override or Procfile runs what the app chose.
   if (addedServer !== null && plan.processes.web?.startsWith(`${addedServer} `)) plan.addedServer = addedServer;
   return plan;

@@ -1,15 +1,15 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { renderContainerfile } from "../containerfile";
-import { type BuildPlan, detectPlan, fsSourceTree, PlanError } from "../plan";
+import { type BuildPlan, detectPlan, fsSourceTree, PlanError, type PlanOverrides } from "../plan";
 
 // Table-driven plans of the fixture projects in test/fixtures/plans (issue #20): each case is a directory shaped
 // like the public fixtures of Heroku's Python buildpack, Railpack and Nixpacks, with the plan we expect for it.
 const FIXTURES = fileURLToPath(new URL("../../../test/fixtures/plans/", import.meta.url));
 const DEFAULT = "3.12";
 
-function planOf(dir: string): Promise<BuildPlan> {
-  return detectPlan(fsSourceTree(`${FIXTURES}${dir}`), { defaultPythonVersion: DEFAULT });
+function planOf(dir: string, overrides?: PlanOverrides): Promise<BuildPlan> {
+  return detectPlan(fsSourceTree(`${FIXTURES}${dir}`), { defaultPythonVersion: DEFAULT, overrides });
 }
 
 type Case = { dir: string; expected: Partial<BuildPlan>; reasons: RegExp[] };
@@ -247,5 +247,37 @@ describe("framework detection", () => {
     expect(added).toContain('RUN ["/bin/sh","-c","pip install gunicorn"]');
     const listed = renderContainerfile(await planOf("litestar"), { baseImage: "python:3.12", pyprojectOnly: false });
     expect(listed).not.toContain("pip install uvicorn");
+  });
+});
+
+describe("Django: release command and collectstatic", () => {
+  it("proposes migrate as the release command and collectstatic at build time, in the reasons", async () => {
+    const plan = await planOf("django-setup");
+    expect(plan.release).toBe("python manage.py migrate --noinput");
+    expect(plan.collectstatic).toBe("python manage.py collectstatic --noinput");
+    expectReasons(plan, [
+      /^Django: release command `python manage\.py migrate --noinput` proposed/,
+      /^Django: `python manage\.py collectstatic --noinput` runs at build time \(STATIC_ROOT is set in shop\/settings\.py\)/,
+    ]);
+    const text = renderContainerfile(plan, { baseImage: "python:3.12", pyprojectOnly: false });
+    expect(text).toContain('RUN ["/bin/sh","-c","python manage.py collectstatic --noinput"]');
+    expect(text.indexOf("collectstatic")).toBeGreaterThan(text.indexOf("COPY --chown=app:app . /app"));
+  });
+
+  it("is turned off by the app setting", async () => {
+    const plan = await planOf("django-setup", { djangoSetup: false });
+    expect(plan.release).toBeNull();
+    expect(plan.collectstatic).toBeUndefined();
+    expectReasons(plan, [/^Django: migrate and collectstatic turned off in app settings/]);
+    expect(renderContainerfile(plan, { baseImage: "python:3.12", pyprojectOnly: false })).not.toContain(
+      "collectstatic",
+    );
+  });
+
+  it("runs manage.py from the subdirectory and skips collectstatic without STATIC_ROOT", async () => {
+    const plan = await planOf("django-subfolder");
+    expect(plan.release).toBe("python backend/manage.py migrate --noinput");
+    expect(plan.collectstatic).toBeUndefined();
+    expectReasons(plan, [/^Django: collectstatic not run: no STATIC_ROOT in backend\/mysite\/settings/]);
   });
 });

@@ -12,6 +12,8 @@ export type PlanOverrides = {
   install?: string;
   web?: string;
   release?: string | null;
+  /** false: no proposed `manage.py migrate` release command and no build-time collectstatic for Django (#20). */
+  djangoSetup?: boolean;
   /** Process types added or overridden in app settings (names checked there); never web or release. */
   processes?: Record<string, string>;
 };
@@ -38,6 +40,8 @@ export type BuildPlan = {
    * after the dependencies, and a reason says so (#20). Internal to the build: not in `planToJson`.
    */
   addedServer?: "gunicorn" | "uvicorn";
+  /** Django's collectstatic, run at the end of the image build (lib/build/plan/django.ts). Internal like addedServer. */
+  collectstatic?: string;
   /** Human readable: which file decided what. */
   reasons: string[];
 };
