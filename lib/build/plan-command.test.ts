@@ -50,6 +50,20 @@ describe("runPlanCommand", () => {
     expect(lines).toContain("  - requirements.txt found: installing with pip");
   });
 
+  it("shows the build steps the platform adds: a missing server and Django's collectstatic (#20)", async () => {
+    const fixtures = fileURLToPath(new URL("../../test/fixtures/plans/", import.meta.url));
+    const django = await runPlanCommand(path.join(fixtures, "django-setup"), {
+      json: false,
+      defaultPythonVersion: "3.12",
+    });
+    expect(django.stdout.split("\n")).toContain("build step:       python manage.py collectstatic --noinput");
+    const flask = await runPlanCommand(path.join(fixtures, "flask-no-gunicorn"), {
+      json: false,
+      defaultPythonVersion: "3.12",
+    });
+    expect(flask.stdout.split("\n")).toContain("build step:       pip install gunicorn (not in the dependencies)");
+  });
+
   it("exits 1 with what was looked for when there is no plan", async () => {
     const text = await runPlanCommand(empty, { json: false, defaultPythonVersion: "3.12" });
     expect(text.exitCode).toBe(1);

@@ -20,6 +20,9 @@ function formatPlan(plan: BuildPlan): string {
   if (names.length === 0) row("processes", "(none)");
   for (const name of names) row(`process ${name}`, plan.processes[name] ?? "");
   row("release", plan.release ?? "(none)");
+  // Steps the generated Containerfile adds that the JSON plan does not carry (lib/build/containerfile.ts).
+  if (plan.addedServer) row("build step", `pip install ${plan.addedServer} (not in the dependencies)`);
+  if (plan.collectstatic) row("build step", plan.collectstatic);
   lines.push("reasons:");
   for (const reason of plan.reasons) lines.push(`  - ${reason}`);
   return `${lines.join("\n")}\n`;
