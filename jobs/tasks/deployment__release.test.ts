@@ -272,6 +272,10 @@ describe("deployment__release", { timeout: 300_000 }, () => {
     );
     expect(await namesOf(app.id)).toEqual([`tsl-${hex(app)}-1-0`, `tsl-${hex(app)}-1-1`]);
     expect(upstreamsOf(caddy.config, app.id)).toEqual(dials(ports));
+    // The log shows the command's output once; its failure line is the summary only (#18: it printed it twice).
+    const log = await deploymentLog(second.deployment.id);
+    expect(log.split("fake-podman: started /bin/sh -c ./migrate.sh").length - 1).toBe(1);
+    expect(log).toContain("==> Failed: The release command failed with exit code 3.\n");
   });
 
   it("marks a first deployment's app failed when its release fails, with no route for it", async () => {

@@ -8,6 +8,7 @@ import { specFor } from "@/lib/engine/release/containers";
 import {
   type AppRow,
   deploymentSay,
+  failureSummary,
   loadApp,
   type ReleaseDeps,
   releaseCommandOf,
@@ -149,7 +150,7 @@ export async function failDeployment(
   await deploymentSay(
     deps.dataDir,
     deployment.id,
-  )(`==> ${status === "failed" ? "Failed" : "Skipped"}: ${reason}`).catch(() => undefined);
+  )(`==> ${status === "failed" ? "Failed" : "Skipped"}: ${failureSummary(reason)}`).catch(() => undefined);
   await cleanupSafely(deps, deployment.appId, [releaseContainerName(deployment.appId, deployment.number)]);
   await markDeploymentFailed(deps.db, deployment.id, operationId, reason, status, side);
   deps.log.info({ reason: reason.split("\n")[0] }, "release failed");
