@@ -176,59 +176,49 @@ export function MetricsCharts({ teamId, appId, initial, poll }: Props) {
         </Notice>
       ) : (
         <div className="grid gap-4 lg:grid-cols-2">
-          <Card title="CPU" description="Share of each replica's CPU limit, averaged over the process type's replicas.">
-            <UPlotChart
-              title="CPU"
-              {...charts.cpu}
-              markers={charts.markers}
-              format={percent}
-              from={charts.from}
-              to={charts.to}
-            />
-          </Card>
-          <Card title="Memory" description="Summed over the process type's replicas; dashed: their limit.">
-            <UPlotChart
-              title="Memory"
-              {...charts.memory}
-              markers={charts.markers}
-              format={bytes}
-              from={charts.from}
-              to={charts.to}
-            />
-          </Card>
-          <Card
-            title="Requests"
-            description={`By status class, per ${data.httpStep >= 60 ? `${data.httpStep / 60} min` : `${data.httpStep} s`}.`}
-          >
-            <UPlotChart
-              title="Requests"
-              {...charts.requests}
-              markers={charts.markers}
-              format={count}
-              from={charts.from}
-              to={charts.to}
-            />
-          </Card>
-          <Card title="Latency" description="Percentiles of the time the app took to answer, through the proxy.">
-            <UPlotChart
-              title="Latency"
-              {...charts.latency}
-              markers={charts.markers}
-              format={ms}
-              from={charts.from}
-              to={charts.to}
-            />
-          </Card>
-          <Card title="Network" description="Bytes received and sent by all containers, per step.">
-            <UPlotChart
-              title="Network"
-              {...charts.network}
-              markers={charts.markers}
-              format={bytes}
-              from={charts.from}
-              to={charts.to}
-            />
-          </Card>
+          {[
+            {
+              key: "cpu" as const,
+              title: "CPU",
+              description: "Share of each replica's CPU limit, averaged over the process type's replicas.",
+              format: percent,
+            },
+            {
+              key: "memory" as const,
+              title: "Memory",
+              description: "Summed over the process type's replicas; dashed: their limit.",
+              format: bytes,
+            },
+            {
+              key: "requests" as const,
+              title: "Requests",
+              description: `By status class, per ${data.httpStep >= 60 ? `${data.httpStep / 60} min` : `${data.httpStep} s`}.`,
+              format: count,
+            },
+            {
+              key: "latency" as const,
+              title: "Latency",
+              description: "Percentiles of the time the app took to answer, through the proxy.",
+              format: ms,
+            },
+            {
+              key: "network" as const,
+              title: "Network",
+              description: "Bytes received and sent by all containers, per step.",
+              format: bytes,
+            },
+          ].map((chart) => (
+            <Card key={chart.key} title={chart.title} description={chart.description}>
+              <UPlotChart
+                title={chart.title}
+                {...charts[chart.key]}
+                markers={charts.markers}
+                format={chart.format}
+                from={charts.from}
+                to={charts.to}
+              />
+            </Card>
+          ))}
         </div>
       )}
     </div>
