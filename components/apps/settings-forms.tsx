@@ -218,6 +218,20 @@ export function BuildForm({ action, teamId, app, detected }: DetectedProps) {
         "Replaces the Procfile's web: line or the detected server. Listen on $PORT.",
       )}
       {command("releaseCommand", "Release command", "Runs once before each release, e.g. database migrations.")}
+      <input type="hidden" name="djangoSetupShown" value="1" />
+      <label className="flex items-start gap-2 text-sm">
+        <input
+          type="checkbox"
+          name="djangoSetup"
+          defaultChecked={app.settings.djangoSetup}
+          key={String(app.settings.djangoSetup)}
+          className="mt-0.5 size-4"
+        />
+        <span>
+          Django setup: run <code>manage.py migrate</code> as the release command (when none is set) and{" "}
+          <code>collectstatic</code> at build time (when STATIC_ROOT is set).
+        </span>
+      </label>
       <p className="text-xs text-zinc-500">Empty fields use what the build detects from the source.</p>
     </SettingsForm>
   );

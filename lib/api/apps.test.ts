@@ -175,6 +175,7 @@ describe("apps API", () => {
           installCommand: null,
           webCommand: null,
           releaseCommand: null,
+          djangoSetup: true,
           memoryMb: 512,
           cpuMillis: 1000,
           healthCheckPath: "/",
@@ -420,6 +421,16 @@ describe("apps API", () => {
   describe("PATCH /api/v1/apps/{appId}", () => {
     const patch = (appId: string, body: unknown, token = write) =>
       call(patchAppRoute, `/api/v1/apps/${appId}`, { method: "PATCH", token, body, params: { appId } });
+
+    it("turns Django setup off and on with settings.djangoSetup, refusing a non-boolean (#20)", async () => {
+      const created = await createThroughApi(write, { name: uniqueName() });
+      const off = await patch(created.id, { settings: { djangoSetup: false } });
+      expect(off.status).toBe(200);
+      expect((await appOf(off)).settings.djangoSetup).toBe(false);
+      expect((await patch(created.id, { settings: { djangoSetup: "no" } })).status).toBe(422);
+      const on = await patch(created.id, { settings: { djangoSetup: true } });
+      expect((await appOf(on)).settings.djangoSetup).toBe(true);
+    });
 
     it("sets process types in settings, refuses bad names and too many, and clears them with null (#15)", async () => {
       const created = await createThroughApi(write, { name: uniqueName() });

@@ -135,6 +135,8 @@ export const appSettings = z.strictObject({
   installCommand: command.nullable().optional(),
   webCommand: command.nullable().optional(),
   releaseCommand: command.nullable().optional(),
+  // false: no proposed `manage.py migrate` release command and no build-time collectstatic (docs/python.md).
+  djangoSetup: z.boolean().optional(),
   memoryMb: z.number().int().min(128).max(16_384).optional(),
   // In CPUs, the unit people set it in (the portal and the CLI), though it is stored in thousandths.
   cpuMillis: z.number().int().min(100, "Use at least 0.1 CPU.").max(8_000, "Use at most 8 CPUs.").optional(),

@@ -40,6 +40,7 @@ export type AppView = {
     installCommand: string | null;
     webCommand: string | null;
     releaseCommand: string | null;
+    djangoSetup: boolean;
     memoryMb: number;
     cpuMillis: number;
     healthCheckPath: string;
@@ -73,6 +74,7 @@ export function appView(app: App, teamSlug: string): AppView {
       installCommand: app.installCommand,
       webCommand: app.webCommand,
       releaseCommand: app.releaseCommand,
+      djangoSetup: app.djangoSetup,
       memoryMb: app.memoryMb,
       cpuMillis: app.cpuMillis,
       healthCheckPath: app.healthCheckPath,

@@ -69,6 +69,11 @@ export const appSchema = z.object({
     installCommand: z.string().nullable(),
     webCommand: z.string().nullable(),
     releaseCommand: z.string().nullable(),
+    djangoSetup: z
+      .boolean()
+      .describe(
+        "Django projects: propose manage.py migrate as the release command and run collectstatic at build time",
+      ),
     memoryMb: z.number().int(),
     cpuMillis: z.number().int(),
     healthCheckPath: z.string(),

@@ -71,6 +71,7 @@ export const exampleApp: Of<typeof appSchema> = {
     installCommand: null,
     webCommand: null,
     releaseCommand: "python manage.py migrate",
+    djangoSetup: true,
     memoryMb: 512,
     cpuMillis: 500,
     healthCheckPath: "/",

@@ -102,6 +102,7 @@ export async function planSource(
       ...(app.installCommand ? { install: app.installCommand } : {}),
       ...(app.webCommand ? { web: app.webCommand } : {}),
       ...(app.releaseCommand ? { release: app.releaseCommand } : {}),
+      ...(app.djangoSetup ? {} : { djangoSetup: false }),
       processes: storedProcessCommands(app.processCommands),
     },
   });

@@ -105,6 +105,19 @@ describe("updateAppAction", () => {
     ]);
   });
 
+  it("turns Django setup off with an unchecked box and on again; a form without the box leaves it (#20)", async () => {
+    const { user, app, fields } = await appWith("member");
+    session.user = user;
+    expect((await appRow(app.id)).djangoSetup).toBe(true);
+    await updateAppAction({ status: "idle" }, form({ ...fields, djangoSetupShown: "1" }));
+    expect((await appRow(app.id)).djangoSetup).toBe(false);
+    await updateAppAction({ status: "idle" }, form({ ...fields, memoryMb: "1024" }));
+    expect((await appRow(app.id)).djangoSetup).toBe(false);
+    await updateAppAction({ status: "idle" }, form({ ...fields, djangoSetupShown: "1", djangoSetup: "on" }));
+    expect((await appRow(app.id)).djangoSetup).toBe(true);
+    expect(await changedKeys(app.id)).toEqual([["djangoSetup"], ["memoryMb"], ["djangoSetup"]]);
+  });
+
   it("changes and removes the git source", async () => {
     const { user, app, fields } = await appWith("member");
     session.user = user;

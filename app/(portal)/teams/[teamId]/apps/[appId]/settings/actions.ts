@@ -34,6 +34,9 @@ const updateAppInput = appInput.extend({
   installCommand: text(1000),
   webCommand: text(1000),
   releaseCommand: text(1000),
+  // A checkbox sends nothing when unchecked: the hidden djangoSetupShown says the form had the box.
+  djangoSetupShown: z.literal("1").optional(),
+  djangoSetup: z.literal("on").optional(),
   memoryMb: wholeNumber.optional(),
   cpus: cpus.optional(),
   replicas: wholeNumber.optional(),
@@ -52,6 +55,7 @@ function changesOf(input: UpdateAppInput): AppChangesInput {
     // An empty override means "detect it again".
     if (value !== undefined) settings[key] = value === "" ? null : value;
   }
+  if (input.djangoSetupShown !== undefined) settings.djangoSetup = input.djangoSetup === "on";
   if (input.memoryMb !== undefined) settings.memoryMb = input.memoryMb;
   if (input.cpus !== undefined) settings.cpuMillis = input.cpus;
   if (input.replicas !== undefined) settings.replicas = input.replicas;
