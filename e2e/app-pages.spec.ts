@@ -161,10 +161,11 @@ test("env vars: per-row edit, secret flag, audited reveal, injected rows, .env p
     await page.goto(`${appPath}/env`);
     // What the platform sets: listed with where it comes from, with no control to change it.
     const injected = page.getByRole("list", { name: "Variables set by the platform" });
-    await expect(injected.getByTestId("env-injected").filter({ hasText: "PORT" })).toContainText("from the platform");
-    await expect(injected.getByTestId("env-injected").filter({ hasText: "DATABASE_URL" })).toContainText(
-      `from attached database ${database}`,
-    );
+    // A row by its exact key (PORT is in PGPORT's text too).
+    const keyed = (testId: string, key: string) =>
+      page.getByTestId(testId).filter({ has: page.locator("code", { hasText: new RegExp(`^${key}$`) }) });
+    await expect(keyed("env-injected", "PORT")).toContainText("from the platform");
+    await expect(keyed("env-injected", "DATABASE_URL")).toContainText(`from attached database ${database}`);
     await expect(injected.getByRole("link", { name: database })).toHaveAttribute(
       "href",
       new RegExp(`/teams/${teamId}/databases/${UUID}$`),
@@ -179,7 +180,7 @@ test("env vars: per-row edit, secret flag, audited reveal, injected rows, .env p
     await setForm.getByLabel("Value", { exact: true }).fill(secret);
     await setForm.getByRole("button", { name: "Save", exact: true }).click();
     await expect(page.getByText("SECRET_TOKEN saved.")).toBeVisible();
-    const secretRow = page.getByTestId("env-row").filter({ hasText: "SECRET_TOKEN" });
+    const secretRow = keyed("env-row", "SECRET_TOKEN");
     await expect(secretRow).toContainText("••••••••");
     await expect(secretRow).toContainText("secret");
     await expect(page.getByText(secret)).toHaveCount(0);
@@ -192,7 +193,7 @@ test("env vars: per-row edit, secret flag, audited reveal, injected rows, .env p
     await setForm.getByLabel("Plain (not secret)").check();
     await setForm.getByRole("button", { name: "Save", exact: true }).click();
     await expect(page.getByText("FEATURE_MODE saved.")).toBeVisible();
-    const plainRow = page.getByTestId("env-row").filter({ hasText: "FEATURE_MODE" });
+    const plainRow = keyed("env-row", "FEATURE_MODE");
     await expect(plainRow).toContainText("alpha");
     await expect(plainRow).toContainText("plain");
     await plainRow.locator("summary").click();
@@ -230,14 +231,14 @@ test("env vars: per-row edit, secret flag, audited reveal, injected rows, .env p
     for (const [index, cells] of expected.entries()) {
       await expect(preview.getByTestId("env-preview-row").nth(index).locator("td")).toHaveText(cells);
     }
-    await expect(page.getByTestId("env-row").filter({ hasText: "API_URL" })).toHaveCount(0);
+    await expect(keyed("env-row", "API_URL")).toHaveCount(0);
     await shot(page, info, "env-preview.png");
 
     // Saved as plain with "Save and restart": the values as the paste meant them, and the app restarts.
     await bulk.getByLabel("Plain (not secret)").check();
     await bulk.getByRole("button", { name: "Save and restart" }).click();
     await expect(page.getByText(/Saved 6 variables: .*The app restarts with them/)).toBeVisible();
-    const value = (key: string) => page.getByTestId("env-row").filter({ hasText: key }).locator("code").nth(1);
+    const value = (key: string) => keyed("env-row", key).locator("code").nth(1);
     await expect(value("API_URL")).toHaveText("https://api.example.com/v1");
     await expect(value("GREETING")).toHaveText("hello # not a comment");
     await expect(value("BARE")).toHaveText("bare value");
@@ -245,8 +246,8 @@ test("env vars: per-row edit, secret flag, audited reveal, injected rows, .env p
     await expect(value("FEATURE_MODE")).toHaveText("gamma");
     expect(await value("MULTI").textContent()).toBe("line one\nline two");
     // Injected keys are not among the team's own variables.
-    const own = page.getByRole("list", { name: "Environment variables" });
-    await expect(own.getByTestId("env-row").filter({ hasText: /^(PORT|DATABASE_URL)/ })).toHaveCount(0);
+    await expect(keyed("env-row", "PORT")).toHaveCount(0);
+    await expect(keyed("env-row", "DATABASE_URL")).toHaveCount(0);
     await shot(page, info, "env.png");
 
     // The restart was queued for the env change, and the reveal recorded (key only, never the value).
