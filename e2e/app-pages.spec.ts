@@ -166,7 +166,7 @@ test("env vars: per-row edit, secret flag, audited reveal, injected rows, .env p
       page.getByTestId(testId).filter({ has: page.locator("code", { hasText: new RegExp(`^${key}$`) }) });
     await expect(keyed("env-injected", "PORT")).toContainText("from the platform");
     await expect(keyed("env-injected", "DATABASE_URL")).toContainText(`from attached database ${database}`);
-    await expect(injected.getByRole("link", { name: database })).toHaveAttribute(
+    await expect(keyed("env-injected", "DATABASE_URL").getByRole("link", { name: database })).toHaveAttribute(
       "href",
       new RegExp(`/teams/${teamId}/databases/${UUID}$`),
     );
@@ -174,7 +174,7 @@ test("env vars: per-row edit, secret flag, audited reveal, injected rows, .env p
     await expect(injected.getByRole("button")).toHaveCount(0);
 
     // A secret variable: masked in the list, its value nowhere on the page until Reveal.
-    const setForm = page.locator("form").filter({ has: page.getByLabel("Key") });
+    const setForm = page.locator("form").filter({ has: page.getByLabel("Key", { exact: true }) });
     const secret = `s3cret-${unique("v")}`;
     await setForm.getByLabel("Key").fill("SECRET_TOKEN");
     await setForm.getByLabel("Value", { exact: true }).fill(secret);
