@@ -45,8 +45,8 @@ export type {
   PodmanVersion,
   PortBinding,
   PullPolicy,
-  ResourceStats,
   ResourceLabels,
+  ResourceStats,
   RunOptions,
   StopOptions,
 } from "./types";

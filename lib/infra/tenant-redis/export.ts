@@ -105,7 +105,7 @@ export async function exportTenantRedis(
     let keys = 0;
     // SCAN may return a key more than once; the set is bounded by what the tenant may store.
     const seen = new Set<string>();
-    for await (const batch of scanKeys(connection, "export", names.keyPrefix + ":")) {
+    for await (const batch of scanKeys(connection, "export", `${names.keyPrefix}:`)) {
       for (const key of batch) {
         const relative = key.subarray(prefix.length).toString("base64");
         if (seen.has(relative)) continue;
@@ -194,7 +194,7 @@ export async function importTenantRedis(
           header = parsed.data;
           // Only once the file proved to be an export: a wrong file must not empty the instance.
           if (i.mode === "replace") {
-            for await (const batch of scanKeys(connection, "import", names.keyPrefix + ":")) {
+            for await (const batch of scanKeys(connection, "import", `${names.keyPrefix}:`)) {
               if (batch.length > 0) expectInteger(await connection.commandBinary(["UNLINK", ...batch]));
             }
           }
