@@ -445,6 +445,7 @@ describe("identity API", () => {
         kind: "app.delete",
         status: "failed",
         error: "The container did not stop.",
+        progress: null,
         targetId: operation.targetId,
         createdAt: operation.createdAt.toISOString(),
         startedAt: startedAt.toISOString(),

@@ -12,6 +12,16 @@ export function userFailure(message: string, cause?: unknown): AppError {
   return new AppError("invalid", message, cause === undefined ? {} : { cause });
 }
 
+/**
+ * A failure reason as the deployment's log prints it: without the output it quotes ("The end of its output:" after a
+ * release command or a container, "The end of the build log:" after a build step), which that log holds just above,
+ * so it is not printed twice; every other reason (a refused Containerfile's lines, a plan that could not be made) is
+ * printed whole, since the log has it nowhere else.
+ */
+export function logSummary(reason: string): string {
+  return reason.replace(/ The end of (its output|the build log):\n[\s\S]*$/, "");
+}
+
 /** The work was stopped on purpose (the user cancelled, a newer deployment went first): final, not an error. */
 export function cancelled(message: string): AppError {
   return new AppError("cancelled", message);

@@ -43,6 +43,7 @@ import {
   imageFetchFailure,
   isCancelled,
   isFinalFailure,
+  logSummary,
 } from "@/lib/engine/failure";
 import { endDeployment, markBuilt, startBuilding } from "@/lib/engine/state";
 import type { FailureSide } from "@/lib/generated/prisma/client";
@@ -229,8 +230,8 @@ export async function buildDeployment(deps: BuildDeps, input: BuildInput): Promi
     }
     const message = userFacing(error);
     if (message) {
-      // Only the summary: a failed build step's reason quotes the end of this very log, which is already above.
-      sink.line(`==> Failed: ${message.split("\n")[0]}`);
+      // A failed build step's reason quotes the end of this very log, which is already above: not printed twice.
+      sink.line(`==> Failed: ${logSummary(message)}`);
       await endBuild(deps, input, "failed", message, isFinalFailure(error) ? failureSide(error) : "tenant");
       log.info({ reason: message.split("\n")[0] }, "build failed");
       return;

@@ -161,14 +161,6 @@ export function withOutput(message: string, output: string): string {
   return output ? `${message} The end of its output:\n${output}` : message;
 }
 
-/**
- * The one-line summary of a failure reason for the deployment's log: the output a reason quotes (withOutput) was
- * written to that log already, so the log's failure line must not print it a second time.
- */
-export function failureSummary(reason: string): string {
-  return (reason.split("\n")[0] ?? "").replace(/ The end of its output:$/, "");
-}
-
 export function isTimeout(error: unknown): boolean {
   return error instanceof PodmanError && error.cause instanceof CommandError && error.cause.kind === "timeout";
 }

@@ -3,12 +3,11 @@ import type { Db } from "@/lib/db";
 import { cancelOperation, claimOperation, failOperation, succeedOperation } from "@/lib/domain/operations";
 import { desiredCounts } from "@/lib/domain/processes";
 import { enforceProcessQuota } from "@/lib/domain/quotas";
-import { cancelled, failureSide, isCancelled, isFinalFailure, userFailure } from "@/lib/engine/failure";
+import { cancelled, failureSide, isCancelled, isFinalFailure, logSummary, userFailure } from "@/lib/engine/failure";
 import { specFor } from "@/lib/engine/release/containers";
 import {
   type AppRow,
   deploymentSay,
-  failureSummary,
   loadApp,
   type ReleaseDeps,
   releaseCommandOf,
@@ -150,7 +149,7 @@ export async function failDeployment(
   await deploymentSay(
     deps.dataDir,
     deployment.id,
-  )(`==> ${status === "failed" ? "Failed" : "Skipped"}: ${failureSummary(reason)}`).catch(() => undefined);
+  )(`==> ${status === "failed" ? "Failed" : "Skipped"}: ${logSummary(reason)}`).catch(() => undefined);
   await cleanupSafely(deps, deployment.appId, [releaseContainerName(deployment.appId, deployment.number)]);
   await markDeploymentFailed(deps.db, deployment.id, operationId, reason, status, side);
   deps.log.info({ reason: reason.split("\n")[0] }, "release failed");
