@@ -120,7 +120,11 @@ test("a member creates an app, uploads a tarball and watches it build", async ({
   await expect(page.getByText("No variables yet")).toBeVisible();
   await page.getByLabel("Key").fill("SECRET_KEY");
   await page.getByLabel("Value", { exact: true }).fill("hunter2-do-not-show");
-  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page
+    .locator("form")
+    .filter({ has: page.getByLabel("Key", { exact: true }) })
+    .getByRole("button", { name: "Save", exact: true })
+    .click();
   await expect(page.getByText("SECRET_KEY saved.")).toBeVisible();
   const variables = page.getByRole("list", { name: "Environment variables" });
   await expect(variables).toContainText("SECRET_KEY");
@@ -218,7 +222,11 @@ test("a viewer sees apps, deployments, variables and settings without any form",
   await page.goto(`${appPath}/env`);
   await page.getByLabel("Key").fill("VISIBLE_KEY");
   await page.getByLabel("Value", { exact: true }).fill("hidden-value");
-  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page
+    .locator("form")
+    .filter({ has: page.getByLabel("Key", { exact: true }) })
+    .getByRole("button", { name: "Save", exact: true })
+    .click();
   await expect(page.getByText("VISIBLE_KEY saved.")).toBeVisible();
   const invitePath = await invite(page, teamId, uniqueEmail("viewer"), "viewer");
 
