@@ -112,7 +112,7 @@ test("a member creates an app, uploads a tarball and watches it build", async ({
 
   await page.getByRole("navigation", { name: "Team" }).getByRole("link", { name: "Apps" }).click();
   const apps = page.getByRole("table", { name: "Apps" });
-  await expect(apps.getByRole("link", { name })).toBeVisible();
+  await expect(apps.getByRole("link", { name, exact: true })).toBeVisible();
   await expect(apps).toContainText("#1");
 
   // Environment: the value goes in once and is never shown again.
@@ -239,7 +239,7 @@ test("a viewer sees apps, deployments, variables and settings without any form",
   await expect(viewer).toHaveURL((url) => url.pathname === `/teams/${teamId}`);
 
   await expect(viewer.getByTestId("deploy-button")).toHaveCount(0);
-  await viewer.getByRole("table", { name: "Apps" }).getByRole("link", { name }).click();
+  await viewer.getByRole("table", { name: "Apps" }).getByRole("link", { name, exact: true }).click();
   await expect(viewer).toHaveURL((url) => url.pathname === appPath);
   await expect(viewer.getByRole("button", { name: "Upload and deploy" })).toHaveCount(0);
   await expect(viewer.getByText("Deployments of this app will appear here.")).toBeVisible();
