@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { GET as getEnvRoute, PUT as putEnvRoute } from "@/app/api/v1/apps/[appId]/env/route";
-import { getEnvEndpoint, putEnvEndpoint } from "@/lib/api/endpoints/apps";
+import { getEnvEndpoint, putEnvEndpoint } from "@/lib/api/endpoints/env";
 import { getDb } from "@/lib/db";
 import { ENV_MAX_KEYS, ENV_TOTAL_MAX_BYTES, ENV_VALUE_MAX_BYTES } from "@/lib/domain/app-rules";
 import { createApp } from "@/lib/domain/apps";

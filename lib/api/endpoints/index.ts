@@ -7,9 +7,7 @@ import {
   createUploadEndpoint,
   deleteAppEndpoint,
   getAppEndpoint,
-  getEnvEndpoint,
   listAppsEndpoint,
-  putEnvEndpoint,
   restartAppEndpoint,
   rollbackAppEndpoint,
   scaleAppEndpoint,
@@ -34,6 +32,7 @@ import {
   updateDomainEndpoint,
   verifyDomainEndpoint,
 } from "@/lib/api/endpoints/domains";
+import { getEnvEndpoint, putEnvEndpoint } from "@/lib/api/endpoints/env";
 import {
   confirmGitHostKeyEndpoint,
   createDeployKeyEndpoint,

@@ -1,4 +1,4 @@
-import { envJson, getEnvEndpoint, putEnvEndpoint } from "@/lib/api/endpoints/apps";
+import { envJson, getEnvEndpoint, putEnvEndpoint } from "@/lib/api/endpoints/env";
 import { methodsNotAllowed } from "@/lib/api/fallback";
 import { handle } from "@/lib/api/handler";
 import { getDb } from "@/lib/db";

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { GET as getEnvRoute, PUT as putEnvRoute } from "@/app/api/v1/apps/[appId]/env/route";
-import { getEnvEndpoint } from "@/lib/api/endpoints/apps";
+import { getEnvEndpoint } from "@/lib/api/endpoints/env";
 import { countQueries } from "@/lib/database/query-counter";
 import { getDb } from "@/lib/db";
 import { createApp } from "@/lib/domain/apps";
